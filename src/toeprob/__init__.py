@@ -1,0 +1,54 @@
+"""toeprob: probabilistic diagnostic reasoning about involuntary toe movements.
+
+toeprob is not a medical device and gives no diagnosis. It ranks possible causes of toe twitches,
+jerks, cramps and spasms with an exact Bayesian network built from a documented knowledge base, and
+sets an urgency level in which red flags can only raise urgency.
+
+Examples
+--------
+>>> import toeprob
+>>> d = toeprob.rank_causes({"cramp": True, "tight_footwear": True, "while_wearing_shoes": True})
+>>> d.top.cause
+'ill_fitting_footwear'
+"""
+
+import logging
+
+from toeprob.api import rank_causes
+from toeprob.errors import (
+    EvidenceError,
+    EvidenceTypeError,
+    ImpossibleEvidenceError,
+    ModelFileError,
+    ToeprobError,
+    UnknownIdentifierError,
+)
+from toeprob.evaluate import EvaluationReport, evaluate
+from toeprob.model import Model, load_model
+from toeprob.results import DISCLAIMER, Diagnosis, RankedCause, RedFlag
+from toeprob.triage import UrgencyReason
+from toeprob.urgency import Urgency
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DISCLAIMER",
+    "Diagnosis",
+    "EvaluationReport",
+    "EvidenceError",
+    "EvidenceTypeError",
+    "ImpossibleEvidenceError",
+    "Model",
+    "ModelFileError",
+    "RankedCause",
+    "RedFlag",
+    "ToeprobError",
+    "UnknownIdentifierError",
+    "Urgency",
+    "UrgencyReason",
+    "evaluate",
+    "load_model",
+    "rank_causes",
+]

@@ -1,0 +1,130 @@
+"""The public entry points: :func:`rank_causes` and the engines behind it."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from toeprob.errors import EvidenceError, ImpossibleEvidenceError
+from toeprob.evidence import parse_evidence
+from toeprob.model import Model, load_model
+from toeprob.results import Diagnosis, RankedCause, RedFlag
+from toeprob.triage import assess_urgency
+
+__all__ = ["EngineName", "PosteriorEngine", "get_engine", "rank_causes"]
+
+EngineName = Literal["fast", "pgmpy"]
+_ENGINES = ("fast", "pgmpy")
+
+
+class PosteriorEngine(Protocol):
+    """What an inference engine offers: exact cause posteriors for state arrays."""
+
+    def posterior(
+        self, finding_state: NDArray[np.int8], rf_state: NDArray[np.int8]
+    ) -> NDArray[np.float64]: ...
+
+    def posterior_batch(
+        self, finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]
+    ) -> NDArray[np.float64]: ...
+
+
+_CACHE: weakref.WeakKeyDictionary[Model, dict[str, PosteriorEngine]] = weakref.WeakKeyDictionary()
+
+
+def get_engine(model: Model, engine: str = "fast") -> PosteriorEngine:
+    """Return the (cached) engine named ``engine`` for ``model``: ``"fast"`` or ``"pgmpy"``."""
+    if engine not in _ENGINES:
+        raise EvidenceError(f"engine must be one of {', '.join(map(repr, _ENGINES))}; got {engine!r}.")
+    per_model = _CACHE.setdefault(model, {})
+    if engine not in per_model:
+        if engine == "fast":
+            from toeprob.compiled import compile_model
+            from toeprob.engine import ExactEngine
+
+            per_model[engine] = ExactEngine(compile_model(model))
+        else:
+            from toeprob.reference import PgmpyEngine
+
+            per_model[engine] = PgmpyEngine(model)
+    return per_model[engine]
+
+
+def rank_causes(
+    evidence: Mapping[str, Any] | None = None,
+    *,
+    model: Model | None = None,
+    engine: EngineName = "fast",
+) -> Diagnosis:
+    """Rank every cause by its exact posterior probability and set the urgency.
+
+    Parameters
+    ----------
+    evidence : mapping
+        Finding or risk-factor identifier -> ``True``/``False`` (or ``"yes"``/``"no"``,
+        ``"present"``/``"absent"``); anything not given is unknown.
+    model : Model, optional
+        Defaults to the shipped model (:func:`toeprob.load_model`).
+    engine : {"fast", "pgmpy"}
+        ``"fast"``: toeprob's exact engine. ``"pgmpy"``: pgmpy's variable elimination, the slow
+        reference, used for the ranking; urgency is always computed with the fast engine, which
+        agrees with pgmpy to 1e-9.
+
+    Returns
+    -------
+    Diagnosis
+
+    Raises
+    ------
+    UnknownIdentifierError
+        For an identifier that is not in the model (a ``ValueError`` and ``KeyError``).
+    EvidenceError, EvidenceTypeError
+        For a cause given as evidence, an empty name or a value that is not accepted.
+    ImpossibleEvidenceError
+        If the model gives the evidence probability zero.
+
+    Examples
+    --------
+    >>> from toeprob import rank_causes
+    >>> d = rank_causes({"numbness": "yes", "burning_pain": "yes", "diabetes": True})
+    >>> d.top.cause
+    'peripheral_neuropathy'
+    >>> d.urgency >= d.red_flags[0].floor
+    True
+    """
+    model = load_model() if model is None else model
+    ev = parse_evidence(evidence, model)
+    ranking_engine = get_engine(model, engine)
+    fast = get_engine(model, "fast")
+    posterior = np.asarray(ranking_engine.posterior(ev.finding_state, ev.rf_state), dtype=float)
+    if not np.all(np.isfinite(posterior)):
+        raise ImpossibleEvidenceError("the model gives this evidence probability zero.")
+    assessment = assess_urgency(ev, model, fast.posterior_batch)
+    order = sorted(range(len(model.causes)), key=lambda i: (-posterior[i], model.causes[i]))
+    ranked = tuple(
+        RankedCause(
+            cause=model.causes[i],
+            probability=float(posterior[i]),
+            prior=model.cause_specs[model.causes[i]].prior,
+            care_level=model.cause_specs[model.causes[i]].care_level,
+            description=model.cause_specs[model.causes[i]].description,
+        )
+        for i in order
+    )
+    red_flags = tuple(
+        RedFlag(f, floor)
+        for f, floor in sorted(assessment.red_flags.items(), key=lambda kv: (-int(kv[1]), kv[0]))
+    )
+    return Diagnosis(
+        ranked=ranked,
+        urgency=assessment.urgency,
+        red_flags=red_flags,
+        urgency_reasons=assessment.reasons,
+        evidence=ev.values,
+        model_name=model.name,
+        model=model,
+    )

@@ -1,0 +1,547 @@
+"""The knowledge base: load, validate and hold a toeprob model file.
+
+A model is data (see ``docs/model-format.md``): risk factors -> causes -> findings, every node binary,
+parents combined by leaky noisy-OR, every number given as a word of a documented scale, every cause and
+link citing its sources. This module validates a file once, at the edge, and turns it into frozen specs.
+It knows nothing of inference; :meth:`Model.to_pgmpy` hands the network to the pgmpy adapter.
+
+Examples
+--------
+>>> from toeprob import load_model
+>>> model = load_model()
+>>> "peripheral_neuropathy" in model.causes
+True
+>>> model.cause_specs["tetanus"].care_level
+<Urgency.EMERGENCY: 4>
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.resources
+import math
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from toeprob.errors import ModelFileError, closest_matches
+from toeprob.urgency import Urgency
+
+if TYPE_CHECKING:
+    from pgmpy.models import DiscreteBayesianNetwork
+
+__all__ = [
+    "CauseSpec",
+    "FindingSpec",
+    "Link",
+    "Model",
+    "RiskFactorSpec",
+    "Scale",
+    "TriageSettings",
+    "load_model",
+]
+
+SCHEMA_VERSION = 1
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_SCALES = ("frequency", "strength", "prevalence")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Words mapped to probabilities, defined once in the model file with their source."""
+
+    name: str
+    values: Mapping[str, float]
+    source: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A noisy-OR link ``parent -> child``: ``probability`` = P(child | only this parent present)."""
+
+    parent: str
+    child: str
+    strength: str
+    probability: float
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RiskFactorSpec:
+    """An observed context variable (root node) with its population prevalence."""
+
+    id: str
+    description: str
+    question: str
+    prevalence_word: str
+    prevalence: float
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FindingSpec:
+    """A symptom or sign (child node); ``leak`` = P(present | no modelled cause present)."""
+
+    id: str
+    description: str
+    question: str
+    leak_word: str
+    leak: float
+    red_flag_floor: Urgency | None
+
+
+@dataclass(frozen=True)
+class CauseSpec:
+    """A hidden cause: ``prior`` is its marginal probability, ``leak`` the solved noisy-OR leak."""
+
+    id: str
+    description: str
+    frequency: str
+    prior: float
+    leak: float
+    care_level: Urgency
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TriageSettings:
+    """Parameters of the urgency policy (see :mod:`toeprob.triage`)."""
+
+    description: str
+    thresholds: Mapping[Urgency, float]
+    red_flag_combination_size: int
+
+
+class Model:
+    """A validated toeprob model. Build it with :func:`load_model` or :meth:`Model.from_dict`.
+
+    Attributes
+    ----------
+    causes, findings, risk_factors : tuple of str
+        Identifiers in file order.
+    cause_specs, finding_specs, risk_factor_specs : mapping
+        Identifier -> frozen spec.
+    risk_links, finding_links : tuple of Link
+        ``risk factor -> cause`` and ``cause -> finding`` links.
+    red_flags : mapping
+        Finding -> its red-flag floor, for the findings that have one.
+    """
+
+    def __init__(self, data: Mapping[str, Any], source: str) -> None:
+        self._data = copy.deepcopy(dict(data))
+        self.source = source
+        _Validator(self._data, source).fill(self)
+
+    # Filled by _Validator.fill
+    name: str
+    version: str
+    population: str
+    description: str
+    sources: Mapping[str, str]
+    scales: Mapping[str, Scale]
+    triage: TriageSettings
+    risk_factor_specs: Mapping[str, RiskFactorSpec]
+    finding_specs: Mapping[str, FindingSpec]
+    cause_specs: Mapping[str, CauseSpec]
+    risk_links: tuple[Link, ...]
+    finding_links: tuple[Link, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "<dict>") -> Model:
+        """Validate a parsed model (the TOML structure as nested dicts) and build a :class:`Model`.
+
+        Examples
+        --------
+        >>> base = load_model()
+        >>> data = base.to_dict()
+        >>> data["causes"]["tetanus"]["frequency"] = "rare"
+        >>> Model.from_dict(data, "edited").cause_specs["tetanus"].frequency
+        'rare'
+        """
+        return cls(data, source)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a deep copy of the model's data, ready to edit and pass to :meth:`from_dict`."""
+        return copy.deepcopy(self._data)
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        """Cause identifiers in file order."""
+        return tuple(self.cause_specs)
+
+    @property
+    def findings(self) -> tuple[str, ...]:
+        """Finding identifiers in file order."""
+        return tuple(self.finding_specs)
+
+    @property
+    def risk_factors(self) -> tuple[str, ...]:
+        """Risk-factor identifiers in file order."""
+        return tuple(self.risk_factor_specs)
+
+    @property
+    def red_flags(self) -> Mapping[str, Urgency]:
+        """Finding -> red-flag floor, for every finding that has a floor."""
+        return {
+            f: spec.red_flag_floor
+            for f, spec in self.finding_specs.items()
+            if spec.red_flag_floor is not None
+        }
+
+    def links_to(self, child: str) -> tuple[Link, ...]:
+        """Every link whose child is ``child`` (a cause or a finding)."""
+        return tuple(lk for lk in (*self.risk_links, *self.finding_links) if lk.child == child)
+
+    def links_from(self, parent: str) -> tuple[Link, ...]:
+        """Every link whose parent is ``parent`` (a risk factor or a cause)."""
+        return tuple(lk for lk in (*self.risk_links, *self.finding_links) if lk.parent == parent)
+
+    def to_pgmpy(self) -> DiscreteBayesianNetwork:
+        """Return the model as a ``pgmpy.models.DiscreteBayesianNetwork`` (full CPD tables).
+
+        Every node has the states ``("absent", "present")``; ``check_model()`` passes.
+        """
+        from toeprob.pgmpy_adapter import to_pgmpy
+
+        return to_pgmpy(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Model {self.name!r} v{self.version}: {len(self.cause_specs)} causes, "
+            f"{len(self.finding_specs)} findings, {len(self.risk_factor_specs)} risk factors>"
+        )
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """Load and validate a model file; ``None`` loads the default model shipped with toeprob.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A TOML model file (format: ``docs/model-format.md``).
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    ModelFileError
+        If the file cannot be read or does not validate; the message names the file, entry and key.
+
+    Examples
+    --------
+    >>> model = load_model()
+    >>> len(model.causes) >= 27
+    True
+    """
+    if path is None:
+        if _DEFAULT_CACHE:
+            return _DEFAULT_CACHE[0]
+        resource = importlib.resources.files("toeprob").joinpath("models", "default.toml")
+        model = _parse(resource.read_text(encoding="utf-8"), "toeprob/models/default.toml")
+        _DEFAULT_CACHE.append(model)
+        return model
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ModelFileError(f"{file}: cannot read the model file ({exc.strerror}).") from exc
+    return _parse(text, str(file))
+
+
+_DEFAULT_CACHE: list[Model] = []
+
+
+def _parse(text: str, source: str) -> Model:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelFileError(f"{source}: not valid TOML: {exc}") from exc
+    return Model(data, source)
+
+
+class _Validator:
+    """Checks a parsed model and fills a :class:`Model`; every error names file, entry and key."""
+
+    def __init__(self, data: Mapping[str, Any], source: str) -> None:
+        self.data = data
+        self.source = source
+
+    def fail(self, where: str, message: str) -> ModelFileError:
+        return ModelFileError(f"{self.source}: {where}: {message}")
+
+    def table(self, parent: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+        if key not in parent:
+            raise self.fail(where, f"missing required key {key!r}.")
+        value = parent[key]
+        if not isinstance(value, Mapping):
+            raise self.fail(where, f"key {key!r} must be a table, got {type(value).__name__}.")
+        return value
+
+    def text(self, parent: Mapping[str, Any], key: str, where: str) -> str:
+        if key not in parent:
+            raise self.fail(where, f"missing required key {key!r}.")
+        value = parent[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, f"key {key!r} must be a non-empty string, got {value!r}.")
+        return value
+
+    def keys(self, entry: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
+        for key in entry:
+            if key not in allowed:
+                hint = closest_matches(key, allowed)
+                extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
+                raise self.fail(where, f"unknown key {key!r}; allowed: {', '.join(allowed)}.{extra}")
+
+    def word(self, entry: Mapping[str, Any], key: str, scale: Scale, where: str) -> float:
+        word = self.text(entry, key, where)
+        if word not in scale.values:
+            hint = closest_matches(word, scale.values)
+            extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
+            raise self.fail(
+                where,
+                f"key {key!r}: {word!r} is not a word of scales.{scale.name} "
+                f"({', '.join(map(repr, scale.values))}).{extra}",
+            )
+        return scale.values[word]
+
+    def urgency(self, entry: Mapping[str, Any], key: str, where: str) -> Urgency:
+        value = self.text(entry, key, where)
+        try:
+            return Urgency.parse(value)
+        except ValueError as exc:
+            raise self.fail(where, f"key {key!r}: {exc}") from None
+
+    def probability(self, value: Any, where: str, key: str) -> float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not (0.0 < float(value) < 1.0) or math.isnan(float(value)):
+            raise self.fail(where, f"key {key!r}: {value!r} is not a probability in (0, 1).")
+        return float(value)
+
+    def cite(self, entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
+        if "sources" not in entry:
+            raise self.fail(where, "missing citation: add sources = [...] (keys of [sources]).")
+        cited = entry["sources"]
+        if not isinstance(cited, list) or not cited or not all(isinstance(s, str) for s in cited):
+            raise self.fail(where, f"sources must be a non-empty list of strings, got {cited!r}.")
+        for s in cited:
+            if s not in self.known_sources:
+                raise self.fail(
+                    where,
+                    f"unknown source {s!r}; declared sources: {', '.join(self.known_sources)}.",
+                )
+        return tuple(cited)
+
+    def identifier(self, ident: str, kind: str, seen: dict[str, str]) -> None:
+        if not _ID.match(ident):
+            raise self.fail(f"{kind}.{ident}", "identifiers are lower_snake_case ASCII (a-z, 0-9, _).")
+        if ident in seen:
+            raise self.fail(
+                f"{kind}.{ident}",
+                f"duplicate identifier: already used in [{seen[ident]}] (an identifier names one "
+                "node; reusing it across layers would also create a cycle).",
+            )
+        seen[ident] = kind
+
+    def fill(self, model: Model) -> None:
+        d = self.data
+        self.keys(
+            d,
+            [
+                "schema_version",
+                "model",
+                "sources",
+                "scales",
+                "triage",
+                "risk_factors",
+                "findings",
+                "causes",
+            ],
+            "top level",
+        )
+        if d.get("schema_version") != SCHEMA_VERSION:
+            raise self.fail(
+                "top level",
+                f"schema_version must be {SCHEMA_VERSION}, got {d.get('schema_version')!r}.",
+            )
+        meta = self.table(d, "model", "top level")
+        self.keys(meta, ["name", "version", "population", "description"], "[model]")
+        model.name = self.text(meta, "name", "[model]")
+        model.version = str(meta.get("version", "0"))
+        model.population = self.text(meta, "population", "[model]")
+        model.description = str(meta.get("description", ""))
+
+        sources = self.table(d, "sources", "top level")
+        for key in sources:
+            self.text(sources, key, "[sources]")
+        self.known_sources = tuple(sources)
+        model.sources = dict(sources)
+
+        scales_table = self.table(d, "scales", "top level")
+        self.keys(scales_table, _SCALES, "[scales]")
+        scales: dict[str, Scale] = {}
+        for name in _SCALES:
+            where = f"[scales.{name}]"
+            entry = self.table(scales_table, name, "[scales]")
+            self.keys(entry, ["source", "values"], where)
+            values = self.table(entry, "values", where)
+            if not values:
+                raise self.fail(where, "values must define at least one word.")
+            nums = {w: self.probability(v, where, f"values.{w}") for w, v in values.items()}
+            scales[name] = Scale(name, nums, self.text(entry, "source", where))
+        model.scales = scales
+
+        model.triage = self.triage(self.table(d, "triage", "top level"))
+        seen: dict[str, str] = {}
+        model.risk_factor_specs = self.risk_factors(self.table(d, "risk_factors", "top level"), scales, seen)
+        model.finding_specs = self.findings(self.table(d, "findings", "top level"), scales, seen)
+        causes_table = self.table(d, "causes", "top level")
+        for cid in causes_table:
+            self.identifier(cid, "causes", seen)
+        risk_links, finding_links = self.links(causes_table, model, scales)
+        model.risk_links, model.finding_links = risk_links, finding_links
+        model.cause_specs = self.causes(causes_table, model, scales)
+        self.connected(model)
+
+    def triage(self, t: Mapping[str, Any]) -> TriageSettings:
+        where = "[triage]"
+        self.keys(t, ["description", "thresholds", "red_flag_combination_size"], where)
+        size = t.get("red_flag_combination_size", 3)
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= 8:
+            raise self.fail(where, f"red_flag_combination_size must be an integer 0..8, got {size!r}.")
+        raw = self.table(t, "thresholds", where)
+        levels = [u.label for u in Urgency if u is not Urgency.SELF_CARE]
+        self.keys(raw, levels, "[triage.thresholds]")
+        thresholds: dict[Urgency, float] = {}
+        for label in levels:
+            if label not in raw:
+                raise self.fail("[triage.thresholds]", f"missing required key {label!r}.")
+            value = raw[label]
+            if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1:
+                raise self.fail("[triage.thresholds]", f"key {label!r}: {value!r} is not a number in (0, 1].")
+            thresholds[Urgency.parse(label)] = float(value)
+        return TriageSettings(str(t.get("description", "")), thresholds, size)
+
+    def risk_factors(
+        self, table: Mapping[str, Any], scales: Mapping[str, Scale], seen: dict[str, str]
+    ) -> dict[str, RiskFactorSpec]:
+        out: dict[str, RiskFactorSpec] = {}
+        for rid, entry in table.items():
+            where = f"[risk_factors.{rid}]"
+            self.identifier(rid, "risk_factors", seen)
+            if not isinstance(entry, Mapping):
+                raise self.fail(where, "must be a table.")
+            self.keys(entry, ["description", "question", "prevalence", "sources"], where)
+            out[rid] = RiskFactorSpec(
+                rid,
+                self.text(entry, "description", where),
+                self.text(entry, "question", where),
+                self.text(entry, "prevalence", where),
+                self.word(entry, "prevalence", scales["prevalence"], where),
+                self.cite(entry, where),
+            )
+        return out
+
+    def findings(
+        self, table: Mapping[str, Any], scales: Mapping[str, Scale], seen: dict[str, str]
+    ) -> dict[str, FindingSpec]:
+        out: dict[str, FindingSpec] = {}
+        for fid, entry in table.items():
+            where = f"[findings.{fid}]"
+            self.identifier(fid, "findings", seen)
+            if not isinstance(entry, Mapping):
+                raise self.fail(where, "must be a table.")
+            self.keys(entry, ["description", "question", "leak", "red_flag_floor"], where)
+            floor = self.urgency(entry, "red_flag_floor", where) if "red_flag_floor" in entry else None
+            out[fid] = FindingSpec(
+                fid,
+                self.text(entry, "description", where),
+                self.text(entry, "question", where),
+                self.text(entry, "leak", where),
+                self.word(entry, "leak", scales["prevalence"], where),
+                floor,
+            )
+        return out
+
+    def links(
+        self, causes: Mapping[str, Any], model: Model, scales: Mapping[str, Scale]
+    ) -> tuple[tuple[Link, ...], tuple[Link, ...]]:
+        risk: list[Link] = []
+        finding: list[Link] = []
+        for cid, entry in causes.items():
+            if not isinstance(entry, Mapping):
+                raise self.fail(f"[causes.{cid}]", "must be a table.")
+            for key, targets, out, incoming in (
+                ("risk_factors", model.risk_factor_specs, risk, True),
+                ("findings", model.finding_specs, finding, False),
+            ):
+                where = f"[causes.{cid}.{key}]"
+                links = self.table(entry, key, f"[causes.{cid}]") if key in entry else {}
+                for target, link in links.items():
+                    lw = f"{where} {target}"
+                    if target not in targets:
+                        hint = closest_matches(target, targets)
+                        extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
+                        raise self.fail(
+                            lw,
+                            f"links to {target!r}, which is not one of the model's {key}.{extra}",
+                        )
+                    if not isinstance(link, Mapping):
+                        raise self.fail(lw, "a link must be a table {strength = ..., sources = [...]}.")
+                    self.keys(link, ["strength", "sources"], lw)
+                    p = self.word(link, "strength", scales["strength"], lw)
+                    parent, child = (target, cid) if incoming else (cid, target)
+                    out.append(Link(parent, child, str(link["strength"]), p, self.cite(link, lw)))
+        return tuple(risk), tuple(finding)
+
+    def causes(
+        self, table: Mapping[str, Any], model: Model, scales: Mapping[str, Scale]
+    ) -> dict[str, CauseSpec]:
+        out: dict[str, CauseSpec] = {}
+        for cid, entry in table.items():
+            where = f"[causes.{cid}]"
+            self.keys(
+                entry,
+                ["description", "frequency", "care_level", "sources", "risk_factors", "findings"],
+                where,
+            )
+            if not any(lk.parent == cid for lk in model.finding_links):
+                raise self.fail(where, "a cause must produce at least one finding ([findings] links).")
+            prior = self.word(entry, "frequency", scales["frequency"], where)
+            explained = 1.0
+            for lk in model.risk_links:
+                if lk.child == cid:
+                    explained *= 1.0 - model.risk_factor_specs[lk.parent].prevalence * lk.probability
+            leak = 1.0 - (1.0 - prior) / explained
+            if not 0.0 < leak < 1.0:
+                raise self.fail(
+                    where,
+                    f"its risk factors alone give P(present) = {1 - explained:.4g}, more than its "
+                    f"prior {prior:.4g} ({entry.get('frequency')!r}). A link of strength w raises the "
+                    "cause's probability from its leak to about leak + w, so a rare cause needs "
+                    "weak words (scales.strength may define smaller ones) or rarer risk factors.",
+                )
+            out[cid] = CauseSpec(
+                cid,
+                self.text(entry, "description", where),
+                self.text(entry, "frequency", where),
+                prior,
+                leak,
+                self.urgency(entry, "care_level", where),
+                self.cite(entry, where),
+            )
+        if not out:
+            raise self.fail("[causes]", "a model needs at least one cause.")
+        return out
+
+    def connected(self, model: Model) -> None:
+        for fid in model.finding_specs:
+            if not any(lk.child == fid for lk in model.finding_links):
+                raise self.fail(f"[findings.{fid}]", "no cause links to this finding.")
+        for rid in model.risk_factor_specs:
+            if not any(lk.parent == rid for lk in model.risk_links):
+                raise self.fail(f"[risk_factors.{rid}]", "this risk factor links to no cause.")

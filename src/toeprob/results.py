@@ -1,0 +1,156 @@
+"""Frozen, typed results. ``Diagnosis.to_frame()`` is the one table from which text and JSON derive."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from toeprob.triage import UrgencyReason
+from toeprob.urgency import Urgency
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from toeprob.model import Model
+
+__all__ = ["DISCLAIMER", "Diagnosis", "RankedCause", "RedFlag"]
+
+DISCLAIMER = (
+    "toeprob is not a medical device and gives no diagnosis: it ranks possible explanations from a "
+    "simple probabilistic model. If you are worried, or symptoms are severe or getting worse, seek "
+    "medical care."
+)
+
+
+@dataclass(frozen=True)
+class RankedCause:
+    """A cause with its posterior probability (P(cause present | evidence)) and prior."""
+
+    cause: str
+    probability: float
+    prior: float
+    care_level: Urgency
+    description: str
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """A red-flag finding reported present, with the urgency floor it sets."""
+
+    finding: str
+    floor: Urgency
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What :func:`toeprob.rank_causes` returns.
+
+    Attributes
+    ----------
+    ranked : tuple of RankedCause
+        Every cause, highest posterior first, ties broken by identifier.
+    urgency : Urgency
+    red_flags : tuple of RedFlag
+        The red flags present, highest floor first.
+    urgency_reasons : tuple of UrgencyReason
+        The red flags and likely causes that set the urgency.
+    evidence : mapping
+        The validated evidence (identifier -> bool).
+    disclaimer : str
+        The not-a-medical-device statement.
+    """
+
+    ranked: tuple[RankedCause, ...]
+    urgency: Urgency
+    red_flags: tuple[RedFlag, ...]
+    urgency_reasons: tuple[UrgencyReason, ...]
+    evidence: Mapping[str, bool]
+    model_name: str
+    disclaimer: str = DISCLAIMER
+    model: Model | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def top(self) -> RankedCause:
+        """The highest-ranked cause."""
+        return self.ranked[0]
+
+    def probability(self, cause: str) -> float:
+        """The posterior probability of ``cause``."""
+        for rc in self.ranked:
+            if rc.cause == cause:
+                return rc.probability
+        raise KeyError(f"{cause!r} is not a cause of model {self.model_name!r}.")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per cause, ranked: ``cause, probability, prior, care_level, description``.
+
+        Examples
+        --------
+        >>> from toeprob import rank_causes
+        >>> rank_causes({"cramp": "yes"}).to_frame().columns.tolist()
+        ['rank', 'cause', 'probability', 'prior', 'care_level', 'description']
+        """
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "rank": i + 1,
+                    "cause": rc.cause,
+                    "probability": rc.probability,
+                    "prior": rc.prior,
+                    "care_level": rc.care_level.label,
+                    "description": rc.description,
+                }
+                for i, rc in enumerate(self.ranked)
+            ]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary of the whole result."""
+        return {
+            "model": self.model_name,
+            "evidence": dict(self.evidence),
+            "ranked": [
+                {
+                    "cause": rc.cause,
+                    "probability": rc.probability,
+                    "prior": rc.prior,
+                    "care_level": rc.care_level.label,
+                    "description": rc.description,
+                }
+                for rc in self.ranked
+            ],
+            "urgency": self.urgency.label,
+            "urgency_meaning": self.urgency.meaning,
+            "red_flags": [{"finding": r.finding, "floor": r.floor.label} for r in self.red_flags],
+            "urgency_reasons": [
+                {
+                    "kind": r.kind,
+                    "identifier": r.identifier,
+                    "level": r.level.label,
+                    "probability": r.probability,
+                    "sets_level": r.sets_level,
+                    "text": r.text,
+                }
+                for r in self.urgency_reasons
+            ],
+            "disclaimer": self.disclaimer,
+        }
+
+    def to_text(self, top: int = 5) -> str:
+        """A plain-text report: the top causes, the urgency with its reasons, the disclaimer."""
+        lines = ["Most likely causes:"]
+        for i, rc in enumerate(self.ranked[:top], start=1):
+            lines.append(f"  {i}. {rc.cause:<28} {rc.probability:6.1%}  (prior {rc.prior:.1%})")
+        lines.append(f"Urgency: {self.urgency.label} ({self.urgency.meaning})")
+        for reason in self.urgency_reasons:
+            mark = "*" if reason.sets_level else "-"
+            lines.append(f"  {mark} {reason.text}")
+        lines.append(self.disclaimer)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        tops = ", ".join(f"{rc.cause}={rc.probability:.2f}" for rc in self.ranked[:3])
+        return f"<Diagnosis urgency={self.urgency.label} top: {tops}>"
