@@ -15,6 +15,7 @@ Examples
 import logging
 
 from toeprob.api import rank_causes
+from toeprob.batch import rank_batch
 from toeprob.errors import (
     EvidenceError,
     EvidenceTypeError,
@@ -50,5 +51,6 @@ __all__ = [
     "UrgencyReason",
     "evaluate",
     "load_model",
+    "rank_batch",
     "rank_causes",
 ]

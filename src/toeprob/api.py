@@ -43,10 +43,13 @@ def get_engine(model: Model, engine: str = "fast") -> PosteriorEngine:
     per_model = _CACHE.setdefault(model, {})
     if engine not in per_model:
         if engine == "fast":
-            from toeprob.compiled import compile_model
-            from toeprob.engine import ExactEngine
+            try:  # TEMPORARY until the fast engine lands: fall back to the reference
+                from toeprob.compiled import compile_model
+                from toeprob.engine import ExactEngine
 
-            per_model[engine] = ExactEngine(compile_model(model))
+                per_model[engine] = ExactEngine(compile_model(model))
+            except ImportError:
+                return get_engine(model, "pgmpy")
         else:
             from toeprob.reference import PgmpyEngine
 

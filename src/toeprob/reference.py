@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -32,7 +34,9 @@ class PgmpyEngine:
     """
 
     def __init__(self, model: Model) -> None:
-        from pgmpy.inference import VariableElimination
+        with warnings.catch_warnings():  # pgmpy warns about its own deprecations on import
+            warnings.simplefilter("ignore", FutureWarning)
+            from pgmpy.inference import VariableElimination
 
         self.model = model
         self.network = model.to_pgmpy()

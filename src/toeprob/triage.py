@@ -38,6 +38,7 @@ True
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -48,7 +49,14 @@ from toeprob.evidence import Evidence
 from toeprob.model import Model
 from toeprob.urgency import Urgency
 
-__all__ = ["PosteriorBatch", "UrgencyAssessment", "UrgencyReason", "assess_urgency", "care_level"]
+__all__ = [
+    "PosteriorBatch",
+    "UrgencyAssessment",
+    "UrgencyReason",
+    "assess_urgency",
+    "care_level",
+    "urgency_batch",
+]
 
 PosteriorBatch = Callable[[NDArray[np.int8], NDArray[np.int8]], NDArray[np.float64]]
 
@@ -98,35 +106,97 @@ def care_level(
     >>> care_level(np.array([0.9, 0.3]), [Urgency.SELF_CARE, Urgency.SOON], t)
     <Urgency.SOON: 2>
     """
-    levels = np.asarray([int(c) for c in care])
-    result = Urgency.SELF_CARE
+    levels = _care_levels(np.asarray(posterior)[None, :], np.asarray([int(c) for c in care]), thresholds)
+    return Urgency(int(levels[0]))
+
+
+def _care_levels(
+    posteriors: NDArray[np.float64], care: NDArray[np.int_], thresholds: Mapping[Urgency, float]
+) -> NDArray[np.int_]:
+    """Vectorized :func:`care_level` over rows of ``posteriors`` (N, C); returns int levels (N,)."""
+    out = np.zeros(len(posteriors), dtype=int)
     for level in sorted(thresholds):
-        if float(posterior[levels >= int(level)].sum()) >= thresholds[level]:
-            result = level
-    return result
+        mass = posteriors[:, care >= int(level)].sum(axis=1)
+        out[mass >= thresholds[level]] = int(level)
+    return out
+
+
+class _Policy:
+    """The model's policy compiled to arrays once (red-flag columns, floors, care levels)."""
+
+    def __init__(self, model: Model) -> None:
+        red = model.red_flags
+        self.red_columns = np.array([model.findings.index(f) for f in red], dtype=int)
+        self.red_floors = np.array([int(red[f]) for f in red], dtype=int)
+        self.care = np.array([int(model.cause_specs[c].care_level) for c in model.causes])
+        self.thresholds = model.triage.thresholds
+        self.m = model.triage.red_flag_combination_size
+
+    def candidate_rows(
+        self, finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]
+    ) -> tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.int_], list[tuple[int, ...]]]:
+        """The evidence rows ``base(E) + S`` of every case; ``owner[k]`` is the case of row ``k``."""
+        base = finding_states.copy()
+        base[:, self.red_columns] = -1
+        present = finding_states[:, self.red_columns] == 1
+        # every case has the row base(E) (S = {}); cases with red flags add one row per subset
+        rows, owners, subsets = [base], [np.arange(len(base))], [() for _ in range(len(base))]
+        for case in np.flatnonzero(present.any(axis=1)):
+            flags = np.flatnonzero(present[case]).tolist()
+            extra = [
+                subset
+                for k in range(1, min(self.m, len(flags)) + 1)
+                for subset in itertools.combinations(flags, k)
+            ]
+            block = np.repeat(base[case][None, :], len(extra), axis=0)
+            for row, subset in zip(block, extra, strict=True):
+                row[self.red_columns[list(subset)]] = 1
+            rows.append(block)
+            owners.append(np.full(len(extra), case))
+            subsets.extend(extra)
+        owner = np.concatenate(owners)
+        return np.concatenate(rows).astype(np.int8), rf_states[owner], owner, subsets
+
+    def floors(self, finding_states: NDArray[np.int8]) -> NDArray[np.int_]:
+        """The highest red-flag floor present in each case (0 = self_care if none)."""
+        present = finding_states[:, self.red_columns] == 1
+        return np.asarray(np.where(present, self.red_floors, 0).max(axis=1, initial=0))
+
+
+_POLICIES: weakref.WeakKeyDictionary[Model, _Policy] = weakref.WeakKeyDictionary()
+
+
+def _policy(model: Model) -> _Policy:
+    if model not in _POLICIES:
+        _POLICIES[model] = _Policy(model)
+    return _POLICIES[model]
+
+
+def urgency_batch(
+    finding_states: NDArray[np.int8],
+    rf_states: NDArray[np.int8],
+    model: Model,
+    posterior_batch: PosteriorBatch,
+) -> NDArray[np.int_]:
+    """The urgency (as ints, see :class:`Urgency`) of every case; the same rule as :func:`assess_urgency`."""
+    policy = _policy(model)
+    rows, rfs, owner, _ = policy.candidate_rows(finding_states, rf_states)
+    levels = _care_levels(posterior_batch(rows, rfs), policy.care, policy.thresholds)
+    best = np.zeros(len(finding_states), dtype=int)
+    np.maximum.at(best, owner, levels)
+    return np.maximum(best, policy.floors(finding_states))
 
 
 def assess_urgency(evidence: Evidence, model: Model, posterior_batch: PosteriorBatch) -> UrgencyAssessment:
-    """Apply the rule of the module docstring to validated ``evidence``."""
-    red = model.red_flags
-    present = [f for f, v in evidence.values.items() if v and f in red]
-    f_index = {f: i for i, f in enumerate(model.findings)}
-    base = evidence.finding_state.copy()
-    for f in red:
-        base[f_index[f]] = -1
-    m = model.triage.red_flag_combination_size
-    subsets = [s for k in range(min(m, len(present)) + 1) for s in itertools.combinations(present, k)]
-    rows = np.repeat(base[None, :], len(subsets), axis=0)
-    for row, subset in zip(rows, subsets, strict=True):
-        for f in subset:
-            row[f_index[f]] = 1
-    rfs = np.repeat(evidence.rf_state[None, :], len(subsets), axis=0)
+    """Apply the rule of the module docstring to validated ``evidence``, with the reasons."""
+    policy = _policy(model)
+    rows, rfs, _, _ = policy.candidate_rows(evidence.finding_state[None, :], evidence.rf_state[None, :])
     posts = posterior_batch(rows, rfs)
-    care = [model.cause_specs[c].care_level for c in model.causes]
-    levels = [care_level(p, care, model.triage.thresholds) for p in posts]
-    best = int(np.argmax([int(lv) for lv in levels]))
-    posterior_level = levels[best]
-    floors = {f: red[f] for f in present}
+    levels = _care_levels(posts, policy.care, policy.thresholds)
+    best = int(np.argmax(levels))
+    posterior_level = Urgency(int(levels[best]))
+    red = model.red_flags
+    floors = {f: red[f] for f, v in evidence.values.items() if v and f in red}
     urgency = max([posterior_level, *floors.values()])
 
     reasons = [
@@ -138,17 +208,12 @@ def assess_urgency(evidence: Evidence, model: Model, posterior_batch: PosteriorB
         deciding = posts[best]
         needed, mass = model.triage.thresholds[posterior_level], 0.0
         for i in np.argsort(-deciding, kind="stable"):
-            level = care[int(i)]
+            level = Urgency(int(policy.care[i]))
             if level < posterior_level:
                 continue
+            cause = model.causes[int(i)]
             reasons.append(
-                UrgencyReason(
-                    "cause",
-                    model.causes[int(i)],
-                    level,
-                    float(deciding[i]),
-                    posterior_level == urgency,
-                )
+                UrgencyReason("cause", cause, level, float(deciding[i]), posterior_level == urgency)
             )
             mass += float(deciding[i])
             if mass >= needed:

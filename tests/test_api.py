@@ -1,0 +1,124 @@
+"""rank_causes: ranking, validation of evidence, agreement with the pgmpy reference."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from brute_force import BruteForceEngine
+
+import toeprob
+from toeprob import (
+    EvidenceError,
+    EvidenceTypeError,
+    Model,
+    UnknownIdentifierError,
+    Urgency,
+    rank_causes,
+)
+from toeprob.evidence import parse_evidence
+
+
+def test_ranking_is_sorted_and_complete(model: Model) -> None:
+    d = rank_causes({"numbness": "yes", "burning_pain": "yes", "diabetes": True})
+    probs = [rc.probability for rc in d.ranked]
+    assert probs == sorted(probs, reverse=True)
+    assert sorted(rc.cause for rc in d.ranked) == sorted(model.causes)
+    assert d.top.cause == "peripheral_neuropathy"
+    assert all(0.0 <= p <= 1.0 for p in probs)
+
+
+def test_no_evidence_gives_the_priors(model: Model) -> None:
+    d = rank_causes({})
+    for rc in d.ranked:
+        assert rc.probability == pytest.approx(model.cause_specs[rc.cause].prior, abs=1e-12)
+
+
+def test_ties_are_broken_by_identifier(tiny: Model) -> None:
+    d = rank_causes({}, model=tiny)  # benign and middling both have prior 0.1
+    assert [rc.cause for rc in d.ranked[:2]] == ["benign", "middling"]
+
+
+def test_matches_brute_force_on_tiny_model(tiny: Model) -> None:
+    oracle = BruteForceEngine(tiny)
+    ev = {"twitch": True, "ache": False, "shared": True}
+    parsed = parse_evidence(ev, tiny)
+    expected = oracle.posterior(parsed.finding_state, parsed.rf_state)
+    d = rank_causes(ev, model=tiny)
+    for i, cause in enumerate(tiny.causes):
+        assert d.probability(cause) == pytest.approx(expected[i], abs=1e-12)
+
+
+def test_pgmpy_engine_agrees_with_the_fast_engine(model: Model) -> None:
+    ev = {"cramp": True, "numbness": True, "diabetes": True, "tight_footwear": False}
+    fast = rank_causes(ev)
+    ref = rank_causes(ev, engine="pgmpy")
+    for rc in fast.ranked:
+        assert ref.probability(rc.cause) == pytest.approx(rc.probability, abs=1e-9)
+    assert ref.urgency == fast.urgency
+
+
+def test_strings_and_booleans_are_the_same(model: Model) -> None:
+    a = rank_causes({"numbness": "yes", "cramp": "present", "diabetes": "no", "smoker": "absent"})
+    b = rank_causes({"numbness": True, "cramp": True, "diabetes": False, "smoker": False})
+    assert a.ranked == b.ranked and a.urgency == b.urgency
+
+
+def test_unknown_values_equal_not_given(model: Model) -> None:
+    a = rank_causes({"numbness": True, "cramp": None, "smoker": "unknown"})
+    b = rank_causes({"numbness": True})
+    assert a.ranked == b.ranked and a.evidence == b.evidence
+
+
+def test_to_dict_is_json_ready(model: Model) -> None:
+    d = rank_causes({"foot_drop": True})
+    data = json.loads(json.dumps(d.to_dict()))
+    assert data["urgency"] == d.urgency.label
+    assert data["red_flags"] == [{"finding": "foot_drop", "floor": "urgent"}]
+    assert "not a medical device" in data["disclaimer"]
+    assert len(data["ranked"]) == len(model.causes)
+
+
+def test_repr_and_text_show_top_causes_and_urgency(model: Model) -> None:
+    d = rank_causes({"jaw_stiffness_body_spasms": True, "wound_without_tetanus_shot": True})
+    assert d.urgency is Urgency.EMERGENCY
+    assert d.top.cause in repr(d) and "emergency" in repr(d)
+    text = d.to_text(top=3)
+    assert "not a medical device" in text and "jaw_stiffness_body_spasms" in text
+
+
+def test_rank_causes_raises_on_unknown_identifier_with_close_matches() -> None:
+    with pytest.raises(UnknownIdentifierError, match="'numbnes'.*Closest: numbness") as info:
+        rank_causes({"numbnes": True})
+    assert isinstance(info.value, ValueError) and isinstance(info.value, KeyError)
+
+
+def test_rank_causes_raises_on_cause_as_evidence() -> None:
+    with pytest.raises(EvidenceError, match="'tetanus' is a cause"):
+        rank_causes({"tetanus": True})
+
+
+@pytest.mark.parametrize("value", ["maybe", 3, 0.5, [True]])
+def test_rank_causes_raises_on_bad_values(value: object) -> None:
+    with pytest.raises(ValueError, match="numbness.*not an accepted value"):
+        rank_causes({"numbness": value})
+
+
+def test_rank_causes_raises_on_bad_names_and_types() -> None:
+    with pytest.raises(EvidenceError, match="empty name"):
+        rank_causes({" ": True})
+    with pytest.raises(EvidenceTypeError, match="names must be strings"):
+        rank_causes({1: True})  # type: ignore[dict-item]
+    with pytest.raises(EvidenceTypeError, match="must be a mapping"):
+        rank_causes(["numbness"])  # type: ignore[arg-type]
+    with pytest.raises(EvidenceError, match="engine must be one of"):
+        rank_causes({}, engine="magic")  # type: ignore[arg-type]
+
+
+def test_public_api_star_import() -> None:
+    namespace: dict[str, object] = {}
+    exec("from toeprob import *", namespace)
+    for name in toeprob.__all__:
+        assert name in namespace, name
+    assert np.all([not name.startswith("_") for name in toeprob.__all__])

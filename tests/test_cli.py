@@ -1,0 +1,74 @@
+"""The command line: rank, vocabulary, evaluate; errors exit non-zero with a clear message."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from toeprob.cli import main, parse_assignments
+
+
+def test_rank_prints_causes_urgency_and_disclaimer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rank", "numbness=yes", "burning_pain=yes", "diabetes=yes", "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "peripheral_neuropathy" in out
+    assert "Urgency:" in out and "red flag numbness" in out
+    assert "not a medical device" in out
+    assert out.count("%  (prior") == 3
+
+
+def test_rank_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rank", "cramp=yes,tight_footwear=yes", "--json", "--top", "2"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["ranked"]) == 2 and data["evidence"] == {"cramp": True, "tight_footwear": True}
+
+
+def test_vocabulary_lists_identifiers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["vocabulary"]) == 0
+    out = capsys.readouterr().out
+    assert "foot_drop" in out and "red flag: at least urgent" in out and "tetanus" in out
+
+
+def test_evaluate_prints_metrics(capsys: pytest.CaptureFixture[str], dev_cases_path: Path) -> None:
+    assert main(["evaluate", str(dev_cases_path)]) == 0
+    out = capsys.readouterr().out
+    for word in ("top-1:", "top-3:", "triage in range:", "under-triage:", "over-triage:"):
+        assert word in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["rank", "numbnes=yes"], "Closest: numbness"),
+        (["rank", "tetanus=yes"], "is a cause"),
+        (["rank", "numbness=perhaps"], "not an accepted value"),
+        (["rank", "numbness="], "give a value"),
+        (["--model", "no/such/file.toml", "rank"], "cannot read"),
+        (["evaluate", "no/such/cases.json"], "cannot read the case file"),
+    ],
+)
+def test_errors_exit_2_without_traceback(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("toeprob: error:") and message in err and "Traceback" not in err
+
+
+def test_console_script_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "toeprob.cli", "rank", "foot_drop=yes"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Urgency: urgent" in result.stdout or "Urgency: emergency" in result.stdout
+
+
+def test_parse_assignments_bare_name_means_yes() -> None:
+    assert parse_assignments(["a", "b=no,c=yes"]) == {"a": "yes", "b": "no", "c": "yes"}

@@ -1,0 +1,130 @@
+"""The model file: the default model's contract and the loader's validation errors."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import toeprob
+from toeprob import Model, ModelFileError, Urgency
+
+SEED_PREFIX = re.compile(r"^\d{3}$")
+
+
+def test_default_model_contains_every_vocabulary_identifier(model: Model, vocabulary: dict[str, Any]) -> None:
+    assert set(vocabulary["causes"]) <= set(model.causes)
+    assert set(vocabulary["findings"]) <= set(model.findings)
+    assert set(vocabulary["risk_factors"]) <= set(model.risk_factors)
+
+
+def test_default_model_matches_vocabulary_levels(model: Model, vocabulary: dict[str, Any]) -> None:
+    for cid, spec in vocabulary["causes"].items():
+        assert model.cause_specs[cid].care_level == Urgency.parse(spec["care_level"]), cid
+        assert model.cause_specs[cid].frequency == spec["seed_frequency"], cid
+    for fid, spec in vocabulary["findings"].items():
+        floor = spec["red_flag_floor"]
+        expected = None if floor is None else Urgency.parse(floor)
+        assert model.finding_specs[fid].red_flag_floor == expected, fid
+
+
+def test_every_cause_and_link_cites_a_declared_source(model: Model) -> None:
+    for spec in model.cause_specs.values():
+        assert spec.sources and set(spec.sources) <= set(model.sources)
+    for link in (*model.risk_links, *model.finding_links):
+        assert link.sources and set(link.sources) <= set(model.sources)
+    assert all(SEED_PREFIX.match(s) or s == "clinical" for s in model.sources)
+
+
+def test_cause_priors_are_their_marginals(model: Model) -> None:
+    for cid, spec in model.cause_specs.items():
+        absent = 1.0 - spec.leak
+        for lk in model.links_to(cid):
+            absent *= 1.0 - model.risk_factor_specs[lk.parent].prevalence * lk.probability
+        assert 1.0 - absent == pytest.approx(spec.prior, rel=1e-12)
+        assert spec.prior == model.scales["frequency"].values[spec.frequency]
+
+
+def test_every_question_is_a_question(model: Model) -> None:
+    for spec in (*model.finding_specs.values(), *model.risk_factor_specs.values()):
+        assert spec.question.rstrip().endswith("?"), spec.id
+
+
+def test_load_model_is_cached_for_the_default(model: Model) -> None:
+    assert toeprob.load_model() is model
+
+
+def test_round_trip_through_dict(model: Model) -> None:
+    again = Model.from_dict(model.to_dict(), "copy")
+    assert again.causes == model.causes
+    assert [lk.probability for lk in again.finding_links] == [lk.probability for lk in model.finding_links]
+
+
+def test_editing_a_copy_changes_the_copy_only(model: Model) -> None:
+    data = model.to_dict()
+    data["causes"]["tetanus"]["frequency"] = "rare"
+    edited = Model.from_dict(data)
+    assert edited.cause_specs["tetanus"].prior > model.cause_specs["tetanus"].prior
+    assert model.to_dict()["causes"]["tetanus"]["frequency"] == "very rare"
+
+
+def _broken(tiny_data: dict[str, Any], edit: Any) -> dict[str, Any]:
+    data = copy.deepcopy(tiny_data)
+    edit(data)
+    return data
+
+
+CASES = [
+    (lambda d: d["causes"]["benign"].update(frequency="often"), r"\[causes\.benign\].*'often' is not a word"),
+    (lambda d: d["causes"]["benign"].update(care_level="later"), r"\[causes\.benign\].*care_level"),
+    (lambda d: d["causes"]["benign"].pop("sources"), r"\[causes\.benign\].*missing citation"),
+    (
+        lambda d: d["causes"]["benign"]["findings"]["twitch"].update(sources=["999"]),
+        r"twitch.*unknown source '999'",
+    ),
+    (
+        lambda d: d["causes"]["benign"]["findings"].update(twich={"strength": "often", "sources": ["001"]}),
+        r"links to 'twich'.*Did you mean 'twitch'",
+    ),
+    (lambda d: d["causes"]["benign"].pop("findings"), r"\[causes\.benign\].*at least one finding"),
+    (lambda d: d["scales"]["strength"]["values"].update(often=1.0), r"values\.often.*\(0, 1\)"),
+    (lambda d: d["scales"]["prevalence"]["values"].update(common=-0.2), r"values\.common.*\(0, 1\)"),
+    (lambda d: d["findings"].update(benign=d["findings"]["twitch"]), r"duplicate identifier"),
+    (lambda d: d["findings"]["twitch"].update(colour="red"), r"\[findings\.twitch\].*unknown key 'colour'"),
+    (lambda d: d["findings"].update(lonely=dict(d["findings"]["ache"])), r"\[findings\.lonely\].*no cause"),
+    (lambda d: d.update(schema_version=2), r"schema_version must be 1"),
+    (lambda d: d["triage"]["thresholds"].pop("soon"), r"thresholds.*'soon'"),
+    (lambda d: d["risk_factors"]["own"].update(prevalence="rare-ish"), r"risk_factors\.own.*rare-ish"),
+    (
+        lambda d: d["causes"]["serious"]["risk_factors"]["other"].update(strength="usually"),
+        r"\[causes\.serious\].*risk factors alone",
+    ),
+    (lambda d: d["findings"].update({"Bad-Id": dict(d["findings"]["ache"])}), r"lower_snake_case"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), CASES)
+def test_load_model_raises_on_bad_files(tiny_data: dict[str, Any], edit: Any, message: str) -> None:
+    with pytest.raises(ModelFileError, match=message) as info:
+        Model.from_dict(_broken(tiny_data, edit), "broken.toml")
+    assert str(info.value).startswith("broken.toml: ")
+    assert isinstance(info.value, ValueError)
+
+
+def test_load_model_raises_on_missing_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="cannot read"):
+        toeprob.load_model(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("schema_version = [\n")
+    with pytest.raises(ModelFileError, match=r"bad\.toml: not valid TOML"):
+        toeprob.load_model(bad)
+
+
+def test_tiny_model_leaks_solve_the_priors(tiny: Model) -> None:
+    assert np.isclose(tiny.cause_specs["benign"].prior, 0.1)
+    assert 0 < tiny.cause_specs["serious"].leak < tiny.cause_specs["serious"].prior
+    assert tiny.red_flags == {"weak": Urgency.SOON, "drop": Urgency.URGENT}

@@ -1,0 +1,98 @@
+"""The urgency policy: red flags never lower urgency, for every evidence set (property tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import toeprob
+from toeprob import Model, Urgency, rank_causes
+from toeprob.triage import care_level
+
+DEFAULT = toeprob.load_model()
+IDS = [*DEFAULT.findings, *DEFAULT.risk_factors]
+RED = sorted(DEFAULT.red_flags)
+
+evidence_sets = st.dictionaries(
+    st.sampled_from(IDS), st.sampled_from([True, False, None, "yes", "no"]), max_size=12
+)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(evidence=evidence_sets, flag=st.sampled_from(RED))
+def test_adding_a_red_flag_never_lowers_urgency(evidence: dict[str, Any], flag: str) -> None:
+    if evidence.get(flag) in (True, "yes"):
+        evidence = {k: v for k, v in evidence.items() if k != flag}
+    before = rank_causes(evidence).urgency
+    after = rank_causes({**evidence, flag: True}).urgency
+    assert after >= max(before, DEFAULT.red_flags[flag])
+
+
+@SETTINGS
+@given(evidence=evidence_sets, data=st.data())
+def test_evidence_order_does_not_matter(evidence: dict[str, Any], data: st.DataObject) -> None:
+    items = list(evidence.items())
+    shuffled = dict(data.draw(st.permutations(items)))
+    a, b = rank_causes(evidence), rank_causes(shuffled)
+    assert a.ranked == b.ranked and a.urgency == b.urgency
+
+
+@SETTINGS
+@given(evidence=evidence_sets)
+def test_posteriors_are_probabilities_and_sorted(evidence: dict[str, Any]) -> None:
+    d = rank_causes(evidence)
+    probs = np.array([rc.probability for rc in d.ranked])
+    assert np.all((probs >= 0) & (probs <= 1))
+    assert np.all(np.diff(probs) <= 0)
+    assert d.urgency >= max((rf.floor for rf in d.red_flags), default=Urgency.SELF_CARE)
+
+
+@SETTINGS
+@given(evidence=evidence_sets, unknown=st.lists(st.sampled_from(IDS), max_size=5))
+def test_unknown_equals_not_given(evidence: dict[str, Any], unknown: list[str]) -> None:
+    extra = {k: None for k in unknown if k not in evidence}
+    a, b = rank_causes(evidence), rank_causes({**evidence, **extra})
+    assert a.ranked == b.ranked and a.urgency == b.urgency
+
+
+def test_urgency_reasons_name_the_deciding_red_flag() -> None:
+    d = rank_causes({"foot_drop": True, "numbness": True})
+    flags = {r.identifier: r for r in d.urgency_reasons if r.kind == "red_flag"}
+    assert flags["foot_drop"].level is Urgency.URGENT and flags["numbness"].level is Urgency.ROUTINE
+    assert d.urgency >= Urgency.URGENT
+    assert flags["foot_drop"].sets_level == (d.urgency == Urgency.URGENT)
+
+
+def test_urgency_reasons_name_likely_causes() -> None:
+    d = rank_causes({"cramp_on_walking": True, "smoker": True, "age_over_60": True, "cramp": True})
+    causes = [r for r in d.urgency_reasons if r.kind == "cause"]
+    assert causes, d.urgency_reasons
+    assert all(r.level >= Urgency.ROUTINE and r.probability is not None for r in causes)
+
+
+def test_red_flag_denial_does_not_lower_urgency(model: Model) -> None:
+    base = {"fasciculation": True, "persists_weeks": True}
+    assert rank_causes({**base, "muscle_weakness": False}).urgency >= rank_causes(base).urgency
+
+
+def test_care_level_thresholds() -> None:
+    t = {Urgency.ROUTINE: 0.4, Urgency.SOON: 0.25, Urgency.URGENT: 0.1, Urgency.EMERGENCY: 0.05}
+    care = [Urgency.SELF_CARE, Urgency.ROUTINE, Urgency.EMERGENCY]
+    assert care_level(np.array([0.9, 0.1, 0.0]), care, t) is Urgency.SELF_CARE
+    assert care_level(np.array([0.9, 0.4, 0.0]), care, t) is Urgency.ROUTINE
+    assert care_level(np.array([0.9, 0.0, 0.06]), care, t) is Urgency.EMERGENCY
+
+
+@pytest.mark.parametrize("label", ["self_care", "routine", "soon", "urgent", "emergency"])
+def test_urgency_parse_round_trip(label: str) -> None:
+    assert Urgency.parse(label).label == label
+
+
+def test_urgency_parse_raises_with_close_match() -> None:
+    with pytest.raises(ValueError, match="'urgnt'.*Did you mean 'urgent'"):
+        Urgency.parse("urgnt")
