@@ -14,7 +14,7 @@ Examples
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -147,30 +147,30 @@ def rank_batch(
         raise EvidenceError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
     model = load_model() if model is None else model
     engine = get_engine(model, "fast")
-    total = len(cases) if hasattr(cases, "__len__") else None
+    total = len(cases) if isinstance(cases, Sized) else None
     chunks: Iterable[tuple[list[Any], NDArray[np.int8], NDArray[np.int8]]] = _chunks(cases, model, chunk_size)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
         n_chunks = None if total is None else -(-total // chunk_size)
         chunks = tqdm(chunks, total=n_chunks, desc="toeprob", unit="chunk")
-    labels: list[Any] = []
+    n_rows = 0
     posts: list[NDArray[np.float64]] = []
     urgencies: list[NDArray[np.int_]] = []
     for index, fs, rs in chunks:
-        labels.extend(index)
+        n_rows += len(index)
         posts.append(engine.posterior_batch(fs, rs))
         urgencies.append(urgency_batch(fs, rs, model, engine.posterior_batch))
     causes = list(model.causes)
     post = np.concatenate(posts) if posts else np.empty((0, len(causes)))
     urg = np.concatenate(urgencies) if urgencies else np.empty(0, dtype=int)
-    index = cases.index if isinstance(cases, pd.DataFrame) else pd.RangeIndex(len(labels))
-    out = pd.DataFrame(post, columns=causes, index=index)
+    out = pd.DataFrame(post, columns=causes)
+    out.index = cases.index if isinstance(cases, pd.DataFrame) else pd.RangeIndex(n_rows)
     # the same order as rank_causes: highest posterior, ties broken by identifier
     order = np.argsort(np.array(causes))
     top = order[np.argmax(post[:, order], axis=1)] if len(post) else np.empty(0, dtype=int)
     out["top_cause"] = np.array(causes, dtype=object)[top]
     out["top_probability"] = post[np.arange(len(post)), top] if len(post) else np.empty(0)
     labels_u = [u.label for u in Urgency]
-    out["urgency"] = pd.Categorical.from_codes(urg, categories=labels_u, ordered=True)
+    out["urgency"] = pd.Categorical.from_codes(urg, categories=pd.Index(labels_u), ordered=True)
     return out

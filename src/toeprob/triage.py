@@ -140,7 +140,8 @@ class _Policy:
         base[:, self.red_columns] = -1
         present = finding_states[:, self.red_columns] == 1
         # every case has the row base(E) (S = {}); cases with red flags add one row per subset
-        rows, owners, subsets = [base], [np.arange(len(base))], [() for _ in range(len(base))]
+        rows, owners = [base], [np.arange(len(base))]
+        subsets: list[tuple[int, ...]] = [() for _ in range(len(base))]
         for case in np.flatnonzero(present.any(axis=1)):
             flags = np.flatnonzero(present[case]).tolist()
             extra = [
