@@ -35,9 +35,19 @@ def test_no_evidence_gives_the_priors(model: Model) -> None:
         assert rc.probability == pytest.approx(model.cause_specs[rc.cause].prior, abs=1e-12)
 
 
-def test_ties_are_broken_by_identifier(tiny: Model) -> None:
-    d = rank_causes({}, model=tiny)  # benign and middling both have prior 0.1
-    assert [rc.cause for rc in d.ranked[:2]] == ["benign", "middling"]
+def test_ties_are_broken_by_identifier(tiny: Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    class TiedEngine:
+        def posterior(self, fs: object, rs: object) -> np.ndarray:
+            return np.array([0.1, 0.5, 0.5])  # benign, middling, serious
+
+        def posterior_batch(self, fs: np.ndarray, rs: object) -> np.ndarray:
+            return np.tile(self.posterior(fs, rs), (len(fs), 1))
+
+    from toeprob import api
+
+    monkeypatch.setitem(api._CACHE, tiny, {"fast": TiedEngine()})
+    d = rank_causes({}, model=tiny)
+    assert [rc.cause for rc in d.ranked] == ["middling", "serious", "benign"]
 
 
 def test_matches_brute_force_on_tiny_model(tiny: Model) -> None:

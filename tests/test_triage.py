@@ -81,11 +81,16 @@ def test_red_flag_denial_does_not_lower_urgency(model: Model) -> None:
 
 
 def test_care_level_thresholds() -> None:
-    t = {Urgency.ROUTINE: 0.4, Urgency.SOON: 0.25, Urgency.URGENT: 0.1, Urgency.EMERGENCY: 0.05}
-    care = [Urgency.SELF_CARE, Urgency.ROUTINE, Urgency.EMERGENCY]
-    assert care_level(np.array([0.9, 0.1, 0.0]), care, t) is Urgency.SELF_CARE
-    assert care_level(np.array([0.9, 0.4, 0.0]), care, t) is Urgency.ROUTINE
-    assert care_level(np.array([0.9, 0.0, 0.06]), care, t) is Urgency.EMERGENCY
+    t = {Urgency.ROUTINE: 0.3, Urgency.SOON: 0.2, Urgency.URGENT: 0.1, Urgency.EMERGENCY: 0.05}
+    care = [Urgency.SELF_CARE, Urgency.ROUTINE, Urgency.SOON, Urgency.EMERGENCY]
+    assert care_level(np.array([0.9, 0.1, 0.0, 0.0]), care, t) is Urgency.SELF_CARE
+    assert care_level(np.array([0.9, 0.3, 0.0, 0.0]), care, t) is Urgency.ROUTINE
+    # single causes count, not their sum: two soon causes at 0.15 stay below the soon threshold
+    assert care_level(np.array([0.0, 0.0, 0.15, 0.0]), care, t) is Urgency.SELF_CARE
+    assert care_level(np.array([0.0, 0.0, 0.2, 0.0]), care, t) is Urgency.SOON
+    # a serious cause reaches lower levels too: P = 0.06 for an emergency cause
+    assert care_level(np.array([0.9, 0.0, 0.0, 0.06]), care, t) is Urgency.EMERGENCY
+    assert care_level(np.array([0.0, 0.0, 0.0, 0.04]), care, t) is Urgency.SELF_CARE
 
 
 @pytest.mark.parametrize("label", ["self_care", "routine", "soon", "urgent", "emergency"])

@@ -8,9 +8,9 @@ The rule
 Let ``R(E)`` be the red flags present in the evidence ``E`` (findings with a floor, reported present),
 ``base(E)`` the evidence with *every* red-flag finding removed (present or denied), and ``m`` the
 model's ``red_flag_combination_size``. For evidence ``X`` let ``care(X)`` be the highest level ``L``
-for which the posterior mass of the causes whose care level is ``L`` or higher,
-``sum(P(c | X) for c with care_level(c) >= L)``, reaches the model's threshold ``t_L``
-(``self_care`` if none does). Then::
+for which some cause ``c`` whose care level is ``L`` or higher has ``P(c | X) >= t_L``, the model's
+threshold for ``L`` (``self_care`` if none does). Thresholds fall as levels rise: the worse a missed
+cause, the less probability it takes to act on it. Then::
 
     urgency(E) = max( max(floor(F) for F in R(E)),
                       max(care(base(E) + {F: present for F in S}) for S subset of R(E), |S| <= m) )
@@ -97,14 +97,16 @@ class UrgencyAssessment:
 def care_level(
     posterior: NDArray[np.float64], care: Sequence[Urgency], thresholds: Mapping[Urgency, float]
 ) -> Urgency:
-    """The highest level whose cause mass ``sum(P(c) for care(c) >= L)`` reaches ``thresholds[L]``.
+    """The highest level ``L`` such that a cause with care level ``>= L`` has ``P(c) >= thresholds[L]``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> t = {Urgency.ROUTINE: 0.4, Urgency.SOON: 0.25, Urgency.URGENT: 0.1, Urgency.EMERGENCY: 0.05}
+    >>> t = {Urgency.ROUTINE: 0.3, Urgency.SOON: 0.2, Urgency.URGENT: 0.1, Urgency.EMERGENCY: 0.05}
     >>> care_level(np.array([0.9, 0.3]), [Urgency.SELF_CARE, Urgency.SOON], t)
     <Urgency.SOON: 2>
+    >>> care_level(np.array([0.9, 0.15, 0.15]), [Urgency.SELF_CARE, Urgency.SOON, Urgency.SOON], t)
+    <Urgency.SELF_CARE: 0>
     """
     levels = _care_levels(np.asarray(posterior)[None, :], np.asarray([int(c) for c in care]), thresholds)
     return Urgency(int(levels[0]))
@@ -116,8 +118,9 @@ def _care_levels(
     """Vectorized :func:`care_level` over rows of ``posteriors`` (N, C); returns int levels (N,)."""
     out = np.zeros(len(posteriors), dtype=int)
     for level in sorted(thresholds):
-        mass = posteriors[:, care >= int(level)].sum(axis=1)
-        out[mass >= thresholds[level]] = int(level)
+        columns = care >= int(level)
+        if columns.any():
+            out[posteriors[:, columns].max(axis=1) >= thresholds[level]] = int(level)
     return out
 
 
@@ -205,18 +208,13 @@ def assess_urgency(evidence: Evidence, model: Model, posterior_batch: PosteriorB
         for f, floor in sorted(floors.items(), key=lambda kv: (-int(kv[1]), kv[0]))
     ]
     if posterior_level > Urgency.SELF_CARE:
-        # the most probable causes at or above the level, until their mass reaches the threshold
+        # every cause at or above the level whose posterior reaches that level's threshold
         deciding = posts[best]
-        needed, mass = model.triage.thresholds[posterior_level], 0.0
         for i in np.argsort(-deciding, kind="stable"):
             level = Urgency(int(policy.care[i]))
-            if level < posterior_level:
-                continue
-            cause = model.causes[int(i)]
-            reasons.append(
-                UrgencyReason("cause", cause, level, float(deciding[i]), posterior_level == urgency)
-            )
-            mass += float(deciding[i])
-            if mass >= needed:
-                break
+            if level >= posterior_level and deciding[i] >= model.triage.thresholds[posterior_level]:
+                cause = model.causes[int(i)]
+                reasons.append(
+                    UrgencyReason("cause", cause, level, float(deciding[i]), posterior_level == urgency)
+                )
     return UrgencyAssessment(urgency, tuple(reasons), floors, posterior_level)
