@@ -54,3 +54,12 @@ def test_reach_on_the_development_cases(dev_cases_path: Path) -> None:
     assert report.top1 >= 0.80, report.to_text()
     assert report.top3 >= 0.95, report.to_text()
     assert report.triage_in_range >= 0.90, report.to_text()
+
+
+def test_reach_on_the_team_cases() -> None:
+    """Cases the team wrote before looking at model output (tests/data/cases_team.json)."""
+    report = evaluate(Path(__file__).parent / "data" / "cases_team.json")
+    assert report.under_triage == 0.0, report.to_text()
+    assert report.top1 >= 0.85, report.to_text()
+    assert report.top3 >= 0.95, report.to_text()
+    assert report.triage_in_range >= 0.90, report.to_text()
