@@ -57,3 +57,7 @@ class BruteForceEngine:
 
     def posterior_batch(self, fss: NDArray[np.int8], rss: NDArray[np.int8]) -> NDArray[np.float64]:
         return np.array([self.posterior(f, r) for f, r in zip(fss, rss, strict=True)])
+
+    def log_evidence(self, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> float:
+        """``log P(evidence)``: the log of the joint summed over every state."""
+        return float(np.log(self.joint(fs, rs).sum()))

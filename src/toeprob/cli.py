@@ -1,4 +1,5 @@
-"""The ``toeprob`` command line: ``rank``, ``vocabulary``, ``evaluate``.
+"""The ``toeprob`` command line: ``rank``, ``vocabulary``, ``evaluate``, ``interview``, ``explain``,
+``replay``.
 
 Errors print a one-line message to standard error and exit with status 2, without a traceback.
 """
@@ -90,6 +91,78 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+_YES, _NO = {"y", "yes"}, {"n", "no"}
+_DONT_KNOW = {"?", "", "dk", "unknown", "don't know", "dont know"}
+
+
+def _read_answer(prompt: str) -> bool | str | None:
+    """One y/n/? answer from standard input; ``"eof"`` at the end, ``"quit"`` on q."""
+    while True:
+        print(prompt, end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            print()
+            return "eof"
+        word = line.strip().lower()
+        if not sys.stdin.isatty():
+            print(word)
+        if word in _YES:
+            return True
+        if word in _NO:
+            return False
+        if word in _DONT_KNOW:
+            return None
+        if word in {"q", "quit"}:
+            return "quit"
+        print("  please answer y (yes), n (no) or ? (don't know); q stops.")
+
+
+def _cmd_interview(args: argparse.Namespace) -> int:
+    from toeprob.interview import Interview
+    from toeprob.questions import InterviewPolicy
+
+    model = _model(args)
+    policy = InterviewPolicy(max_questions=args.max_questions)
+    iv = Interview(parse_assignments(args.answers or []), model=model, policy=policy)
+    print(DISCLAIMER)
+    print("Answer y (yes), n (no) or ? (don't know); q stops.\n")
+    while (question := iv.next_question()) is not None:
+        flag = "  [red flag]" if question.pending_red_flag else ""
+        answer = _read_answer(f"Q{len(iv.history) + 1}. {question.text}{flag} [y/n/?] ")
+        if answer in ("eof", "quit"):
+            print("Stopped before the stop rule: no more answers.")
+            break
+        iv.answer(question.id, answer)
+        d = iv.diagnosis
+        tops = ", ".join(f"{rc.cause} {rc.probability:.0%}" for rc in d.ranked[:3])
+        print(f"   now: {tops}; urgency {d.urgency.label}")
+    if iv.stop_reason is not None:
+        print(f"\nStopped: {iv.stop_reason.text}.")
+    d = iv.diagnosis
+    print()
+    print(d.to_text(top=args.top))
+    print()
+    print(d.explain(d.top.cause).to_text())
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from toeprob.explain import explain
+
+    evidence = parse_assignments(args.evidence)
+    e = explain(evidence, args.cause, model=_model(args), n_unconfirmed=args.unconfirmed)
+    print(json.dumps(e.to_dict(), indent=2) if args.json else e.to_text())
+    return 0
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from toeprob.interview import replay
+
+    report = replay(args.cases, model=_model(args), start_findings=args.start_findings)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``toeprob`` command."""
     parser = argparse.ArgumentParser(
@@ -115,6 +188,25 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print JSON")
     ev.add_argument("--engine", choices=["fast", "pgmpy"], default="fast")
     ev.set_defaults(func=_cmd_evaluate)
+
+    iv = sub.add_parser("interview", help="answer one question at a time (y/n/?) until the stop rule")
+    iv.add_argument("--answers", action="append", help="starting answers, e.g. numbness=yes,cramp=no")
+    iv.add_argument("--max-questions", type=int, default=10, help="stop after this many (default 10)")
+    iv.add_argument("--top", type=int, default=5, help="how many causes to show at the end (default 5)")
+    iv.set_defaults(func=_cmd_interview)
+
+    ex = sub.add_parser("explain", help="why a cause has its probability for some evidence")
+    ex.add_argument("cause", help="a cause identifier (see `toeprob vocabulary`)")
+    ex.add_argument("evidence", nargs="*", help="identifier=yes|no, e.g. numbness=yes")
+    ex.add_argument("--unconfirmed", type=int, default=3, help="unasked questions listed per direction")
+    ex.add_argument("--json", action="store_true", help="print JSON")
+    ex.set_defaults(func=_cmd_explain)
+
+    rp = sub.add_parser("replay", help="replay the interview on a case file (questions needed, safety)")
+    rp.add_argument("cases", help="a JSON case file")
+    rp.add_argument("--start-findings", type=int, default=2, help="findings known at the start (default 2)")
+    rp.add_argument("--json", action="store_true", help="print JSON")
+    rp.set_defaults(func=_cmd_replay)
 
     return parser
 

@@ -197,7 +197,9 @@ def assess_urgency(evidence: Evidence, model: Model, posterior_batch: PosteriorB
     rows, rfs, _, _ = policy.candidate_rows(evidence.finding_state[None, :], evidence.rf_state[None, :])
     posts = posterior_batch(rows, rfs)
     levels = _care_levels(posts, policy.care, policy.thresholds)
-    best = int(np.argmax(levels))
+    # among the rows reaching the highest level, report the one with the most red flags (the last
+    # row; it is the full evidence when no more than m red flags are present)
+    best = len(levels) - 1 - int(np.argmax(levels[::-1]))
     posterior_level = Urgency(int(levels[best]))
     red = model.red_flags
     floors = {f: red[f] for f, v in evidence.values.items() if v and f in red}

@@ -1,0 +1,418 @@
+"""The next-question interview: a small state machine with no I/O, and its replay on case files.
+
+:class:`Interview` holds the answers so far. :meth:`Interview.next_question` gives the question the
+rules of :mod:`toeprob.questions` put first (pending red flags, then the largest expected information
+gain), :meth:`Interview.answer` records yes, no or don't know, and :attr:`Interview.should_stop`
+/ :attr:`Interview.stop_reason` apply the stop rule and the final red-flag check.
+
+:func:`replay` runs the interview on case files: it starts from each case's first findings, answers
+every later question from the case's evidence (don't know when the case does not say) and records how
+many questions were needed and how the stop compares with the case's answer and urgency range.
+
+Examples
+--------
+>>> from toeprob import Interview
+>>> iv = Interview({"cramp": "yes"})
+>>> q = iv.next_question()
+>>> isinstance(q.text, str)
+True
+>>> iv.answer(q.id, "no")
+>>> len(iv.history)
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from toeprob.api import EngineName
+from toeprob.errors import EvidenceError, UnknownIdentifierError, closest_matches
+from toeprob.evaluate import load_cases
+from toeprob.evidence import parse_evidence, parse_value
+from toeprob.model import Model, load_model
+from toeprob.questions import (
+    InterviewPolicy,
+    Question,
+    QuestionRanking,
+    StopReason,
+    question_text,
+    suggest_questions,
+)
+from toeprob.results import DISCLAIMER, Diagnosis
+from toeprob.urgency import Urgency
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Answer", "Interview", "ReplayCase", "ReplayReport", "replay"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answered question: ``value`` is True (yes), False (no) or None (don't know)."""
+
+    question: str
+    kind: str
+    text: str
+    value: bool | None
+
+    @property
+    def label(self) -> str:
+        """``"yes"``, ``"no"`` or ``"don't know"``."""
+        return "don't know" if self.value is None else "yes" if self.value else "no"
+
+
+class Interview:
+    """Ask one question at a time until the stop rule says enough (no I/O).
+
+    Parameters
+    ----------
+    evidence : mapping, optional
+        Answers known at the start (as for :func:`toeprob.rank_causes`); not part of ``history``.
+    model : Model, optional
+        Defaults to the shipped model.
+    policy : InterviewPolicy, optional
+        Red-flag-first and stop-rule parameters.
+    engine : {"fast", "pgmpy"}
+
+    Raises
+    ------
+    UnknownIdentifierError, EvidenceError
+        For bad starting evidence.
+
+    Examples
+    --------
+    >>> from toeprob import Interview
+    >>> iv = Interview({"jaw_stiffness_body_spasms": "yes"})
+    >>> iv.should_stop, iv.stop_reason
+    (True, <StopReason.EMERGENCY: 'emergency'>)
+    >>> iv.next_question() is None
+    True
+    """
+
+    def __init__(
+        self,
+        evidence: Mapping[str, Any] | None = None,
+        *,
+        model: Model | None = None,
+        policy: InterviewPolicy | None = None,
+        engine: EngineName = "fast",
+    ) -> None:
+        self.model = load_model() if model is None else model
+        self.policy = InterviewPolicy() if policy is None else policy
+        self.engine: EngineName = engine
+        self._evidence: dict[str, bool] = dict(parse_evidence(evidence, self.model).values)
+        self._history: list[Answer] = []
+        self._unknown: set[str] = set()
+        self._ranking: QuestionRanking | None = None
+
+    @property
+    def evidence(self) -> Mapping[str, bool]:
+        """The known answers (starting evidence and yes/no answers)."""
+        return dict(self._evidence)
+
+    @property
+    def history(self) -> tuple[Answer, ...]:
+        """The questions answered through :meth:`answer`, in order."""
+        return tuple(self._history)
+
+    @property
+    def ranking(self) -> QuestionRanking:
+        """The current :class:`~toeprob.questions.QuestionRanking` (computed once per state)."""
+        if self._ranking is None:
+            self._ranking = suggest_questions(
+                self._evidence,
+                model=self.model,
+                k=5,
+                policy=self.policy,
+                exclude=self._unknown,
+                questions_asked=len(self._history),
+                engine=self.engine,
+            )
+        return self._ranking
+
+    @property
+    def diagnosis(self) -> Diagnosis:
+        """The ranking of causes and the urgency for the answers so far."""
+        return self.ranking.diagnosis
+
+    @property
+    def stop_reason(self) -> StopReason | None:
+        """Why the interview should stop, or ``None`` (the rule is in :mod:`toeprob.questions`)."""
+        return self.ranking.stop_reason
+
+    @property
+    def should_stop(self) -> bool:
+        """True when the stop rule says the interview is done."""
+        return self.stop_reason is not None
+
+    def next_question(self) -> Question | None:
+        """The question to ask now, or ``None`` when the interview should stop."""
+        if self.should_stop or not self.ranking.questions:
+            return None
+        return self.ranking.questions[0]
+
+    def answer(self, question: str, value: Any) -> None:
+        """Record the answer to ``question``: yes, no or don't know (``None``, ``"?"``, ``"unknown"``).
+
+        Any unanswered finding or risk factor can be answered, not only the suggested one.
+
+        Raises
+        ------
+        UnknownIdentifierError
+            If ``question`` is not a finding or risk factor of the model (with the closest ones).
+        EvidenceError
+            If ``question`` has already been answered yes or no, or ``value`` is not accepted.
+        """
+        model = self.model
+        if not isinstance(question, str) or (
+            question not in model.finding_specs and question not in model.risk_factor_specs
+        ):
+            hint = closest_matches(str(question), (*model.findings, *model.risk_factors))
+            extra = f" Closest: {', '.join(hint)}." if hint else ""
+            raise UnknownIdentifierError(f"{question!r} is not a question of model {model.name!r}.{extra}")
+        if question in self._evidence:
+            said = "yes" if self._evidence[question] else "no"
+            raise EvidenceError(f"{question!r} has already been answered ({said}).")
+        parsed = parse_value(question, value)
+        kind, text = question_text(model, question)
+        self._history.append(Answer(question, kind, text, parsed))
+        if parsed is None:
+            self._unknown.add(question)
+        else:
+            self._evidence[question] = parsed
+            self._unknown.discard(question)
+        self._ranking = None
+
+    def _repr_html_(self) -> str:
+        from toeprob.display import interview_html
+
+        return interview_html(self)
+
+    def __repr__(self) -> str:
+        state = self.stop_reason.value if self.stop_reason else "asking"
+        return f"<Interview {len(self._history)} answers, {state}>"
+
+
+@dataclass(frozen=True)
+class ReplayCase:
+    """The outcome of replaying the interview on one case.
+
+    ``questions_to_final`` is the number of questions after which the top cause was already the
+    one at the stop and stayed so. ``safety_applies`` is true when the case reports a red flag whose
+    floor reaches its ``urgency_min``; ``safe`` is ``urgency >= urgency_min`` for those cases.
+    """
+
+    id: str
+    kind: str
+    gold_cause: str
+    acceptable: tuple[str, ...]
+    start: tuple[str, ...]
+    asked: tuple[str, ...]
+    stop_reason: StopReason | None
+    questions_to_final: int
+    top3: tuple[str, ...]
+    urgency: Urgency
+    urgency_min: Urgency
+    urgency_max: Urgency
+    red_flags: tuple[str, ...]
+
+    @property
+    def questions(self) -> int:
+        """Questions asked until the stop."""
+        return len(self.asked)
+
+    @property
+    def top1_ok(self) -> bool:
+        """The top cause at the stop is the gold cause or an acceptable one."""
+        return self.top3[0] == self.gold_cause or self.top3[0] in self.acceptable
+
+    @property
+    def top3_ok(self) -> bool:
+        """The gold cause is among the top three at the stop."""
+        return self.gold_cause in self.top3
+
+    @property
+    def under_triage(self) -> bool:
+        """Urgency at the stop below the case's minimum."""
+        return self.urgency < self.urgency_min
+
+    @property
+    def safety_applies(self) -> bool:
+        """The case reports a red flag whose floor reaches ``urgency_min``."""
+        return bool(self.red_flags)
+
+    @property
+    def safe(self) -> bool:
+        """Not under-triaged (only a requirement when :attr:`safety_applies`)."""
+        return not self.under_triage
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """Every replayed case and the summary figures."""
+
+    cases: tuple[ReplayCase, ...]
+    policy: InterviewPolicy
+
+    def summary(self) -> dict[str, float]:
+        """Mean questions asked and to the final top-1, top-1/top-3 at the stop, safety counts."""
+        n = max(len(self.cases), 1)
+        applies = [c for c in self.cases if c.safety_applies]
+        return {
+            "cases": float(len(self.cases)),
+            "mean_questions": sum(c.questions for c in self.cases) / n,
+            "mean_questions_to_final_top1": sum(c.questions_to_final for c in self.cases) / n,
+            "top1": sum(c.top1_ok for c in self.cases) / n,
+            "top3": sum(c.top3_ok for c in self.cases) / n,
+            "under_triage": float(sum(c.under_triage for c in self.cases)),
+            "red_flag_cases": float(len(applies)),
+            "red_flag_cases_unsafe": float(sum(not c.safe for c in applies)),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per case."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "id": c.id,
+                    "kind": c.kind,
+                    "gold_cause": c.gold_cause,
+                    "start": ", ".join(c.start),
+                    "questions": c.questions,
+                    "questions_to_final_top1": c.questions_to_final,
+                    "stop_reason": c.stop_reason.value if c.stop_reason else None,
+                    "top1": c.top3[0],
+                    "top1_ok": c.top1_ok,
+                    "top3_ok": c.top3_ok,
+                    "urgency": c.urgency.label,
+                    "urgency_min": c.urgency_min.label,
+                    "red_flags": ", ".join(c.red_flags),
+                    "safe": c.safe,
+                    "asked": ", ".join(c.asked),
+                }
+                for c in self.cases
+            ]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary: the summary and the per-case rows."""
+        return {"summary": self.summary(), "cases": self.to_frame().to_dict(orient="records")}
+
+    def to_text(self) -> str:
+        """The summary and the cases that end below their urgency minimum."""
+        s = self.summary()
+        lines = [
+            f"cases: {int(s['cases'])}",
+            f"mean questions asked: {s['mean_questions']:.2f}",
+            f"mean questions to the final top-1: {s['mean_questions_to_final_top1']:.2f}",
+            f"top-1 at stop: {s['top1']:.3f}",
+            f"top-3 at stop: {s['top3']:.3f}",
+            f"under-triaged at stop: {int(s['under_triage'])}",
+            f"red-flag cases ending below urgency_min: {int(s['red_flag_cases_unsafe'])} "
+            f"of {int(s['red_flag_cases'])}",
+        ]
+        for c in self.cases:
+            if c.under_triage:
+                flags = ", ".join(c.red_flags) or "-"
+                lines.append(f"  {c.id}: {c.urgency.label} < {c.urgency_min.label} (red flags: {flags})")
+        lines.append(DISCLAIMER)
+        return "\n".join(lines)
+
+
+def _replay_one(
+    case: Mapping[str, Any], model: Model, policy: InterviewPolicy, n_start: int, engine: EngineName
+) -> ReplayCase:
+    cid = str(case.get("id", "?"))
+    raw = case.get("evidence")
+    if not isinstance(raw, Mapping):
+        raise EvidenceError(f"case {cid}: 'evidence' must be a mapping.")
+    try:
+        full = dict(parse_evidence(raw, model).values)
+    except EvidenceError as exc:
+        raise type(exc)(f"case {cid}: {exc}") from exc
+    findings = [f for f in raw if f in model.finding_specs and f in full]
+    start = {f: full[f] for f in findings[:n_start]}
+    iv = Interview(start, model=model, policy=policy, engine=engine)
+    tops = [iv.diagnosis.top.cause]
+    while (q := iv.next_question()) is not None:
+        iv.answer(q.id, full.get(q.id))
+        tops.append(iv.diagnosis.top.cause)
+    final = tops[-1]
+    settled = len(tops) - 1
+    while settled > 0 and tops[settled - 1] == final:
+        settled -= 1
+    d = iv.diagnosis
+    umin = Urgency.parse(case["urgency_min"])
+    red = model.red_flags
+    flags = tuple(f for f, v in full.items() if v and f in red and red[f] >= umin)
+    return ReplayCase(
+        id=cid,
+        kind=str(case.get("kind", "")),
+        gold_cause=str(case["gold_cause"]),
+        acceptable=tuple(case.get("acceptable", ())),
+        start=tuple(start),
+        asked=tuple(a.question for a in iv.history),
+        stop_reason=iv.stop_reason,
+        questions_to_final=settled,
+        top3=tuple(rc.cause for rc in d.ranked[:3]),
+        urgency=d.urgency,
+        urgency_min=umin,
+        urgency_max=Urgency.parse(case["urgency_max"]),
+        red_flags=flags,
+    )
+
+
+def replay(
+    cases: str | Path | Iterable[Mapping[str, Any]],
+    *,
+    model: Model | None = None,
+    policy: InterviewPolicy | None = None,
+    start_findings: int = 2,
+    engine: EngineName = "fast",
+) -> ReplayReport:
+    """Replay the interview on every case (see the module docstring).
+
+    Parameters
+    ----------
+    cases : path or iterable of mappings
+        A case file (``/work/shared/eval/README.md`` format) or the parsed cases.
+    model : Model, optional
+    policy : InterviewPolicy, optional
+    start_findings : int
+        The interview starts from this many of the case's findings, in the order the case lists
+        them (with their values); everything else must be asked.
+    engine : {"fast", "pgmpy"}
+
+    Returns
+    -------
+    ReplayReport
+
+    Examples
+    --------
+    >>> from toeprob.interview import replay
+    >>> case = {"id": "x", "evidence": {"cramp": True, "low_fluid_intake": True}, "gold_cause": "dehydration",
+    ...         "urgency_min": "self_care", "urgency_max": "routine"}
+    >>> replay([case]).cases[0].start
+    ('cramp',)
+    """
+    ok = isinstance(start_findings, int) and not isinstance(start_findings, bool) and start_findings >= 0
+    if not ok:
+        raise EvidenceError(
+            f"The 'start_findings' parameter must be an int >= 0. Got {start_findings!r} instead."
+        )
+    model = load_model() if model is None else model
+    policy = InterviewPolicy() if policy is None else policy
+    raw = load_cases(cases) if isinstance(cases, str | Path) else list(cases)
+    out = []
+    for n, case in enumerate(raw):
+        need = ("evidence", "gold_cause", "urgency_min", "urgency_max")
+        if not isinstance(case, Mapping) or any(k not in case for k in need):
+            raise EvidenceError(f"case #{n}: needs the keys {', '.join(need)}.")
+        out.append(_replay_one(case, model, policy, start_findings, engine))
+    return ReplayReport(tuple(out), policy)

@@ -1,0 +1,268 @@
+"""suggest_questions: exact gains (recomputed by brute force), red flags first, the stop rule."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from brute_force import BruteForceEngine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import toeprob
+from toeprob.evidence import parse_evidence
+from toeprob.questions import InterviewPolicy, StopReason, expected_information_gain, suggest_questions
+from toeprob.urgency import Urgency
+
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _evidence(model: toeprob.Model) -> st.SearchStrategy[dict[str, bool]]:
+    ids = [*model.findings, *model.risk_factors]
+    return st.dictionaries(st.sampled_from(ids), st.booleans(), max_size=5)
+
+
+def _h(p: float) -> float:
+    return 0.0 if p <= 0.0 or p >= 1.0 else -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
+
+
+def _brute_gain(
+    bf: BruteForceEngine, model: toeprob.Model, ev: dict[str, bool], q: str
+) -> tuple[float, float]:
+    """P(yes | E) and the gain, from enumeration of the joint (independent of the engine)."""
+    e = parse_evidence(ev, model)
+    le = bf.log_evidence(e.finding_state, e.rf_state)
+    base = bf.posterior(e.finding_state, e.rf_state)
+    post = {}
+    for value in (True, False):
+        e2 = parse_evidence({**ev, q: value}, model)
+        post[value] = bf.posterior(e2.finding_state, e2.rf_state)
+        if value:
+            p_yes = math.exp(bf.log_evidence(e2.finding_state, e2.rf_state) - le)
+    gain = sum(
+        _h(base[c]) - p_yes * _h(post[True][c]) - (1 - p_yes) * _h(post[False][c]) for c in range(len(base))
+    )
+    return p_yes, gain
+
+
+@pytest.fixture(scope="module")
+def bf(tiny: toeprob.Model) -> BruteForceEngine:
+    return BruteForceEngine(tiny)
+
+
+def test_gains_and_answer_probabilities_match_brute_force(tiny: toeprob.Model, bf: BruteForceEngine) -> None:
+    ev = {"twitch": True, "shared": False}
+    ranking = suggest_questions(ev, model=tiny, k=100)
+    asked = {q.id for q in ranking.questions}
+    assert asked == ({*tiny.findings, *tiny.risk_factors} - set(ev))
+    for q in ranking.questions:
+        p_yes, gain = _brute_gain(bf, tiny, ev, q.id)
+        assert q.p_yes == pytest.approx(p_yes, abs=1e-9)
+        assert q.gain == pytest.approx(gain, abs=1e-9)
+        assert q.text == (
+            tiny.finding_specs[q.id].question
+            if q.kind == "finding"
+            else tiny.risk_factor_specs[q.id].question
+        )
+
+
+@SETTINGS
+@given(data=st.data())
+def test_gain_is_non_negative_and_posteriors_are_a_martingale(
+    tiny: toeprob.Model, data: st.DataObject
+) -> None:
+    ev = data.draw(_evidence(tiny))
+    ranking = suggest_questions(ev, model=tiny, k=100)
+    base = np.array([ranking.diagnosis.probability(c) for c in tiny.causes])
+    for q in ranking.questions:
+        assert q.gain >= 0.0
+        assert 0.0 <= q.p_yes <= 1.0
+        yes = toeprob.rank_causes({**ev, q.id: True}, model=tiny)
+        no = toeprob.rank_causes({**ev, q.id: False}, model=tiny)
+        mix = [q.p_yes * yes.probability(c) + (1 - q.p_yes) * no.probability(c) for c in tiny.causes]
+        np.testing.assert_allclose(mix, base, atol=1e-9)  # asking changes nothing in expectation
+
+
+@SETTINGS
+@given(data=st.data())
+def test_an_answer_that_is_certain_changes_nothing(
+    tiny: toeprob.Model, bf: BruteForceEngine, data: st.DataObject
+) -> None:
+    # Asking again a question already answered: the model is certain of the answer (P = 1), the
+    # posterior after that answer is the current one, and the expected gain is exactly zero.
+    ev = data.draw(_evidence(tiny).filter(bool))
+    q = data.draw(st.sampled_from(sorted(ev)))
+    e = parse_evidence(ev, tiny)
+    again = parse_evidence({**ev, q: ev[q]}, tiny)
+    p_same = math.exp(
+        bf.log_evidence(again.finding_state, again.rf_state) - bf.log_evidence(e.finding_state, e.rf_state)
+    )
+    assert p_same == 1.0
+    base = bf.posterior(e.finding_state, e.rf_state)
+    np.testing.assert_array_equal(bf.posterior(again.finding_state, again.rf_state), base)
+    other = np.full_like(base, 0.5)  # the impossible answer's posterior is irrelevant: weight 0
+    yes, no = (base, other) if ev[q] else (other, base)
+    assert float(expected_information_gain(1.0 if ev[q] else 0.0, base, yes, no)) == 0.0
+    assert q not in {x.id for x in suggest_questions(ev, model=tiny, k=100).questions}
+
+
+def test_a_nearly_certain_finding_has_nearly_no_gain(tiny_data: dict[str, Any]) -> None:
+    tiny_data["scales"]["prevalence"]["values"]["almost_always"] = 0.999999
+    tiny_data["findings"]["night"]["leak"] = "almost_always"
+    model = toeprob.Model.from_dict(tiny_data)
+    night = next(q for q in suggest_questions({}, model=model, k=100).questions if q.id == "night")
+    assert night.p_yes > 0.999999
+    assert night.gain < 1e-5
+    before, after = toeprob.rank_causes({}, model=model), toeprob.rank_causes({"night": True}, model=model)
+    for c in model.causes:
+        assert after.probability(c) == pytest.approx(before.probability(c), abs=1e-5)
+
+
+def test_expected_information_gain_of_a_perfect_test_is_the_entropy() -> None:
+    got = expected_information_gain(
+        np.array([0.2]), np.array([0.2, 0.5]), np.array([[1.0, 0.5]]), np.array([[0.0, 0.5]])
+    )
+    assert got[0] == pytest.approx(_h(0.2))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_red_flags_come_first_for_random_evidence(tiny: toeprob.Model, data: st.DataObject) -> None:
+    ev = data.draw(_evidence(tiny))
+    threshold = data.draw(st.sampled_from([0.0, 0.01, 0.05, 0.2]))
+    ranking = suggest_questions(ev, model=tiny, k=100, policy=InterviewPolicy(red_flag_threshold=threshold))
+    urgency = ranking.diagnosis.urgency
+    flags = [q.pending_red_flag for q in ranking.questions]
+    assert flags == sorted(flags, reverse=True)  # every pending red flag before every ordinary question
+    for q in ranking.questions:
+        floor = tiny.red_flags.get(q.id)
+        assert q.pending_red_flag == (floor is not None and floor > urgency and q.p_yes >= threshold)
+        assert q.id not in ev  # an answered red flag is never asked again
+    pending = [q for q in ranking.questions if q.pending_red_flag]
+    keys = [(-int(q.red_flag_floor or 0), -q.p_yes) for q in pending]
+    assert keys == sorted(keys)
+    checks = [q.final_check for q in ranking.questions]
+    assert checks == sorted(checks, reverse=True)  # the final check, when under way, comes first
+    assert not (any(checks) and pending)  # ... and only once no red flag is pending
+    ordinary = [q.gain for q in ranking.questions if not (q.pending_red_flag or q.final_check)]
+    assert ordinary == sorted(ordinary, reverse=True)
+    assert ranking.pending_red_flags == tuple(q.id for q in pending)
+
+
+def test_pending_red_flags_hold_off_the_stop_rule(tiny: toeprob.Model) -> None:
+    eager = InterviewPolicy(red_flag_threshold=0.0, stop_probability=0.0)
+    ranking = suggest_questions({}, model=tiny, policy=eager)
+    assert ranking.pending_red_flags == ("drop", "weak")  # urgent floor first, then soon
+    assert ranking.questions[0].id == "drop"
+    assert ranking.stop_reason is None
+    answered = suggest_questions({"drop": False, "weak": False}, model=tiny, policy=eager)
+    assert answered.pending_red_flags == ()
+    assert answered.stop_reason is StopReason.CONFIDENT
+
+
+def test_stop_reasons(tiny: toeprob.Model, model: toeprob.Model) -> None:
+    quiet = InterviewPolicy(red_flag_threshold=1.0, stop_probability=1.0)
+    assert suggest_questions({}, model=tiny, policy=quiet).stop_reason is None
+    greedy = InterviewPolicy(
+        red_flag_threshold=1.0, stop_probability=1.0, min_gain=100.0, final_red_flag_check=False
+    )
+    assert suggest_questions({}, model=tiny, policy=greedy).stop_reason is StopReason.NO_INFORMATIVE_QUESTION
+    capped = InterviewPolicy(
+        red_flag_threshold=1.0, stop_probability=1.0, max_questions=3, final_red_flag_check=False
+    )
+    assert (
+        suggest_questions({}, model=tiny, policy=capped, questions_asked=3).stop_reason
+        is StopReason.MAX_QUESTIONS
+    )
+    assert suggest_questions({}, model=tiny, policy=capped, questions_asked=2).stop_reason is None
+    everything = dict.fromkeys([*tiny.findings, *tiny.risk_factors], False)
+    done = suggest_questions(everything, model=tiny)
+    assert done.stop_reason is StopReason.NO_QUESTIONS_LEFT and done.questions == ()
+    emergency = [f for f, floor in model.red_flags.items() if floor is Urgency.EMERGENCY]
+    assert emergency
+    r = suggest_questions({emergency[0]: True}, model=model)
+    assert r.should_stop and r.stop_reason is StopReason.EMERGENCY
+    assert "emergency" in r.to_text()
+
+
+def test_final_red_flag_check_asks_every_flag_above_the_urgency_before_stopping(tiny: toeprob.Model) -> None:
+    policy = InterviewPolicy(red_flag_threshold=1.0, min_gain=100.0)  # nothing plausible; would stop
+    ranking = suggest_questions({"twitch": True}, model=tiny, policy=policy, k=10)
+    urgency = ranking.diagnosis.urgency
+    above = {f for f, floor in tiny.red_flags.items() if floor > urgency}
+    assert above and ranking.pending_red_flags == ()
+    assert set(ranking.final_check) == above and ranking.stop_reason is None
+    assert [q.id for q in ranking.questions[: len(above)]] == list(ranking.final_check)
+    assert all(q.final_check for q in ranking.questions[: len(above)])
+    floors = [int(tiny.red_flags[f]) for f in ranking.final_check]
+    assert floors == sorted(floors, reverse=True)
+    done = suggest_questions({"twitch": True, **dict.fromkeys(above, False)}, model=tiny, policy=policy)
+    assert done.final_check == () and done.stop_reason is StopReason.NO_INFORMATIVE_QUESTION
+
+
+def test_results_table_and_dict(tiny: toeprob.Model) -> None:
+    r = suggest_questions({"twitch": "yes"}, model=tiny, k=3)
+    frame = r.to_frame()
+    assert frame.columns.tolist() == [
+        "rank",
+        "question",
+        "kind",
+        "text",
+        "p_yes",
+        "gain_bits",
+        "red_flag_floor",
+        "pending_red_flag",
+        "final_check",
+    ]
+    assert frame["question"].tolist() == [q.id for q in r.questions]
+    data = json.loads(json.dumps(r.to_dict()))
+    assert data["questions"][0]["question"] == r.questions[0].id
+    assert r.questions[0].text in r.to_text() and toeprob.DISCLAIMER in r.to_text()
+
+
+def test_suggest_questions_raises(tiny: toeprob.Model) -> None:
+    with pytest.raises(toeprob.UnknownIdentifierError, match="twitch"):
+        suggest_questions({"twitchh": True}, model=tiny)
+    with pytest.raises(toeprob.UnknownIdentifierError, match="Closest: ache"):
+        suggest_questions({}, model=tiny, exclude=["ach"])
+    with pytest.raises(toeprob.EvidenceError, match="'k' parameter"):
+        suggest_questions({}, model=tiny, k=0)
+    with pytest.raises(toeprob.EvidenceError, match="'k' parameter"):
+        suggest_questions({}, model=tiny, k=True)  # type: ignore[arg-type]
+    with pytest.raises(toeprob.EvidenceError, match="not an accepted value"):
+        suggest_questions({"twitch": "maybe"}, model=tiny)
+    with pytest.raises(toeprob.EvidenceError, match="'questions_asked' parameter"):
+        suggest_questions({}, model=tiny, questions_asked=-1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"red_flag_threshold": 1.5}, "red_flag_threshold"),
+        ({"stop_probability": -0.1}, "stop_probability"),
+        ({"min_gain": -1.0}, "min_gain"),
+        ({"min_gain": float("nan")}, "min_gain"),
+        ({"max_questions": 0}, "max_questions"),
+        ({"max_questions": 2.5}, "max_questions"),
+        ({"final_red_flag_check": "yes"}, "final_red_flag_check"),
+    ],
+)
+def test_interview_policy_raises(kwargs: dict[str, Any], name: str) -> None:
+    with pytest.raises(ValueError, match=f"'{name}' parameter"):
+        InterviewPolicy(**kwargs)
+
+
+def test_the_pgmpy_reference_gives_the_same_ranking(tiny: toeprob.Model) -> None:
+    # pgmpy has no log_evidence: P(yes | E) is solved from the law of total probability instead
+    ev = {"twitch": True, "other": True}
+    fast = suggest_questions(ev, model=tiny, k=100)
+    ref = suggest_questions(ev, model=tiny, k=100, engine="pgmpy")
+    assert [q.id for q in ref.questions] == [q.id for q in fast.questions]
+    for a, b in zip(fast.questions, ref.questions, strict=True):
+        assert b.p_yes == pytest.approx(a.p_yes, abs=1e-9)
+        assert b.gain == pytest.approx(a.gain, abs=1e-9)
