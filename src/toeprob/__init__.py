@@ -25,7 +25,11 @@ from toeprob.errors import (
     UnknownIdentifierError,
 )
 from toeprob.evaluate import EvaluationReport, evaluate
+from toeprob.explain import Explanation, explain
+from toeprob.interview import Interview
 from toeprob.model import Model, load_model
+from toeprob.plotting import plot_posteriors
+from toeprob.questions import InterviewPolicy, Question, QuestionRanking, StopReason, suggest_questions
 from toeprob.results import DISCLAIMER, Diagnosis, RankedCause, RedFlag
 from toeprob.triage import UrgencyReason
 from toeprob.urgency import Urgency
@@ -40,17 +44,26 @@ __all__ = [
     "EvaluationReport",
     "EvidenceError",
     "EvidenceTypeError",
+    "Explanation",
     "ImpossibleEvidenceError",
+    "Interview",
+    "InterviewPolicy",
     "Model",
     "ModelFileError",
+    "Question",
+    "QuestionRanking",
     "RankedCause",
     "RedFlag",
+    "StopReason",
     "ToeprobError",
     "UnknownIdentifierError",
     "Urgency",
     "UrgencyReason",
     "evaluate",
+    "explain",
     "load_model",
+    "plot_posteriors",
     "rank_batch",
     "rank_causes",
+    "suggest_questions",
 ]

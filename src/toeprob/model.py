@@ -31,6 +31,7 @@ from toeprob.errors import ModelFileError, closest_matches
 from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from pgmpy.models import DiscreteBayesianNetwork
 
 __all__ = [
@@ -207,6 +208,40 @@ class Model:
         from toeprob.pgmpy_adapter import to_pgmpy
 
         return to_pgmpy(self)
+
+    def draw(
+        self,
+        ax: Axes | None = None,
+        *,
+        nodes: Sequence[str] | None = None,
+        depth: int = 1,
+        fontsize: float | None = None,
+        **kwargs: Any,
+    ) -> Axes:
+        """Draw the network risk factors -> causes -> findings (needs ``toeprob[plot]``, no Graphviz).
+
+        ``nodes`` limits the drawing to those nodes and their neighbours up to ``depth`` links away.
+        See :func:`toeprob.plotting.draw_model`.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> ax = load_model().draw(nodes=["foot_drop"], depth=1)
+        """
+        from toeprob.plotting import draw_model
+
+        return draw_model(self, nodes=nodes, depth=depth, ax=ax, fontsize=fontsize, **kwargs)
+
+    def _repr_html_(self) -> str:
+        from toeprob.display import model_html
+
+        return model_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from toeprob.display import model_markdown
+
+        return model_markdown(self)
 
     def __repr__(self) -> str:
         return (

@@ -11,7 +11,9 @@ from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
 
+    from toeprob.explain import Explanation
     from toeprob.model import Model
 
 __all__ = ["DISCLAIMER", "Diagnosis", "RankedCause", "RedFlag"]
@@ -150,6 +152,74 @@ class Diagnosis:
             lines.append(f"  {mark} {reason.text}")
         lines.append(self.disclaimer)
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from toeprob.display import diagnosis_html
+
+        return diagnosis_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from toeprob.display import diagnosis_markdown
+
+        return diagnosis_markdown(self)
+
+    def plot(self, ax: Axes | None = None, *, top: int = 10, show_prior: bool = True, **kwargs: Any) -> Axes:
+        """Horizontal bars of the top posteriors, coloured by care level (needs ``toeprob[plot]``).
+
+        See :func:`toeprob.plotting.plot_diagnosis`; ``kwargs`` go to ``Axes.barh``.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toeprob import rank_causes
+        >>> len(rank_causes({"cramp": "yes"}).plot(top=4).patches)
+        4
+        """
+        from toeprob.plotting import plot_diagnosis
+
+        return plot_diagnosis(self, top=top, ax=ax, show_prior=show_prior, **kwargs)
+
+    def plot_comparison(
+        self,
+        other: Diagnosis,
+        ax: Axes | None = None,
+        *,
+        labels: tuple[str, str] = ("before", "after"),
+        top: int = 10,
+        **kwargs: Any,
+    ) -> Axes:
+        """How the causes moved from this diagnosis to ``other`` (see :func:`toeprob.plot_posteriors`).
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toeprob import rank_causes
+        >>> before = rank_causes({"cramp": "yes"})
+        >>> after = rank_causes({"cramp": "yes", "low_fluid_intake": "yes"})
+        >>> len(before.plot_comparison(after, top=5).get_yticklabels())
+        5
+        """
+        from toeprob.plotting import plot_posteriors
+
+        first, second = labels
+        return plot_posteriors({first: self, second: other}, top=top, ax=ax, **kwargs)
+
+    def explain(self, cause: str, *, n_unconfirmed: int = 3) -> Explanation:
+        """Why ``cause`` has its posterior: exact leave-one-out effects (see :func:`toeprob.explain`).
+
+        Examples
+        --------
+        >>> from toeprob import rank_causes
+        >>> d = rank_causes({"cramp": "yes", "low_fluid_intake": "yes"})
+        >>> e = d.explain("dehydration")
+        >>> abs(e.posterior - d.probability("dehydration")) < 1e-12
+        True
+        """
+        from toeprob.explain import explain_diagnosis
+
+        return explain_diagnosis(self, cause, n_unconfirmed=n_unconfirmed)
 
     def __repr__(self) -> str:
         tops = ", ".join(f"{rc.cause}={rc.probability:.2f}" for rc in self.ranked[:3])

@@ -1,0 +1,817 @@
+"""Rich display: HTML and Markdown for results and models, derived from their ``to_frame()`` tables.
+
+Every renderer reads one table (``Diagnosis.to_frame()``, :func:`model_frame`, ...) plus the stored
+fields of the result (urgency, reasons, disclaimer); nothing is recomputed. All text is escaped.
+Jupyter calls these through ``_repr_html_`` / ``_repr_markdown_`` on the result objects.
+
+Examples
+--------
+>>> from toeprob import rank_causes
+>>> html = diagnosis_html(rank_causes({"cramp": True}), top=3)
+>>> "not a medical device" in html
+True
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from toeprob.urgency import Urgency
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from toeprob.explain import Explanation
+    from toeprob.interview import Interview
+    from toeprob.model import Model
+    from toeprob.questions import QuestionRanking
+    from toeprob.results import Diagnosis
+    from toeprob.triage import UrgencyReason
+
+__all__ = [
+    "CARE_COLOURS",
+    "CARE_TEXT_COLOURS",
+    "OPPOSE_COLOUR",
+    "SUPPORT_COLOUR",
+    "care_colour",
+    "diagnosis_html",
+    "diagnosis_markdown",
+    "explanation_html",
+    "explanation_markdown",
+    "frame_html",
+    "frame_markdown",
+    "interview_frame",
+    "interview_html",
+    "model_frame",
+    "model_html",
+    "model_markdown",
+    "questions_html",
+    "questions_markdown",
+]
+
+#: Care level -> fill colour, cool (manage at home) to warm (emergency): teal, light teal, light
+#: orange, orange, dark red (after ColorBrewer BrBG / PuOr). Checked with a simulation of deuteranopia
+#: and protanopia (Machado et al. 2009): the cool levels turn blue-grey and the warm ones yellow-olive
+#: of distinct lightness, so the order survives red-green colour blindness and greyscale printing.
+CARE_COLOURS: Mapping[Urgency, str] = {
+    Urgency.SELF_CARE: "#0f8b8d",
+    Urgency.ROUTINE: "#80cdc1",
+    Urgency.SOON: "#fdb863",
+    Urgency.URGENT: "#e66101",
+    Urgency.EMERGENCY: "#a50f15",
+}
+#: Care level -> a text colour readable on :data:`CARE_COLOURS`.
+CARE_TEXT_COLOURS: Mapping[Urgency, str] = {
+    Urgency.SELF_CARE: "#ffffff",
+    Urgency.ROUTINE: "#1a1a1a",
+    Urgency.SOON: "#1a1a1a",
+    Urgency.URGENT: "#ffffff",
+    Urgency.EMERGENCY: "#ffffff",
+}
+_FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:13px;line-height:1.35"
+_MUTED = "opacity:0.72"
+
+
+def care_colour(level: Urgency | str) -> str:
+    """The fill colour of a care or urgency level (an :class:`~toeprob.Urgency` or its label).
+
+    Examples
+    --------
+    >>> care_colour("emergency")
+    '#a50f15'
+    """
+    return CARE_COLOURS[Urgency.parse(level)]
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _percent(p: float) -> str:
+    if 0.0 < p < 0.0005:
+        return "<0.1%"
+    if 0.9995 <= p < 1.0:
+        return ">99.9%"
+    return f"{p:.1%}"
+
+
+def _badge(level: Urgency | str, text: str | None = None) -> str:
+    lv = Urgency.parse(level)
+    style = (
+        f"background:{CARE_COLOURS[lv]};color:{CARE_TEXT_COLOURS[lv]};padding:1px 7px;border-radius:9px;"
+        "font-weight:600;font-size:0.92em;white-space:nowrap"
+    )
+    return f'<span style="{style}">{_e(text if text is not None else lv.label)}</span>'
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _bar(fraction: float, colour: str, label: str) -> str:
+    width = max(0.0, min(1.0, float(fraction))) * 100
+    return (
+        '<div style="display:flex;align-items:center;gap:6px">'
+        '<div style="flex:1;min-width:7em;height:0.8em;background:rgba(128,128,128,0.16);border-radius:2px">'
+        f'<div style="width:{width:.1f}%;height:100%;background:{colour};border-radius:2px"></div></div>'
+        '<span style="min-width:3.6em;text-align:right;font-variant-numeric:tabular-nums">'
+        f"{_e(label)}</span></div>"
+    )
+
+
+#: Colours of effects that support (raise) and oppose (lower) a cause: Okabe-Ito blue / vermillion.
+SUPPORT_COLOUR = "#0072B2"
+OPPOSE_COLOUR = "#D55E00"
+
+
+def _signed_bar(value: float, scale: float) -> str:
+    half = 0.0 if scale <= 0 else min(1.0, abs(value) / scale) * 50
+    colour = SUPPORT_COLOUR if value > 0 else OPPOSE_COLOUR
+    left = 50 - half if value < 0 else 50
+    return (
+        '<div style="display:flex;align-items:center;gap:6px">'
+        '<div style="position:relative;flex:1;min-width:8em;height:0.8em;'
+        'background:rgba(128,128,128,0.16);border-radius:2px">'
+        '<div style="position:absolute;left:50%;top:-2px;bottom:-2px;width:1px;background:rgba(0,0,0,0.45)">'
+        f'</div><div style="position:absolute;left:{left:.1f}%;width:{half:.1f}%;height:100%;'
+        f'background:{colour};border-radius:2px"></div></div>'
+        '<span style="min-width:3.2em;text-align:right;font-variant-numeric:tabular-nums">'
+        f"{value:+.2f}</span></div>"
+    )
+
+
+def frame_html(
+    frame: pd.DataFrame,
+    *,
+    bars: Iterable[str] = (),
+    scaled_bars: Iterable[str] = (),
+    signed_bars: Iterable[str] = (),
+    levels: Iterable[str] = (),
+    colour_by: str | None = None,
+    percent: Iterable[str] = (),
+    code: Iterable[str] = (),
+    tooltips: Mapping[str, str] | None = None,
+    rename: Mapping[str, str] | None = None,
+) -> str:
+    """Render a table as an escaped HTML ``<table>``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows to show, in order.
+    bars : iterable of str
+        Columns of probabilities in [0, 1] drawn as bars with the percentage.
+    scaled_bars : iterable of str
+        Columns of non-negative numbers drawn as bars relative to the column's maximum.
+    signed_bars : iterable of str
+        Columns of signed effects drawn as bars left (negative) or right (positive) of a centre line.
+    levels : iterable of str
+        Columns of care/urgency labels drawn as coloured badges (blank when missing).
+    colour_by : str, optional
+        A column of care labels giving the colour of the ``bars`` (default: neutral grey); it is not
+        shown itself unless it is also in ``levels``.
+    percent : iterable of str
+        Columns of probabilities written as percentages.
+    code : iterable of str
+        Columns of identifiers, written in monospace.
+    tooltips : mapping, optional
+        Shown column -> a column whose text becomes the cell's tooltip (that column is not shown).
+    rename : mapping, optional
+        Column -> header text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame_html(pd.DataFrame({"cause": ["a<b"], "p": [0.5]}), bars=["p"]).count("a&lt;b")
+    1
+    """
+    bars, scaled, signed = set(bars), set(scaled_bars), set(signed_bars)
+    levels, percent, code = set(levels), set(percent), set(code)
+    names, tips = dict(rename or {}), dict(tooltips or {})
+    hidden = set(tips.values()) | ({colour_by} - levels if colour_by else set())
+    shown = [c for c in frame.columns if c not in hidden]
+    top = {c: max([float(v) for v in frame[c] if not _missing(v)] or [0.0]) for c in scaled}
+    spread = {c: max([abs(float(v)) for v in frame[c] if not _missing(v)] or [0.0]) for c in signed}
+    cells = "padding:3px 8px;text-align:left;vertical-align:middle"
+    head = "".join(
+        f'<th style="{cells};border-bottom:1px solid rgba(128,128,128,0.5)">{_e(names.get(c, c))}</th>'
+        for c in shown
+    )
+    rows = []
+    for record in frame.to_dict("records"):
+        colour = care_colour(str(record[colour_by])) if colour_by else "#7f7f7f"
+        tds = []
+        for column in shown:
+            value = record[column]
+            if _missing(value):
+                content = ""
+            elif column in bars:
+                content = _bar(float(value), colour, _percent(float(value)))
+            elif column in scaled:
+                fraction = float(value) / top[column] if top[column] > 0 else 0.0
+                content = _bar(fraction, "#7f7f7f", f"{float(value):.3f}")
+            elif column in signed:
+                content = _signed_bar(float(value), spread[column])
+            elif column in levels:
+                content = _badge(str(value))
+            elif column in percent:
+                content = _e(_percent(float(value)))
+            elif column in code:
+                content = f"<code>{_e(value)}</code>"
+            else:
+                content = _e(value)
+            tip = f' title="{_e(record[tips[column]])}"' if column in tips else ""
+            tds.append(f'<td style="{cells}"{tip}>{content}</td>')
+        rows.append(f"<tr>{''.join(tds)}</tr>")
+    return (
+        '<table style="border-collapse:collapse;margin:4px 0">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+def _md(value: object) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", str(value)).replace("\n", " ")
+
+
+def _text_bar(p: float, width: int = 10) -> str:
+    eighths = round(max(0.0, min(1.0, float(p))) * width * 8)
+    full, part = divmod(eighths, 8)
+    return "█" * full + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[part]
+
+
+def frame_markdown(
+    frame: pd.DataFrame,
+    *,
+    bars: Iterable[str] = (),
+    signed: Iterable[str] = (),
+    percent: Iterable[str] = (),
+    code: Iterable[str] = (),
+    rename: Mapping[str, str] | None = None,
+) -> str:
+    """Render a table as a Markdown (GFM) table, escaping text.
+
+    ``bars`` (probabilities) get a percentage and a text bar, ``signed`` a signed number, ``percent``
+    a percentage, ``code`` backticks; missing values are blank.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(frame_markdown(pd.DataFrame({"cause": ["a|b"], "p": [0.5]}), bars=["p"]))
+    | cause | p |
+    |---|---|
+    | a\\|b | 50.0% █████ |
+    """
+    bars, signed, percent, code = set(bars), set(signed), set(percent), set(code)
+    names = dict(rename or {})
+    lines = [
+        "| " + " | ".join(_md(names.get(c, c)) for c in frame.columns) + " |",
+        "|" + "---|" * len(frame.columns),
+    ]
+    for record in frame.to_dict("records"):
+        cells = []
+        for column, value in record.items():
+            if _missing(value):
+                cells.append("")
+            elif column in bars:
+                cells.append(f"{_percent(float(value))} {_text_bar(float(value))}".rstrip())
+            elif column in signed:
+                cells.append(f"{float(value):+.2f}")
+            elif column in percent:
+                cells.append(_percent(float(value)))
+            elif column in code:
+                cells.append(f"`{str(value).replace('`', '')}`")
+            else:
+                cells.append(_md(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- Diagnosis
+
+_DIAGNOSIS_HEADERS = {"rank": "#", "probability": "posterior", "care_level": "care level"}
+
+
+def _evidence_text(evidence: Mapping[str, bool]) -> str:
+    return ", ".join(f"{k} = {'yes' if v else 'no'}" for k, v in evidence.items()) or "none"
+
+
+def _urgency_html(urgency: Urgency, reasons: Iterable[UrgencyReason]) -> str:
+    items = "".join(
+        f"<li><b>{_e(r.text)}</b> (sets the level)</li>" if r.sets_level else f"<li>{_e(r.text)}</li>"
+        for r in reasons
+    )
+    return f"<div><b>Urgency</b> {_badge(urgency)} <span>{_e(urgency.meaning)}</span></div>" + (
+        f'<ul style="margin:4px 0 6px 1.2em;padding:0">{items}</ul>' if items else ""
+    )
+
+
+def _urgency_markdown(urgency: Urgency, reasons: Iterable[UrgencyReason]) -> list[str]:
+    lines = [f"**Urgency: {urgency.label}** ({_md(urgency.meaning)})", ""]
+    items = [f"- **{_md(r.text)}** (sets the level)" if r.sets_level else f"- {_md(r.text)}" for r in reasons]
+    return lines + ([*items, ""] if items else [])
+
+
+def _disclaimer_html(text: str) -> str:
+    return f'<div style="{_MUTED};font-size:0.9em;margin-top:6px;max-width:52em">&#9888; {_e(text)}</div>'
+
+
+def _wrap(kind: str, parts: Iterable[str]) -> str:
+    return f'<div class="toeprob-{kind}" style="{_FONT};max-width:66em">{"".join(parts)}</div>'
+
+
+def diagnosis_html(diagnosis: Diagnosis, top: int = 10) -> str:
+    """HTML for a :class:`~toeprob.Diagnosis`: urgency badge and reasons, top causes, disclaimer.
+
+    Parameters
+    ----------
+    diagnosis : Diagnosis
+    top : int
+        How many causes to list (the table ``diagnosis.to_frame()`` has all of them).
+
+    Examples
+    --------
+    >>> from toeprob import rank_causes
+    >>> d = rank_causes({"numbness": True, "burning_pain": True, "diabetes": True})
+    >>> html = diagnosis_html(d, top=5)
+    >>> d.top.cause in html and d.urgency.label in html
+    True
+    """
+    frame = diagnosis.to_frame()
+    shown = frame.head(top)[["rank", "cause", "probability", "prior", "care_level", "description"]]
+    table = frame_html(
+        shown,
+        bars=["probability"],
+        levels=["care_level"],
+        colour_by="care_level",
+        percent=["prior"],
+        code=["cause"],
+        tooltips={"cause": "description"},
+        rename=_DIAGNOSIS_HEADERS,
+    )
+    more = len(frame) - len(shown)
+    return _wrap(
+        "diagnosis",
+        [
+            _urgency_html(diagnosis.urgency, diagnosis.urgency_reasons),
+            f'<div style="{_MUTED}">Evidence: {_e(_evidence_text(diagnosis.evidence))} '
+            f"&middot; model <code>{_e(diagnosis.model_name)}</code></div>",
+            table,
+            f'<div style="{_MUTED}">&hellip; and {more} more causes (<code>to_frame()</code> lists all)</div>'
+            if more > 0
+            else "",
+            _disclaimer_html(diagnosis.disclaimer),
+        ],
+    )
+
+
+def diagnosis_markdown(diagnosis: Diagnosis, top: int = 10) -> str:
+    """Markdown for a :class:`~toeprob.Diagnosis`, from the same table as :func:`diagnosis_html`.
+
+    Examples
+    --------
+    >>> from toeprob import rank_causes
+    >>> md = diagnosis_markdown(rank_causes({"cramp": True}), top=2)
+    >>> print(md.splitlines()[0])  # doctest: +ELLIPSIS
+    **Urgency: self_care** (manage at home ...)
+    >>> "| # | cause | posterior | prior | care level |" in md
+    True
+    """
+    frame = diagnosis.to_frame()
+    shown = frame.head(top)[["rank", "cause", "probability", "prior", "care_level"]]
+    lines = _urgency_markdown(diagnosis.urgency, diagnosis.urgency_reasons)
+    lines += [f"Evidence: {_md(_evidence_text(diagnosis.evidence))}", ""]
+    lines.append(
+        frame_markdown(
+            shown,
+            bars=["probability"],
+            percent=["prior"],
+            code=["cause", "care_level"],
+            rename=_DIAGNOSIS_HEADERS,
+        )
+    )
+    if len(frame) > len(shown):
+        lines += ["", f"... and {len(frame) - len(shown)} more causes."]
+    lines += ["", f"*{_md(diagnosis.disclaimer)}*"]
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------------------- Explanation
+
+_EFFECT_HEADERS = {
+    "identifier": "answer",
+    "answer": "",
+    "log_odds_change": "effect (log-odds)",
+    "counterfactual_probability": "without it",
+    "link_strength": "link",
+}
+_WHAT_IF_HEADERS = {
+    "identifier": "not asked yet",
+    "log_odds_change": "effect of a yes (log-odds)",
+    "counterfactual_probability": "if yes",
+    "link_strength": "link",
+}
+
+
+def _effect_parts(explanation: Explanation) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = explanation.to_frame()
+    frame = frame.assign(link_strength=frame["link_strength"].where(frame["direct"], "indirect"))
+    answered = frame[frame["answer"] != "unasked"]
+    unasked = frame[frame["answer"] == "unasked"]
+    cols = [
+        "identifier",
+        "answer",
+        "log_odds_change",
+        "counterfactual_probability",
+        "link_strength",
+        "sources",
+    ]
+    return answered[cols], unasked[[c for c in cols if c != "answer"]]
+
+
+def explanation_html(explanation: Explanation) -> str:
+    """HTML for an :class:`~toeprob.explain.Explanation`: prior -> posterior, the effect of each answer.
+
+    Effects are drawn as bars right (supporting) or left (opposing) of a centre line.
+
+    Examples
+    --------
+    >>> from toeprob.explain import explain
+    >>> e = explain({"cramp": "yes", "low_fluid_intake": "yes"}, "dehydration")
+    >>> "low_fluid_intake" in explanation_html(e)
+    True
+    """
+    answered, unasked = _effect_parts(explanation)
+    head = (
+        f"<div><b>Why <code>{_e(explanation.cause)}</code></b> {_badge(explanation.care_level)} "
+        f'<span style="{_MUTED}">{_e(explanation.description)}</span></div>'
+        f"<div>prior {_e(_percent(explanation.prior))} &rarr; posterior "
+        f"<b>{_e(_percent(explanation.posterior))}</b> given the answers below</div>"
+    )
+    note = (
+        f'<div style="{_MUTED};font-size:0.9em">effect = change in the log-odds of the cause when the '
+        "answer is left out (the answers interact, so effects need not add up)</div>"
+    )
+    parts = [head]
+    if len(answered):
+        parts += [
+            frame_html(
+                answered,
+                signed_bars=["log_odds_change"],
+                percent=["counterfactual_probability"],
+                code=["identifier"],
+                rename=_EFFECT_HEADERS,
+            ),
+            note,
+        ]
+    else:
+        parts.append(f'<div style="{_MUTED}">No answers yet: the posterior is the prior.</div>')
+    if len(unasked):
+        parts.append(
+            frame_html(
+                unasked,
+                signed_bars=["log_odds_change"],
+                percent=["counterfactual_probability"],
+                code=["identifier"],
+                rename=_WHAT_IF_HEADERS,
+            )
+        )
+    parts += [
+        _urgency_html(explanation.urgency, explanation.urgency_reasons),
+        _disclaimer_html(explanation.disclaimer),
+    ]
+    return _wrap("explanation", parts)
+
+
+def explanation_markdown(explanation: Explanation) -> str:
+    """Markdown for an :class:`~toeprob.explain.Explanation`, from the same table as the HTML.
+
+    Examples
+    --------
+    >>> from toeprob.explain import explain
+    >>> print(explanation_markdown(explain({"cramp": "yes"}, "dehydration")))  # doctest: +ELLIPSIS
+    **Why `dehydration`** ...
+    """
+    answered, unasked = _effect_parts(explanation)
+    lines = [
+        f"**Why `{explanation.cause}`** ({explanation.care_level.label}): {_md(explanation.description)}",
+        "",
+        f"Prior {_percent(explanation.prior)} → posterior **{_percent(explanation.posterior)}**.",
+        "",
+    ]
+    for part, names in ((answered, _EFFECT_HEADERS), (unasked, _WHAT_IF_HEADERS)):
+        if len(part):
+            table = frame_markdown(
+                part,
+                signed=["log_odds_change"],
+                percent=["counterfactual_probability"],
+                code=["identifier"],
+                rename=names,
+            )
+            lines += [table, ""]
+    lines += _urgency_markdown(explanation.urgency, explanation.urgency_reasons)
+    lines.append(f"*{_md(explanation.disclaimer)}*")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- Questions
+
+_QUESTION_HEADERS = {
+    "rank": "#",
+    "question": "identifier",
+    "text": "question",
+    "p_yes": "P(yes)",
+    "gain_bits": "expected gain (bits)",
+    "red_flag_floor": "red flag",
+}
+
+
+def questions_html(ranking: QuestionRanking) -> str:
+    """HTML for a :class:`~toeprob.questions.QuestionRanking`: the next questions and the stop decision.
+
+    Examples
+    --------
+    >>> from toeprob.questions import suggest_questions
+    >>> html = questions_html(suggest_questions({"cramp": "yes"}, k=3))
+    >>> html.count("<tr>")
+    4
+    """
+    frame = ranking.to_frame()[["rank", "text", "question", "p_yes", "gain_bits", "red_flag_floor"]]
+    d = ranking.diagnosis
+    if ranking.stop_reason is not None:
+        decision = f"<b>Stop:</b> {_e(ranking.stop_reason.text)}."
+    else:
+        decision = "<b>Keep asking</b>" + (
+            f": {len(ranking.pending_red_flags)} red flag(s) to rule out first"
+            if ranking.pending_red_flags
+            else ""
+        )
+    parts = [
+        f"<div><b>Next questions</b> &middot; {decision}</div>",
+        frame_html(
+            frame,
+            bars=["p_yes"],
+            scaled_bars=["gain_bits"],
+            levels=["red_flag_floor"],
+            code=["question"],
+            rename=_QUESTION_HEADERS,
+        )
+        if len(frame)
+        else "",
+        f"<div>Now: top cause <code>{_e(d.top.cause)}</code> ({_e(_percent(d.top.probability))}), "
+        f"urgency {_badge(d.urgency)}</div>",
+        _disclaimer_html(ranking.disclaimer),
+    ]
+    return _wrap("questions", parts)
+
+
+def questions_markdown(ranking: QuestionRanking) -> str:
+    """Markdown for a :class:`~toeprob.questions.QuestionRanking`.
+
+    Examples
+    --------
+    >>> from toeprob.questions import suggest_questions
+    >>> print(questions_markdown(suggest_questions({"cramp": "yes"}, k=2)))  # doctest: +ELLIPSIS
+    **Next questions** ...
+    """
+    frame = ranking.to_frame()[["rank", "text", "question", "p_yes", "gain_bits", "red_flag_floor"]]
+    frame = frame.assign(gain_bits=[f"{g:.3f}" for g in frame["gain_bits"]])
+    decision = f"stop: {ranking.stop_reason.text}" if ranking.stop_reason is not None else "keep asking"
+    d = ranking.diagnosis
+    lines = [f"**Next questions** ({_md(decision)})", ""]
+    if len(frame):
+        lines += [
+            frame_markdown(frame, bars=["p_yes"], code=["question"], rename=_QUESTION_HEADERS),
+            "",
+        ]
+    lines += [
+        f"Now: top cause `{d.top.cause}` ({_percent(d.top.probability)}), urgency **{d.urgency.label}**.",
+        "",
+        f"*{_md(ranking.disclaimer)}*",
+    ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------- Interview
+
+
+def interview_frame(interview: Interview) -> pd.DataFrame:
+    """The answers given so far, one row each: ``step, question, text, answer``.
+
+    Examples
+    --------
+    >>> from toeprob.interview import Interview
+    >>> iv = Interview({"cramp": "yes"})
+    >>> iv.answer("low_fluid_intake", "yes")
+    >>> interview_frame(iv)[["question", "answer"]].values.tolist()
+    [['low_fluid_intake', 'yes']]
+    """
+    import pandas as pd
+
+    rows = [
+        {"step": i, "question": a.question, "text": a.text, "answer": a.label}
+        for i, a in enumerate(interview.history, start=1)
+    ]
+    return pd.DataFrame(rows, columns=["step", "question", "text", "answer"])
+
+
+def interview_html(interview: Interview, top: int = 5) -> str:
+    """HTML for an :class:`~toeprob.Interview`: answers so far, the next question or why it stopped,
+    and the current top causes with the urgency.
+
+    Examples
+    --------
+    >>> from toeprob.interview import Interview
+    >>> "Next question" in interview_html(Interview({"cramp": "yes"}))
+    True
+    """
+    ranking = interview.ranking
+    start = _evidence_text(
+        {k: v for k, v in interview.evidence.items() if k not in {a.question for a in interview.history}}
+    )
+    history = interview_frame(interview)
+    reason = interview.stop_reason
+    if reason is not None:
+        now = f"<div><b>Stopped:</b> {_e(reason.text)}.</div>"
+    elif ranking.questions:
+        q = ranking.questions[0]
+        flag = f" {_badge(q.red_flag_floor, 'red flag')}" if q.red_flag_floor is not None else ""
+        now = f"<div><b>Next question:</b> {_e(q.text)} <code>{_e(q.id)}</code>{flag}</div>"
+    else:
+        now = "<div><b>No question left.</b></div>"
+    parts = [
+        f"<div><b>Interview</b> &middot; {len(history)} answers "
+        f"&middot; starting evidence: {_e(start)}</div>",
+        frame_html(history, code=["question"], rename={"step": "#", "text": "question text"})
+        if len(history)
+        else "",
+        now,
+        f'<div style="margin-top:8px">{diagnosis_html(interview.diagnosis, top=top)}</div>',
+    ]
+    return _wrap("interview", parts)
+
+
+# -------------------------------------------------------------------------------------------- Model
+
+_KINDS = ("risk_factor", "cause", "finding")
+
+
+def model_frame(model: Model) -> pd.DataFrame:
+    """One row per node of ``model``: ``kind, identifier, description, word, probability, level``.
+
+    ``word``/``probability`` are the prevalence (risk factors), the prior frequency (causes) or the
+    leak (findings); ``level`` is the care level of a cause or the red-flag floor of a finding.
+
+    Examples
+    --------
+    >>> from toeprob import load_model
+    >>> model_frame(load_model()).groupby("kind").size().to_dict()  # doctest: +SKIP
+    {'cause': 27, 'finding': 40, 'risk_factor': 29}
+    """
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    for r in model.risk_factor_specs.values():
+        rows.append(
+            dict(
+                kind="risk_factor",
+                identifier=r.id,
+                description=r.description,
+                word=r.prevalence_word,
+                probability=r.prevalence,
+                level=None,
+            )
+        )
+    for c in model.cause_specs.values():
+        rows.append(
+            dict(
+                kind="cause",
+                identifier=c.id,
+                description=c.description,
+                word=c.frequency,
+                probability=c.prior,
+                level=c.care_level.label,
+            )
+        )
+    for f in model.finding_specs.values():
+        floor = f.red_flag_floor.label if f.red_flag_floor is not None else None
+        rows.append(
+            dict(
+                kind="finding",
+                identifier=f.id,
+                description=f.description,
+                word=f.leak_word,
+                probability=f.leak,
+                level=floor,
+            )
+        )
+    return pd.DataFrame(rows, columns=["kind", "identifier", "description", "word", "probability", "level"])
+
+
+def _label(value: object) -> str | None:
+    """A care label from a table cell, ``None`` for a missing one (None or NaN)."""
+    return value if isinstance(value, str) and value else None
+
+
+def _chip(identifier: str, description: str, level: str | None) -> str:
+    border = f"border-left:4px solid {care_colour(level)};" if level else ""
+    return (
+        f'<code title="{_e(description)}" style="{border}padding:0 4px;margin:1px 2px;'
+        f'display:inline-block;white-space:nowrap">{_e(identifier)}</code>'
+    )
+
+
+def _legend_html() -> str:
+    return " ".join(_badge(level) for level in Urgency)
+
+
+def model_html(model: Model) -> str:
+    """HTML for a :class:`~toeprob.Model`: counts, identifiers grouped by kind, the frequency scale.
+
+    Examples
+    --------
+    >>> from toeprob import load_model
+    >>> "frequency" in model_html(load_model())
+    True
+    """
+    frame = model_frame(model)
+    counts = frame.groupby("kind", sort=False).size()
+    n_links = len(model.risk_links) + len(model.finding_links)
+    n_flags = int(frame["level"].notna()[frame["kind"] == "finding"].sum())
+    summary = (
+        f"{counts.get('risk_factor', 0)} risk factors &rarr; {counts.get('cause', 0)} causes &rarr; "
+        f"{counts.get('finding', 0)} findings ({n_flags} red flags) &middot; {n_links} links "
+        f"({len(model.risk_links)} risk factor &rarr; cause, {len(model.finding_links)} cause &rarr; finding)"
+    )
+    groups = []
+    titles = {
+        "risk_factor": "Risk factors (observed context)",
+        "cause": "Causes (hidden); colour mark = care level",
+        "finding": "Findings (observed); colour mark = red-flag floor",
+    }
+    for kind in _KINDS:
+        rows = frame[frame["kind"] == kind]
+        if kind == "cause":
+            rows = rows.assign(_order=[int(Urgency.parse(str(v))) for v in rows["level"]])
+            rows = rows.sort_values("_order", kind="stable")
+        chips = "".join(
+            _chip(str(r["identifier"]), f"{r['description']} ({r['word']})", _label(r["level"]))
+            for r in rows.to_dict("records")
+        )
+        groups.append(
+            f'<div style="margin-top:6px"><b>{_e(titles[kind])}</b> '
+            f'<span style="{_MUTED}">({len(rows)})</span><div>{chips}</div></div>'
+        )
+    scale = model.scales["frequency"]
+    import pandas as pd
+
+    scale_frame = pd.DataFrame({"word": list(scale.values), "probability": list(scale.values.values())})
+    scale_table = frame_html(scale_frame, bars=["probability"], rename={"probability": "prior"})
+    others = "".join(
+        f"<div>{_e(name)} scale: "
+        + ", ".join(f"{_e(w)} {p:.3g}" for w, p in model.scales[name].values.items())
+        + "</div>"
+        for name in ("strength", "prevalence")
+        if name in model.scales
+    )
+    return "".join(
+        [
+            f'<div class="toeprob-model" style="{_FONT};max-width:60em">',
+            f"<div><b>Model <code>{_e(model.name)}</code></b> v{_e(model.version)} "
+            f'<span style="{_MUTED}">&middot; {_e(model.population)}</span></div>',
+            f"<div>{summary}</div>",
+            f'<div style="margin-top:4px">Care levels: {_legend_html()}</div>',
+            *groups,
+            '<div style="margin-top:8px"><b>Frequency scale</b> (word &rarr; prior of a cause)</div>',
+            scale_table,
+            f'<details style="{_MUTED}"><summary>where the numbers come from</summary>'
+            f"{_e(scale.source)}</details>",
+            f'<div style="{_MUTED};margin-top:4px">{others}</div>',
+            f'<div style="{_MUTED};font-size:0.9em">source file: {_e(model.source)}</div>',
+            "</div>",
+        ]
+    )
+
+
+def model_markdown(model: Model) -> str:
+    """Markdown for a :class:`~toeprob.Model`, from :func:`model_frame`.
+
+    Examples
+    --------
+    >>> from toeprob import load_model
+    >>> print(model_markdown(load_model()).splitlines()[0])  # doctest: +ELLIPSIS
+    **Model `default`** v...
+    """
+    frame = model_frame(model)
+    lines = [f"**Model `{model.name}`** v{_md(model.version)}: {_md(model.population)}", ""]
+    for kind, title in zip(_KINDS, ("Risk factors", "Causes", "Findings"), strict=True):
+        ids = frame.loc[frame["kind"] == kind, "identifier"]
+        lines.append(f"- {title} ({len(ids)}): " + ", ".join(f"`{i}`" for i in ids))
+    scale = model.scales["frequency"]
+    lines += ["", "Frequency scale: " + ", ".join(f"{_md(w)} = {p:g}" for w, p in scale.values.items())]
+    return "\n".join(lines)
