@@ -24,24 +24,24 @@ from toeprob.urgency import Urgency
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CaseResult", "EvaluationReport", "evaluate", "load_cases"]
+__all__ = ["CaseResult", "CaseScore", "EvaluationReport", "evaluate", "load_cases"]
 
 _REQUIRED = ("id", "evidence", "gold_cause", "urgency_min", "urgency_max")
 
 
-@dataclass(frozen=True)
-class CaseResult:
-    """The outcome of one case."""
+class CaseScore:
+    """Scoring of one case against its gold cause and urgency range (shared by evaluation and replay).
 
-    id: str
+    Subclasses provide ``gold_cause``, ``acceptable``, ``top3``, ``urgency``, ``urgency_min`` and
+    ``urgency_max``.
+    """
+
     gold_cause: str
     acceptable: tuple[str, ...]
     top3: tuple[str, ...]
-    top_probability: float
     urgency: Urgency
     urgency_min: Urgency
     urgency_max: Urgency
-    kind: str
 
     @property
     def top1_ok(self) -> bool:
@@ -62,6 +62,21 @@ class CaseResult:
     def over_triage(self) -> bool:
         """Urgency above the case's maximum."""
         return self.urgency > self.urgency_max
+
+
+@dataclass(frozen=True)
+class CaseResult(CaseScore):
+    """The outcome of one case."""
+
+    id: str
+    gold_cause: str
+    acceptable: tuple[str, ...]
+    top3: tuple[str, ...]
+    top_probability: float
+    urgency: Urgency
+    urgency_min: Urgency
+    urgency_max: Urgency
+    kind: str
 
     @property
     def passed(self) -> bool:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from toeprob.api import EngineName
 from toeprob.errors import EvidenceError, UnknownIdentifierError, closest_matches
-from toeprob.evaluate import load_cases
+from toeprob.evaluate import CaseScore, load_cases
 from toeprob.evidence import parse_evidence, parse_value
 from toeprob.model import Model, load_model
 from toeprob.questions import (
@@ -198,7 +198,7 @@ class Interview:
 
 
 @dataclass(frozen=True)
-class ReplayCase:
+class ReplayCase(CaseScore):
     """The outcome of replaying the interview on one case.
 
     ``questions_to_final`` is the number of questions after which the top cause was already the
@@ -224,21 +224,6 @@ class ReplayCase:
     def questions(self) -> int:
         """Questions asked until the stop."""
         return len(self.asked)
-
-    @property
-    def top1_ok(self) -> bool:
-        """The top cause at the stop is the gold cause or an acceptable one."""
-        return self.top3[0] == self.gold_cause or self.top3[0] in self.acceptable
-
-    @property
-    def top3_ok(self) -> bool:
-        """The gold cause is among the top three at the stop."""
-        return self.gold_cause in self.top3
-
-    @property
-    def under_triage(self) -> bool:
-        """Urgency at the stop below the case's minimum."""
-        return self.urgency < self.urgency_min
 
     @property
     def safety_applies(self) -> bool:
