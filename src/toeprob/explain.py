@@ -43,7 +43,7 @@ from toeprob.errors import EvidenceError, UnknownIdentifierError, closest_matche
 from toeprob.evidence import parse_evidence
 from toeprob.model import Link, Model, load_model
 from toeprob.results import DISCLAIMER, Diagnosis
-from toeprob.triage import UrgencyReason
+from toeprob.triage import UrgencyReason, urgency_lines
 from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
@@ -292,9 +292,7 @@ class Explanation:
                     )
                 link = f"  [{row.link_strength}; sources {row.sources}]" if row.direct else "  [indirect]"
                 lines.append(f"  {what}{link}")
-        lines.append(f"Urgency: {self.urgency.label} ({self.urgency.meaning})")
-        for reason in self.urgency_reasons:
-            lines.append(f"  {'*' if reason.sets_level else '-'} {reason.text}")
+        lines += urgency_lines(self.urgency, self.urgency_reasons)
         lines.append(self.disclaimer)
         return "\n".join(lines)
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from toeprob.triage import UrgencyReason
+from toeprob.triage import UrgencyReason, urgency_lines
 from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
@@ -146,10 +146,7 @@ class Diagnosis:
         lines = ["Most likely causes:"]
         for i, rc in enumerate(self.ranked[:top], start=1):
             lines.append(f"  {i}. {rc.cause:<28} {rc.probability:6.1%}  (prior {rc.prior:.1%})")
-        lines.append(f"Urgency: {self.urgency.label} ({self.urgency.meaning})")
-        for reason in self.urgency_reasons:
-            mark = "*" if reason.sets_level else "-"
-            lines.append(f"  {mark} {reason.text}")
+        lines += urgency_lines(self.urgency, self.urgency_reasons)
         lines.append(self.disclaimer)
         return "\n".join(lines)
 

@@ -56,6 +56,7 @@ __all__ = [
     "assess_urgency",
     "care_level",
     "urgency_batch",
+    "urgency_lines",
 ]
 
 PosteriorBatch = Callable[[NDArray[np.int8], NDArray[np.int8]], NDArray[np.float64]]
@@ -92,6 +93,13 @@ class UrgencyAssessment:
     reasons: tuple[UrgencyReason, ...]
     red_flags: Mapping[str, Urgency]
     posterior_level: Urgency
+
+
+def urgency_lines(urgency: Urgency, reasons: Sequence[UrgencyReason]) -> list[str]:
+    """Plain-text lines: the urgency and its reasons (``*`` marks those that set the level)."""
+    lines = [f"Urgency: {urgency.label} ({urgency.meaning})"]
+    lines += [f"  {'*' if r.sets_level else '-'} {r.text}" for r in reasons]
+    return lines
 
 
 def care_level(
