@@ -43,13 +43,10 @@ def get_engine(model: Model, engine: str = "fast") -> PosteriorEngine:
     per_model = _CACHE.setdefault(model, {})
     if engine not in per_model:
         if engine == "fast":
-            try:  # TEMPORARY until the fast engine lands: fall back to the reference
-                from toeprob.compiled import compile_model
-                from toeprob.engine import ExactEngine
+            from toeprob.compiled import compile_model
+            from toeprob.engine import ExactEngine
 
-                per_model[engine] = ExactEngine(compile_model(model))
-            except ImportError:
-                return get_engine(model, "pgmpy")
+            per_model[engine] = ExactEngine(compile_model(model))
         else:
             from toeprob.reference import PgmpyEngine
 

@@ -1,0 +1,72 @@
+"""Compiling models to arrays: shapes, index maps, structure, validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from toeprob.compiled import compile_arrays, compile_model
+from toeprob.synthetic import synthetic_model
+
+
+def test_compile_model_arrays(model):
+    cm = compile_model(model)
+    n_c, n_f, n_r = len(model.causes), len(model.findings), len(model.risk_factors)
+    assert cm.causes == model.causes and cm.findings == model.findings
+    assert cm.rf_weight.shape == (n_r, n_c) and cm.finding_weight.shape == (n_f, n_c)
+    for lk in model.finding_links:
+        assert cm.finding_weight[cm.finding_index[lk.child], cm.cause_index[lk.parent]] == lk.probability
+    for lk in model.risk_links:
+        assert cm.rf_weight[cm.risk_factor_index[lk.parent], cm.cause_index[lk.child]] == lk.probability
+    assert np.allclose(cm.cause_leak, [model.cause_specs[c].leak for c in model.causes])
+    assert not cm.rf_weight.flags.writeable
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_every_cause_in_exactly_one_block(seed):
+    cm = compile_model(synthetic_model(40, seed=seed))
+    seen = [int(c) for b in cm.blocks for c in b.causes] + [int(c) for t in cm.trees for c in t.causes]
+    assert sorted(seen) == list(range(len(cm.causes)))
+    for b in cm.blocks:  # a star block: each cause has at most one shared parent
+        shared = cm.rf_weight[cm.shared_rf][:, b.causes] > 0
+        assert shared.sum(axis=0).max(initial=0) <= 1
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_junction_trees_cover_every_cause_scope(seed):
+    cm = compile_model(synthetic_model(80, seed=seed))
+    for tr in cm.trees:
+        homes = np.zeros(len(tr.causes), dtype=int)
+        for q in tr.tree.cliques:
+            homes[q.causes] += 1
+            for pos in q.causes:
+                parents = np.flatnonzero(cm.rf_weight[tr.risk_factors, tr.causes[pos]] > 0)
+                shared = [k for k in parents if np.isin(tr.risk_factors[k], cm.shared_rf)]
+                assert set(shared) <= set(q.variables)
+        assert homes.tolist() == [1] * len(tr.causes)
+        assert tr.tree.cliques[-1].parent == -1
+
+
+def test_compile_arrays_rejects_bad_input():
+    good = dict(causes=["c"], findings=["f"], risk_factors=["r"], rf_prevalence=[0.1],
+                cause_leak=[0.1], rf_weight=[[0.5]], finding_leak=[0.01], finding_weight=[[0.9]])
+    compile_arrays(**good)
+    with pytest.raises(ValueError, match="shape"):
+        compile_arrays(**{**good, "rf_weight": [[0.5, 0.2]]})
+    with pytest.raises(ValueError, match="probabilities"):
+        compile_arrays(**{**good, "finding_weight": [[1.5]]})
+    with pytest.raises(ValueError, match="below 1"):
+        compile_arrays(**{**good, "cause_leak": [1.0]})
+    with pytest.raises(ValueError, match="duplicate"):
+        compile_arrays(**{**good, "causes": ["c", "c"], "cause_leak": [0.1, 0.1],
+                          "rf_weight": [[0.5, 0.5]], "finding_weight": [[0.9, 0.9]]})
+
+
+def test_synthetic_model_is_reproducible_and_valid():
+    a, b = synthetic_model(20, seed=7), synthetic_model(20, seed=7)
+    assert a.to_dict() == b.to_dict()
+    assert synthetic_model(20, seed=8).to_dict() != a.to_dict()
+    cm = compile_model(a)
+    assert (cm.finding_weight > 0).any(axis=0).all()  # every cause has a finding
+    with pytest.raises(ValueError, match="n_causes"):
+        synthetic_model(0)

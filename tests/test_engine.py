@@ -1,0 +1,205 @@
+"""The exact engine against brute force, pgmpy and its own invariants."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toeprob.compiled import CompiledModel, compile_arrays, compile_model
+from toeprob.engine import ExactEngine
+from toeprob.errors import EvidenceError, ImpossibleEvidenceError
+from toeprob.synthetic import sample_evidence, synthetic_model
+
+
+def enumerate_posterior(cm: CompiledModel, fs, rs):
+    """P(C = 1 | E) and log P(E) by summing the full joint of risk factors and causes."""
+    n_r, n_c = len(cm.risk_factors), len(cm.causes)
+    states = np.array(list(itertools.product([0, 1], repeat=n_r + n_c)), dtype=float)
+    r, c = states[:, :n_r], states[:, n_r:]
+    joint = np.prod(np.where(r == 1, cm.rf_prevalence, 1 - cm.rf_prevalence), axis=1)
+    for k in np.flatnonzero(np.asarray(rs) >= 0):
+        joint = joint * (r[:, k] == rs[k])
+    c_absent = (1 - cm.cause_leak) * np.prod((1 - cm.rf_weight[None]) ** r[:, :, None], axis=1)
+    joint = joint * np.prod(np.where(c == 1, 1 - c_absent, c_absent), axis=1)
+    f_absent = (1 - cm.finding_leak) * np.prod((1 - cm.finding_weight[None]) ** c[:, None, :], axis=2)
+    for j, s in enumerate(fs):
+        if s >= 0:
+            joint = joint * (1 - f_absent[:, j] if s == 1 else f_absent[:, j])
+    return (joint[:, None] * c).sum(axis=0) / joint.sum(), float(np.log(joint.sum()))
+
+
+def random_network(rng: np.random.Generator, n_c: int, n_f: int, n_r: int) -> CompiledModel:
+    w = np.where(rng.random((n_r, n_c)) < 0.5, rng.uniform(0.03, 0.95, (n_r, n_c)), 0.0)
+    p = np.where(rng.random((n_f, n_c)) < 0.5, rng.uniform(0.03, 0.95, (n_f, n_c)), 0.0)
+    for j in range(n_f):
+        if not p[j].any():
+            p[j, rng.integers(n_c)] = rng.uniform(0.1, 0.9)
+    return compile_arrays(
+        [f"c{i}" for i in range(n_c)], [f"f{j}" for j in range(n_f)], [f"r{k}" for k in range(n_r)],
+        rng.uniform(0.002, 0.5, n_r), rng.uniform(0.001, 0.2, n_c), w,
+        rng.uniform(0.001, 0.1, n_f), p,
+    )
+
+
+def random_states(rng, n, width):
+    return rng.integers(-1, 2, (n, width)).astype(np.int8)
+
+
+@pytest.fixture(scope="module")
+def default_engine(model):
+    return ExactEngine(compile_model(model))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_matches_enumeration_on_tiny_networks(seed):
+    rng = np.random.default_rng(seed)
+    cm = random_network(rng, int(rng.integers(1, 6)), int(rng.integers(1, 8)), int(rng.integers(0, 7)))
+    eng = ExactEngine(cm)
+    fss, rss = random_states(rng, 6, len(cm.findings)), random_states(rng, 6, len(cm.risk_factors))
+    fss[0] = 1  # every finding present
+    for fs, rs in zip(fss, rss, strict=True):
+        want, log_want = enumerate_posterior(cm, fs, rs)
+        assert np.abs(eng.posterior(fs, rs) - want).max() <= 1e-12
+        assert abs(eng.log_evidence(fs, rs) - log_want) <= 1e-10
+
+
+def test_tiny_model_matches_brute_force_oracle(tiny):
+    from brute_force import BruteForceEngine
+
+    eng, oracle = ExactEngine(compile_model(tiny)), BruteForceEngine(tiny)
+    states = itertools.product([-1, 0, 1], repeat=len(tiny.findings))
+    for k, fs in enumerate(states):
+        fs = np.array(fs, dtype=np.int8)
+        rs = np.array([(k % 3) - 1, ((k // 3) % 3) - 1, -1], dtype=np.int8)
+        assert np.abs(eng.posterior(fs, rs) - oracle.posterior(fs, rs)).max() <= 1e-12
+
+
+def test_fallback_agrees_with_enumeration():
+    rng = np.random.default_rng(5)
+    cm = random_network(rng, 5, 8, 4)
+    fast, stable = ExactEngine(cm), ExactEngine(cm, max_present=0)
+    fss, rss = random_states(rng, 30, 8), random_states(rng, 30, 4)
+    for fs, rs in zip(fss, rss, strict=True):
+        want, log_want = enumerate_posterior(cm, fs, rs)
+        assert np.abs(stable.posterior(fs, rs) - want).max() <= 1e-12
+        assert abs(stable.log_evidence(fs, rs) - log_want) <= 1e-10
+        # Quickscore accepts up to CANCELLATION_LIMIT (1e5) of cancellation: error below ~1e-10
+        assert np.abs(fast.posterior(fs, rs) - want).max() <= 1e-10
+
+
+@pytest.mark.parametrize("name", ["default", "synthetic20"])
+def test_matches_pgmpy(model, name):
+    from toeprob.reference import PgmpyEngine
+
+    net = model if name == "default" else synthetic_model(20, seed=3)
+    cm = compile_model(net)
+    fss, rss = sample_evidence(cm, 24, seed=11, reveal_present=0.4)
+    eng, ref = ExactEngine(cm), PgmpyEngine(net)
+    got = eng.posterior_batch(fss, rss)
+    for k in range(len(fss)):
+        assert np.abs(got[k] - ref.posterior(fss[k], rss[k])).max() <= 1e-9
+
+
+def test_batch_is_bitwise_equal_to_single(default_engine):
+    cm = default_engine.compiled
+    fss, rss = sample_evidence(cm, 120, seed=2, reveal_present=0.5)
+    rng = np.random.default_rng(0)
+    fss[:20] = random_states(rng, 20, len(cm.findings)) * (rng.random((20, len(cm.findings))) < 0.2)
+    single = np.array([default_engine.posterior(f, r) for f, r in zip(fss, rss, strict=True)])
+    for chunk in (1, 7, 2048):
+        assert np.array_equal(default_engine.posterior_batch(fss, rss, chunk_size=chunk), single)
+    perm = rng.permutation(len(fss))
+    assert np.array_equal(default_engine.posterior_batch(fss[perm], rss[perm]), single[perm])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_invariants(data):
+    seed = data.draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    cm = random_network(rng, 4, 6, 3)
+    fs = np.array(data.draw(st.lists(st.integers(-1, 1), min_size=6, max_size=6)), dtype=np.int8)
+    rs = np.array(data.draw(st.lists(st.integers(-1, 1), min_size=3, max_size=3)), dtype=np.int8)
+    post = ExactEngine(cm).posterior(fs, rs)
+    assert np.all((post >= 0) & (post <= 1))
+    # the order of the model's findings (hence of the evidence) does not matter
+    order = rng.permutation(6)
+    cm2 = compile_arrays(cm.causes, [cm.findings[j] for j in order], cm.risk_factors,
+                         cm.rf_prevalence, cm.cause_leak, cm.rf_weight, cm.finding_leak[order],
+                         cm.finding_weight[order])
+    assert np.abs(ExactEngine(cm2).posterior(fs[order], rs) - post).max() <= 1e-12
+    # an unknown finding is the same as a finding that is not in the model at all
+    keep = np.flatnonzero(fs >= 0)
+    cm3 = compile_arrays(cm.causes, [cm.findings[j] for j in keep], cm.risk_factors,
+                         cm.rf_prevalence, cm.cause_leak, cm.rf_weight, cm.finding_leak[keep],
+                         cm.finding_weight[keep])
+    assert np.abs(ExactEngine(cm3).posterior(fs[keep], rs) - post).max() <= 1e-12
+
+
+def test_all_red_flags_present(model, default_engine):
+    from toeprob.reference import PgmpyEngine
+
+    fs = np.full(len(model.findings), -1, dtype=np.int8)
+    fs[[model.findings.index(f) for f in model.red_flags]] = 1
+    rs = np.full(len(model.risk_factors), -1, dtype=np.int8)
+    post = default_engine.posterior(fs, rs)
+    assert default_engine.uses_fallback(fs, rs)
+    assert np.abs(post - PgmpyEngine(model).posterior(fs, rs)).max() <= 1e-9
+
+
+def test_improbable_evidence_uses_fallback_and_agrees(model, default_engine):
+    from toeprob.reference import PgmpyEngine
+
+    cm = default_engine.compiled
+    order = np.argsort(cm.finding_leak)  # the rarest findings, all present
+    fs = np.full(len(cm.findings), -1, dtype=np.int8)
+    fs[order[:8]] = 1
+    rs = np.zeros(len(cm.risk_factors), dtype=np.int8)
+    assert default_engine.log_evidence(fs, rs) < np.log(1e-12)
+    assert default_engine.uses_fallback(fs, rs)
+    post = default_engine.posterior(fs, rs)
+    assert np.abs(post - PgmpyEngine(model).posterior(fs, rs)).max() <= 1e-9
+
+
+def test_all_findings_present_on_synthetic_model():
+    net = synthetic_model(10, seed=4)
+    cm = compile_model(net)
+    eng = ExactEngine(cm)
+    fs, rs = np.ones(len(cm.findings), np.int8), np.full(len(cm.risk_factors), -1, np.int8)
+    assert eng.uses_fallback(fs, rs)
+    from toeprob.reference import PgmpyEngine
+
+    assert np.abs(eng.posterior(fs, rs) - PgmpyEngine(net).posterior(fs, rs)).max() <= 1e-9
+
+
+def impossible_network() -> CompiledModel:
+    # the finding has no leak and its only cause has no leak and a single risk factor
+    return compile_arrays(["c"], ["f"], ["r"], [0.3], [0.0], [[0.5]], [0.0], [[0.9]])
+
+
+def test_impossible_evidence_raises():
+    eng = ExactEngine(impossible_network())
+    fs, rs = np.array([1], np.int8), np.array([0], np.int8)
+    for call in (eng.posterior, eng.log_evidence):
+        with pytest.raises(ImpossibleEvidenceError, match="probability zero"):
+            call(fs, rs)
+    with pytest.raises(ImpossibleEvidenceError, match="row 1"):
+        eng.posterior_batch(np.array([[1], [1]], np.int8), np.array([[1], [0]], np.int8))
+    assert np.all(np.isfinite(eng.posterior(fs, np.array([1], np.int8))))
+
+
+def test_bad_states_raise(default_engine):
+    cm = default_engine.compiled
+    fs, rs = np.full(len(cm.findings), -1, np.int8), np.full(len(cm.risk_factors), -1, np.int8)
+    with pytest.raises(EvidenceError, match="shape"):
+        default_engine.posterior(fs[:-1], rs)
+    with pytest.raises(EvidenceError, match="-1 .unknown"):
+        default_engine.posterior(fs + 3, rs)
+    with pytest.raises(EvidenceError, match="same number of rows"):
+        default_engine.posterior_batch(fs[None], np.vstack([rs, rs]))
+    with pytest.raises(ValueError, match="chunk_size"):
+        default_engine.posterior_batch(fs[None], rs[None], chunk_size=0)
