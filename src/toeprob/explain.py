@@ -263,6 +263,9 @@ class Explanation:
         Why dehydration ...
         """
         frame = self.to_frame()
+        # answers whose effect rounds to zero at the printed precision are listed together
+        answered = frame["answer"] != "unasked"
+        frame.loc[answered & (frame["log_odds_change"].abs() < 0.005), "role"] = "no_effect"
         lines = [
             f"Why {self.cause} ({self.description}): prior {self.prior:.1%}, now {self.posterior:.1%}.",
             "Effect of each answer = change in log-odds when that answer is left out (leave-one-out).",
@@ -270,7 +273,7 @@ class Explanation:
         titles = {
             "supporting": "Supporting:",
             "opposing": "Opposing:",
-            "no_effect": "No effect:",
+            "no_effect": "Little or no effect (|change| < 0.005):",
             "would_raise": "Not asked yet; a yes would raise it:",
             "would_lower": "Not asked yet; a yes would lower it:",
         }
