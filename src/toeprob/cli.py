@@ -142,7 +142,7 @@ def _cmd_interview(args: argparse.Namespace) -> int:
     print()
     print(d.to_text(top=args.top))
     print()
-    print(d.explain(d.top.cause).to_text())
+    print(d.explain(d.top.cause).to_text(urgency=False))
     return 0
 
 

@@ -253,8 +253,11 @@ class Explanation:
             "disclaimer": self.disclaimer,
         }
 
-    def to_text(self) -> str:
+    def to_text(self, *, urgency: bool = True) -> str:
         """Plain text: prior and posterior, supporting and opposing answers, unasked questions, urgency.
+
+        ``urgency=False`` leaves out the urgency lines and the disclaimer (for reports that print
+        them once already).
 
         Examples
         --------
@@ -295,8 +298,9 @@ class Explanation:
                     )
                 link = f"  [{row.link_strength}; sources {row.sources}]" if row.direct else "  [indirect]"
                 lines.append(f"  {what}{link}")
-        lines += urgency_lines(self.urgency, self.urgency_reasons)
-        lines.append(self.disclaimer)
+        if urgency:
+            lines += urgency_lines(self.urgency, self.urgency_reasons)
+            lines.append(self.disclaimer)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
