@@ -11,7 +11,8 @@ import pytest
 
 import toeprob
 from toeprob.display import care_colour
-from toeprob.plotting import draw_model, plot_diagnosis, plot_explanation, plot_posteriors
+from toeprob.network_plot import draw_model
+from toeprob.plotting import plot_diagnosis, plot_explanation, plot_posteriors
 
 mpl = pytest.importorskip("matplotlib")
 mpl.use("Agg")

@@ -221,7 +221,7 @@ class Model:
         """Draw the network risk factors -> causes -> findings (needs ``toeprob[plot]``, no Graphviz).
 
         ``nodes`` limits the drawing to those nodes and their neighbours up to ``depth`` links away.
-        See :func:`toeprob.plotting.draw_model`.
+        See :func:`toeprob.network_plot.draw_model`.
 
         Examples
         --------
@@ -229,7 +229,7 @@ class Model:
         >>> matplotlib.use("Agg")
         >>> ax = load_model().draw(nodes=["foot_drop"], depth=1)
         """
-        from toeprob.plotting import draw_model
+        from toeprob.network_plot import draw_model
 
         return draw_model(self, nodes=nodes, depth=depth, ax=ax, fontsize=fontsize, **kwargs)
 
