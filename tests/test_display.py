@@ -14,15 +14,15 @@ from toeprob.display import (
     care_colour,
     diagnosis_html,
     diagnosis_markdown,
-    explanation_html,
-    explanation_markdown,
     frame_html,
     frame_markdown,
+)
+from toeprob.display_model import model_frame, model_html, model_markdown
+from toeprob.display_reasoning import (
+    explanation_html,
+    explanation_markdown,
     interview_frame,
     interview_html,
-    model_frame,
-    model_html,
-    model_markdown,
     questions_html,
     questions_markdown,
 )

@@ -304,12 +304,12 @@ class Explanation:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        from toeprob.display import explanation_html
+        from toeprob.display_reasoning import explanation_html
 
         return explanation_html(self)
 
     def _repr_markdown_(self) -> str:
-        from toeprob.display import explanation_markdown
+        from toeprob.display_reasoning import explanation_markdown
 
         return explanation_markdown(self)
 

@@ -188,7 +188,7 @@ class Interview:
         self._ranking = None
 
     def _repr_html_(self) -> str:
-        from toeprob.display import interview_html
+        from toeprob.display_reasoning import interview_html
 
         return interview_html(self)
 

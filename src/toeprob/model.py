@@ -234,12 +234,12 @@ class Model:
         return draw_model(self, nodes=nodes, depth=depth, ax=ax, fontsize=fontsize, **kwargs)
 
     def _repr_html_(self) -> str:
-        from toeprob.display import model_html
+        from toeprob.display_model import model_html
 
         return model_html(self)
 
     def _repr_markdown_(self) -> str:
-        from toeprob.display import model_markdown
+        from toeprob.display_model import model_markdown
 
         return model_markdown(self)
 

@@ -320,12 +320,12 @@ class QuestionRanking:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        from toeprob.display import questions_html
+        from toeprob.display_reasoning import questions_html
 
         return questions_html(self)
 
     def _repr_markdown_(self) -> str:
-        from toeprob.display import questions_markdown
+        from toeprob.display_reasoning import questions_markdown
 
         return questions_markdown(self)
 
