@@ -255,6 +255,13 @@ class QuestionRanking:
         """True when the stop rule says the questions are done."""
         return self.stop_reason is not None
 
+    def __repr__(self) -> str:
+        asked = ", ".join(
+            q.id + (" (red flag)" if q.pending_red_flag or q.final_check else "") for q in self.questions
+        )
+        stop = f"; stop: {self.stop_reason.name.lower()}" if self.stop_reason is not None else ""
+        return f"<QuestionRanking {asked}{stop}>"
+
     def to_frame(self) -> pd.DataFrame:
         """One row per suggested question, in asking order.
 
@@ -537,7 +544,7 @@ def suggest_questions(
     questions = []
     for j, q in enumerate(ids):
         floor = red.get(q)
-        pending = (
+        pending = bool(
             floor is not None and floor > diagnosis.urgency and scores.p_yes[j] >= policy.red_flag_threshold
         )
         kind, text = question_text(model, q)
