@@ -544,11 +544,11 @@ def suggest_questions(
     questions = []
     for j, q in enumerate(ids):
         floor = red.get(q)
-        pending = bool(
+        plausible = bool(
             floor is not None and floor > diagnosis.urgency and scores.p_yes[j] >= policy.red_flag_threshold
         )
         kind, text = question_text(model, q)
-        questions.append(Question(q, kind, text, float(scores.p_yes[j]), float(gains[j]), floor, pending))
+        questions.append(Question(q, kind, text, float(scores.p_yes[j]), float(gains[j]), floor, plausible))
 
     def order(q: Question) -> tuple[int, int, float, float, str]:
         if q.pending_red_flag:
