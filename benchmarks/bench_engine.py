@@ -8,7 +8,7 @@ findings reported, 10% of absent ones denied, 30% of risk factors answered).
 Run::
 
     uv run --group bench python benchmarks/bench_engine.py            # full run
-    uv run --group bench python benchmarks/bench_engine.py --quick    # about a minute
+    uv run --group bench python benchmarks/bench_engine.py --quick    # about four minutes
 """
 
 from __future__ import annotations
@@ -163,8 +163,10 @@ def by_present(n_rows: int) -> None:
         single = [timed(eng.posterior, fs[r], rs[r])[0] for r in rows]
         fb = np.mean([eng.uses_fallback(fs[r], rs[r]) for r in rows])
         t_batch, _ = timed(eng.posterior_batch, fs[rows], rs[rows])
-        print(f"{k:>3} {len(rows):>5} {fb:>9.2f} {statistics.median(single) * 1e6:>17.0f} "
-              f"{len(rows) / t_batch:>14.0f}")
+        print(
+            f"{k:>3} {len(rows):>5} {fb:>9.2f} {statistics.median(single) * 1e6:>17.0f} "
+            f"{len(rows) / t_batch:>14.0f}"
+        )
 
 
 def full_check(n_rows: int) -> None:

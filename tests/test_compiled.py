@@ -48,8 +48,16 @@ def test_junction_trees_cover_every_cause_scope(seed):
 
 
 def test_compile_arrays_rejects_bad_input():
-    good = dict(causes=["c"], findings=["f"], risk_factors=["r"], rf_prevalence=[0.1],
-                cause_leak=[0.1], rf_weight=[[0.5]], finding_leak=[0.01], finding_weight=[[0.9]])
+    good = dict(
+        causes=["c"],
+        findings=["f"],
+        risk_factors=["r"],
+        rf_prevalence=[0.1],
+        cause_leak=[0.1],
+        rf_weight=[[0.5]],
+        finding_leak=[0.01],
+        finding_weight=[[0.9]],
+    )
     compile_arrays(**good)
     with pytest.raises(ValueError, match="shape"):
         compile_arrays(**{**good, "rf_weight": [[0.5, 0.2]]})
@@ -58,8 +66,15 @@ def test_compile_arrays_rejects_bad_input():
     with pytest.raises(ValueError, match="below 1"):
         compile_arrays(**{**good, "cause_leak": [1.0]})
     with pytest.raises(ValueError, match="duplicate"):
-        compile_arrays(**{**good, "causes": ["c", "c"], "cause_leak": [0.1, 0.1],
-                          "rf_weight": [[0.5, 0.5]], "finding_weight": [[0.9, 0.9]]})
+        compile_arrays(
+            **{
+                **good,
+                "causes": ["c", "c"],
+                "cause_leak": [0.1, 0.1],
+                "rf_weight": [[0.5, 0.5]],
+                "finding_weight": [[0.9, 0.9]],
+            }
+        )
 
 
 def test_synthetic_model_is_reproducible_and_valid():
@@ -70,3 +85,14 @@ def test_synthetic_model_is_reproducible_and_valid():
     assert (cm.finding_weight > 0).any(axis=0).all()  # every cause has a finding
     with pytest.raises(ValueError, match="n_causes"):
         synthetic_model(0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_stacked_tree_layout_lists_every_cause_once(seed):
+    cm = compile_model(synthetic_model(80, seed=seed))
+    for tr in cm.trees:
+        st = tr.tree.stacked
+        assert sorted(st.order.tolist()) == list(range(len(tr.causes)))
+        width = max(len(q.configs) for q in tr.tree.cliques)
+        assert st.multiplier.shape == (len(tr.causes), width)
+        assert len(st.edges) == len(tr.tree.cliques) - 1

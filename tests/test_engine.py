@@ -39,9 +39,14 @@ def random_network(rng: np.random.Generator, n_c: int, n_f: int, n_r: int) -> Co
         if not p[j].any():
             p[j, rng.integers(n_c)] = rng.uniform(0.1, 0.9)
     return compile_arrays(
-        [f"c{i}" for i in range(n_c)], [f"f{j}" for j in range(n_f)], [f"r{k}" for k in range(n_r)],
-        rng.uniform(0.002, 0.5, n_r), rng.uniform(0.001, 0.2, n_c), w,
-        rng.uniform(0.001, 0.1, n_f), p,
+        [f"c{i}" for i in range(n_c)],
+        [f"f{j}" for j in range(n_f)],
+        [f"r{k}" for k in range(n_r)],
+        rng.uniform(0.002, 0.5, n_r),
+        rng.uniform(0.001, 0.2, n_c),
+        w,
+        rng.uniform(0.001, 0.1, n_f),
+        p,
     )
 
 
@@ -128,15 +133,29 @@ def test_invariants(data):
     assert np.all((post >= 0) & (post <= 1))
     # the order of the model's findings (hence of the evidence) does not matter
     order = rng.permutation(6)
-    cm2 = compile_arrays(cm.causes, [cm.findings[j] for j in order], cm.risk_factors,
-                         cm.rf_prevalence, cm.cause_leak, cm.rf_weight, cm.finding_leak[order],
-                         cm.finding_weight[order])
+    cm2 = compile_arrays(
+        cm.causes,
+        [cm.findings[j] for j in order],
+        cm.risk_factors,
+        cm.rf_prevalence,
+        cm.cause_leak,
+        cm.rf_weight,
+        cm.finding_leak[order],
+        cm.finding_weight[order],
+    )
     assert np.abs(ExactEngine(cm2).posterior(fs[order], rs) - post).max() <= 1e-12
     # an unknown finding is the same as a finding that is not in the model at all
     keep = np.flatnonzero(fs >= 0)
-    cm3 = compile_arrays(cm.causes, [cm.findings[j] for j in keep], cm.risk_factors,
-                         cm.rf_prevalence, cm.cause_leak, cm.rf_weight, cm.finding_leak[keep],
-                         cm.finding_weight[keep])
+    cm3 = compile_arrays(
+        cm.causes,
+        [cm.findings[j] for j in keep],
+        cm.risk_factors,
+        cm.rf_prevalence,
+        cm.cause_leak,
+        cm.rf_weight,
+        cm.finding_leak[keep],
+        cm.finding_weight[keep],
+    )
     assert np.abs(ExactEngine(cm3).posterior(fs[keep], rs) - post).max() <= 1e-12
 
 
@@ -203,3 +222,60 @@ def test_bad_states_raise(default_engine):
         default_engine.posterior_batch(fs[None], np.vstack([rs, rs]))
     with pytest.raises(ValueError, match="chunk_size"):
         default_engine.posterior_batch(fs[None], rs[None], chunk_size=0)
+
+
+def test_log_evidence_batch_is_bitwise_equal_to_single(default_engine):
+    cm = default_engine.compiled
+    fss, rss = sample_evidence(cm, 60, seed=4, reveal_present=0.6)
+    single = np.array([default_engine.log_evidence(f, r) for f, r in zip(fss, rss, strict=True)])
+    for chunk in (1, 2048):
+        assert np.array_equal(default_engine.log_evidence_batch(fss, rss, chunk_size=chunk), single)
+    with pytest.raises(ValueError, match="chunk_size"):
+        default_engine.log_evidence_batch(fss, rss, chunk_size=0)
+
+
+def test_extended_precision_rows_agree_with_elimination(default_engine):
+    from toeprob.quickscore import CANCELLATION_LIMIT, EXTENDED, PRECISE_MAX_PRESENT, quickscore_rows
+
+    if not EXTENDED:
+        pytest.skip("np.longdouble is float64 on this platform")
+    cm = default_engine.compiled
+    stable = ExactEngine(cm, max_present=0)
+    fss, rss = sample_evidence(cm, 600, seed=9)
+    multi = (fss == 1) & (cm.finding_parent_count >= 2)
+    checked = 0
+    for k in np.flatnonzero((multi.sum(axis=1) >= 4) & (multi.sum(axis=1) <= PRECISE_MAX_PRESENT)):
+        present = np.flatnonzero(multi[k])[None]
+        cancel = quickscore_rows(cm, fss[k : k + 1], rss[k : k + 1], present)[2][0]
+        if cancel <= CANCELLATION_LIMIT or default_engine.uses_fallback(fss[k], rss[k]):
+            continue
+        want = stable.posterior(fss[k], rss[k])
+        assert np.abs(default_engine.posterior(fss[k], rss[k]) - want).max() <= 1e-10
+        assert abs(default_engine.log_evidence(fss[k], rss[k]) - stable.log_evidence(fss[k], rss[k])) <= 1e-10
+        checked += 1
+        if checked == 8:
+            break
+    assert checked >= 3  # realistic rows do reach the extended-precision path
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_calibrated_elimination_matches_clamped_variants(seed, monkeypatch):
+    import toeprob.calibration
+    from toeprob.elimination import eliminate
+
+    rng = np.random.default_rng(100 + seed)
+    cm = random_network(rng, 6, 9, 5)
+    fss, rss = random_states(rng, 8, 9), random_states(rng, 8, 5)
+    fss[0] = 1
+    orders: dict[bytes, tuple[list[int], int]] = {}
+    calibrated = [eliminate(cm, f, r, orders) for f, r in zip(fss, rss, strict=True)]
+    again = [eliminate(cm, f, r, orders) for f, r in zip(fss, rss, strict=True)]  # cached orders
+    uncached = [eliminate(cm, f, r) for f, r in zip(fss, rss, strict=True)]
+    for (p1, l1), (p2, l2), (p3, l3) in zip(calibrated, again, uncached, strict=True):
+        assert np.array_equal(p1, p2) and np.array_equal(p1, p3) and l1 == l2 == l3
+    monkeypatch.setattr(toeprob.calibration, "MAX_STORED", 0)  # forces the clamped-variant method
+    for (post, log_ev), f, r in zip(calibrated, fss, rss, strict=True):
+        post2, log_ev2 = eliminate(cm, f, r)
+        want, log_want = enumerate_posterior(cm, f, r)
+        assert np.abs(post - post2).max() <= 1e-12 and np.abs(post - want).max() <= 1e-12
+        assert abs(log_ev - log_ev2) <= 1e-10 and abs(log_ev - log_want) <= 1e-10

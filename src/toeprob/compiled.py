@@ -118,6 +118,15 @@ class CompiledModel:
     child_single: NDArray[np.bool_]  # (C, D) finding has this cause as its only parent
     child_leak: FloatArray  # (C, D) mu
     child_present: FloatArray  # (C, D) 1 - (1 - mu)(1 - p) = mu + p (1 - mu)
+    # lookup tables by state (-1, 0, 1), flattened: entry ``3 * k + state + 1`` (``*_offset``: ``3 k + 1``)
+    rf_offset: IntArray  # (R,)
+    rf_rho_table: FloatArray  # (3 R,) P(risk factor present): prevalence, 0, 1
+    rf_log_table: FloatArray  # (3 R,) log P(state): 0, log(1 - prevalence), log(prevalence)
+    finding_offset: IntArray  # (F,)
+    finding_log_table: FloatArray  # (3 F,) 0, log(1 - mu), 0
+    child_offset: IntArray  # (C, D)
+    child_e1_table: FloatArray  # (3 C D,) factor at C_i = 1: 1, 1 - p, mu + p (1 - mu) if single
+    child_e0_table: FloatArray  # (3 C D,) factor at C_i = 0: 1, 1, mu if single
     shared_rf: IntArray  # risk factors with two or more children
     blocks: tuple[CauseBlock, ...]
     trees: tuple[ComponentTree, ...]
@@ -210,7 +219,8 @@ def _tree(members: list[int], parents: dict[int, set[int]], w: FloatArray) -> Co
     scopes = [tuple(local[r] for r in sorted(parents[c])) for c in members]
     weights = [[float(w[r, c]) for r in sorted(parents[c])] for c in members]
     return ComponentTree(
-        np.array(members, dtype=np.intp), np.array(rfs, dtype=np.intp),
+        np.array(members, dtype=np.intp),
+        np.array(rfs, dtype=np.intp),
         compile_tree(len(rfs), scopes, weights),
     )
 
@@ -312,6 +322,11 @@ def compile_arrays(
     child_single = (child < n_f) & (np.append(parent_count, 0)[child] == 1)
 
     blocks, trees, shared = _blocks(w)
+    with np.errstate(divide="ignore"):
+        rf_log = np.stack([np.zeros(n_r), np.log(1.0 - prev), np.log(prev)], axis=-1)
+    n_d = child.shape[1]
+    one = np.ones((n_c, n_d))
+    present_single = np.where(child_single, child_leak + child_p * (1.0 - child_leak), 1.0)
     derived: dict[str, NDArray[np.generic]] = {
         "finding_q": 1.0 - p,
         "log1m_finding_leak": np.log1p(-mu),
@@ -323,6 +338,14 @@ def compile_arrays(
         "child_single": child_single,
         "child_leak": child_leak,
         "child_present": child_leak + child_p * (1.0 - child_leak),
+        "rf_offset": 3 * np.arange(n_r, dtype=np.intp) + 1,
+        "rf_rho_table": np.stack([prev, np.zeros(n_r), np.ones(n_r)], axis=-1).ravel(),
+        "rf_log_table": rf_log.ravel(),
+        "finding_offset": 3 * np.arange(n_f, dtype=np.intp) + 1,
+        "finding_log_table": np.stack([np.zeros(n_f), np.log1p(-mu), np.zeros(n_f)], axis=-1).ravel(),
+        "child_offset": 3 * np.arange(n_c * n_d, dtype=np.intp).reshape(n_c, n_d) + 1,
+        "child_e1_table": np.stack([one, 1.0 - child_p, present_single], axis=-1).ravel(),
+        "child_e0_table": np.stack([one, one, np.where(child_single, child_leak, 1.0)], axis=-1).ravel(),
     }
     for arr in derived.values():
         arr.setflags(write=False)

@@ -9,12 +9,15 @@ single-parent present findings become per-cause factors, private and observed ri
 present findings with two or more parents. Such a finding is *divorced* into a chain of binary
 OR variables ``Y_1 .. Y_{k-1}`` (``Y_l`` = leak or any of the first ``l`` parents fired), so that
 every factor has at most three variables and every entry is a probability: no subtraction, hence
-no cancellation. Variables are eliminated in greedy min-fill order; every new factor is divided by
-its maximum and the logarithm of the scale is kept, so nothing underflows.
+no cancellation. Variables are eliminated in greedy min-fill order (computed on int bitmasks and
+cached per evidence pattern by the engine); every new factor is divided by its maximum and the
+logarithm of the scale is kept, so nothing underflows.
 
-All posteriors come from one elimination: each cause factor carries a leading *variant* axis; variant
-0 is the evidence itself and variant ``1 + i`` clamps cause ``i`` to present (in chunks of causes, so
-memory stays bounded).
+All posteriors come from one calibrated elimination (:func:`toeprob.calibration.calibrate`: an
+upward and a downward pass, about three eliminations' work). If its clique tables would not fit in
+``MAX_STORED`` elements, the older method is used: each cause factor carries a leading *variant*
+axis, variant 0 is the evidence itself and variant ``1 + i`` clamps cause ``i`` to present, in
+chunks of causes so that memory stays bounded.
 
 Examples
 --------
@@ -33,32 +36,46 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from toeprob.calibration import calibrate
 from toeprob.compiled import CompiledModel
 
-__all__ = ["eliminate"]
+__all__ = ["OrderCache", "eliminate"]
 
 FloatArray = NDArray[np.float64]
 Factor = tuple[tuple[int, ...], FloatArray]  # variables, table with a leading variant axis
 MAX_TABLE = 1 << 24  # elements of the largest intermediate table, variants included
 
 
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
 def _greedy_order(
     scopes: list[tuple[int, ...]], variables: set[int], by_fill: bool
 ) -> tuple[list[int], int, float]:
-    """Greedy min-fill (or min-degree) order, its widest clique and its cost ``sum 2**clique``."""
-    nbrs: dict[int, set[int]] = {v: set() for v in variables}
+    """Greedy min-fill (or min-degree) order, its widest clique and its cost ``sum 2**clique``.
+
+    Neighbour sets are int bitmasks, so a fill count is one popcount per neighbour.
+    """
+    nbrs: dict[int, int] = {v: 0 for v in variables}
     for scope in scopes:
+        mask = sum(1 << v for v in set(scope))
         for v in scope:
-            nbrs[v].update(scope)
+            nbrs[v] |= mask
     for v in nbrs:
-        nbrs[v].discard(v)
+        nbrs[v] &= ~(1 << v)
 
     def fill(v: int) -> int:
-        ns = list(nbrs[v])
-        return sum(1 for a in range(len(ns)) for b in ns[a + 1 :] if b not in nbrs[ns[a]])
+        ns = nbrs[v]
+        return sum((ns & ~nbrs[a]).bit_count() - 1 for a in _bits(ns)) // 2
 
     def rank(v: int) -> tuple[int, int]:
-        return (fill(v), len(nbrs[v])) if by_fill else (len(nbrs[v]), fill(v))
+        return (fill(v), nbrs[v].bit_count()) if by_fill else (nbrs[v].bit_count(), fill(v))
 
     score = {v: rank(v) for v in nbrs}
     order: list[int] = []
@@ -69,25 +86,27 @@ def _greedy_order(
         ns = nbrs.pop(v)
         del score[v]
         order.append(v)
-        width = max(width, len(ns) + 1)
-        cost += 2.0 ** (len(ns) + 1)
-        touched = set(ns)
-        for a in ns:
-            nbrs[a].discard(v)
-            nbrs[a].update(ns - {a})
-            touched.update(nbrs[a])
-        for a in touched:
+        degree = ns.bit_count()
+        width = max(width, degree + 1)
+        cost += 2.0 ** (degree + 1)
+        touched = ns
+        for a in _bits(ns):
+            nbrs[a] = (nbrs[a] | ns) & ~(1 << a) & ~(1 << v)
+            touched |= nbrs[a]
+        for a in _bits(touched):
             if a in score:
                 score[a] = rank(a)
     return order, width, cost
 
 
 def _elimination_order(scopes: list[tuple[int, ...]], variables: set[int]) -> tuple[list[int], int]:
-    """The cheaper of the greedy min-fill and min-degree orders, and its widest clique."""
-    fill = _greedy_order(scopes, variables, by_fill=True)
-    degree = _greedy_order(scopes, variables, by_fill=False)
-    best = fill if fill[2] <= degree[2] else degree
-    return best[0], best[1]
+    """The greedy min-fill order and its widest clique.
+
+    (The engine used to compute min-degree as well and keep the cheaper order; on realistic rows of
+    the default model that search cost more than it saved.)
+    """
+    order, width, _ = _greedy_order(scopes, variables, by_fill=True)
+    return order, width
 
 
 def _multiply_out(factors: list[Factor], var: int) -> Factor:
@@ -186,7 +205,16 @@ def _eliminate_all(factors: list[Factor], order: list[int]) -> FloatArray:
         return np.asarray(np.log(total) + log_scale)
 
 
-def eliminate(cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> tuple[FloatArray, float]:
+OrderCache = dict[bytes, tuple[list[int], int]]
+MAX_CACHED_ORDERS = 4096
+
+
+def eliminate(
+    cm: CompiledModel,
+    fs: NDArray[np.int8],
+    rs: NDArray[np.int8],
+    orders: OrderCache | None = None,
+) -> tuple[FloatArray, float]:
     """Exact posteriors ``P(C_i = 1 | E)`` and ``log P(E)`` for one row, by variable elimination.
 
     Parameters
@@ -194,6 +222,9 @@ def eliminate(cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> 
     cm : CompiledModel
     fs, rs : ndarray of int8, shapes (F,) and (R,)
         Finding and risk-factor states (-1 unknown, 0 absent, 1 present).
+    orders : dict, optional
+        Cache of elimination orders, keyed by the evidence pattern that fixes the network's
+        structure (which shared risk factors are unknown, which multi-parent findings present).
 
     Returns
     -------
@@ -203,7 +234,19 @@ def eliminate(cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> 
     """
     factors, variables, log_const = _network(cm, fs, rs)
     n_c = len(cm.causes)
-    order, width = _elimination_order([vs for vs, _ in factors], set(variables))
+    key = np.concatenate([rs[cm.shared_rf] < 0, (fs == 1) & (cm.finding_parent_count >= 2)]).tobytes()
+    cached = orders.get(key) if orders is not None else None
+    if cached is None:
+        cached = _elimination_order([vs for vs, _ in factors], set(variables))
+        if orders is not None:
+            if len(orders) >= MAX_CACHED_ORDERS:
+                orders.clear()
+            orders[key] = cached
+    order, width = cached
+    calibrated = calibrate([(vs, t[0]) for vs, t in factors], order, n_c)
+    if calibrated is not None:
+        log_z, marginals = calibrated
+        return np.clip(marginals[:, 1], 0.0, 1.0), log_z + log_const
     per_chunk = max(1, min(n_c, MAX_TABLE // (1 << min(width, 60)) - 1))
     log_ev = math.nan
     post = np.empty(n_c)

@@ -81,13 +81,20 @@ def synthetic_model(
     risk_factors: dict[str, Any] = {}
     prevalence = np.exp(rng.uniform(np.log(0.002), np.log(0.3), n_r))
     for r in range(n_r):
-        risk_factors[f"r{r}"] = {"description": f"risk factor {r}", "question": f"r{r}?",
-                                 "prevalence": word("prevalence", prevalence[r]), **cite}
+        risk_factors[f"r{r}"] = {
+            "description": f"risk factor {r}",
+            "question": f"r{r}?",
+            "prevalence": word("prevalence", prevalence[r]),
+            **cite,
+        }
     findings: dict[str, Any] = {}
     for j in range(n_f):
         leak = np.exp(rng.uniform(np.log(0.002), np.log(0.1)))
-        findings[f"f{j}"] = {"description": f"finding {j}", "question": f"f{j}?",
-                             "leak": word("prevalence", leak)}
+        findings[f"f{j}"] = {
+            "description": f"finding {j}",
+            "question": f"f{j}?",
+            "leak": word("prevalence", leak),
+        }
     # each finding gets a first cause (every finding needs one), each cause a first finding,
     # then extra links so that a finding has about 1 + Poisson(2) causes
     f_links: list[set[int]] = [set() for _ in range(n_causes)]
@@ -117,19 +124,29 @@ def synthetic_model(
             "frequency": word("frequency", prior),
             "care_level": "routine",
             **cite,
-            "risk_factors": {f"r{r}": {"strength": word("strength", w), **cite}
-                             for r, w in sorted(r_links[c].items())},
-            "findings": {f"f{j}": {"strength": word("strength", rng.uniform(0.03, 0.95)), **cite}
-                         for j in sorted(f_links[c])},
+            "risk_factors": {
+                f"r{r}": {"strength": word("strength", w), **cite} for r, w in sorted(r_links[c].items())
+            },
+            "findings": {
+                f"f{j}": {"strength": word("strength", rng.uniform(0.03, 0.95)), **cite}
+                for j in sorted(f_links[c])
+            },
         }
     data = {
         "schema_version": 1,
-        "model": {"name": f"synthetic-{n_causes}-{seed}", "version": "1",
-                  "population": "synthetic", "description": "random test network"},
+        "model": {
+            "name": f"synthetic-{n_causes}-{seed}",
+            "version": "1",
+            "population": "synthetic",
+            "description": "random test network",
+        },
         "sources": {"synthetic": "randomly generated"},
         "scales": {k: {"source": "random", "values": v or {"unused": 0.5}} for k, v in words.items()},
-        "triage": {"description": "synthetic", "red_flag_combination_size": 0,
-                   "thresholds": {"routine": 0.4, "soon": 0.25, "urgent": 0.1, "emergency": 0.05}},
+        "triage": {
+            "description": "synthetic",
+            "red_flag_combination_size": 0,
+            "thresholds": {"routine": 0.4, "soon": 0.25, "urgent": 0.1, "emergency": 0.05},
+        },
         "risk_factors": risk_factors,
         "findings": findings,
         "causes": causes,
