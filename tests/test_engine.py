@@ -133,30 +133,26 @@ def test_invariants(data):
     assert np.all((post >= 0) & (post <= 1))
     # the order of the model's findings (hence of the evidence) does not matter
     order = rng.permutation(6)
-    cm2 = compile_arrays(
-        cm.causes,
-        [cm.findings[j] for j in order],
-        cm.risk_factors,
-        cm.rf_prevalence,
-        cm.cause_leak,
-        cm.rf_weight,
-        cm.finding_leak[order],
-        cm.finding_weight[order],
-    )
+    cm2 = _with_findings(cm, order)
     assert np.abs(ExactEngine(cm2).posterior(fs[order], rs) - post).max() <= 1e-12
     # an unknown finding is the same as a finding that is not in the model at all
     keep = np.flatnonzero(fs >= 0)
-    cm3 = compile_arrays(
+    cm3 = _with_findings(cm, keep)
+    assert np.abs(ExactEngine(cm3).posterior(fs[keep], rs) - post).max() <= 1e-12
+
+
+def _with_findings(cm, index):
+    """The same network with only the findings ``index``, in that order."""
+    return compile_arrays(
         cm.causes,
-        [cm.findings[j] for j in keep],
+        [cm.findings[j] for j in index],
         cm.risk_factors,
         cm.rf_prevalence,
         cm.cause_leak,
         cm.rf_weight,
-        cm.finding_leak[keep],
-        cm.finding_weight[keep],
+        cm.finding_leak[index],
+        cm.finding_weight[index],
     )
-    assert np.abs(ExactEngine(cm3).posterior(fs[keep], rs) - post).max() <= 1e-12
 
 
 def test_all_red_flags_present(model, default_engine):

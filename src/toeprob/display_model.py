@@ -41,40 +41,25 @@ def model_frame(model: Model) -> pd.DataFrame:
 
     rows: list[dict[str, Any]] = []
     for r in model.risk_factor_specs.values():
-        rows.append(
-            dict(
-                kind="risk_factor",
-                identifier=r.id,
-                description=r.description,
-                word=r.prevalence_word,
-                probability=r.prevalence,
-                level=None,
-            )
-        )
+        rows.append(_row("risk_factor", r.id, r.description, r.prevalence_word, r.prevalence, None))
     for c in model.cause_specs.values():
-        rows.append(
-            dict(
-                kind="cause",
-                identifier=c.id,
-                description=c.description,
-                word=c.frequency,
-                probability=c.prior,
-                level=c.care_level.label,
-            )
-        )
+        rows.append(_row("cause", c.id, c.description, c.frequency, c.prior, c.care_level))
     for f in model.finding_specs.values():
-        floor = f.red_flag_floor.label if f.red_flag_floor is not None else None
-        rows.append(
-            dict(
-                kind="finding",
-                identifier=f.id,
-                description=f.description,
-                word=f.leak_word,
-                probability=f.leak,
-                level=floor,
-            )
-        )
+        rows.append(_row("finding", f.id, f.description, f.leak_word, f.leak, f.red_flag_floor))
     return pd.DataFrame(rows, columns=["kind", "identifier", "description", "word", "probability", "level"])
+
+
+def _row(
+    kind: str, ident: str, description: str, word: str, probability: float, level: Urgency | None
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "identifier": ident,
+        "description": description,
+        "word": word,
+        "probability": probability,
+        "level": None if level is None else level.label,
+    }
 
 
 def _label(value: object) -> str | None:

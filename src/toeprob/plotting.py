@@ -309,6 +309,23 @@ def _logit(p: float) -> float:
     return math.log(q / (1.0 - q))
 
 
+def _waterfall_step(
+    ax: Axes, row: int, left: float, width: float, bar_style: dict[str, Any], text_colour: str
+) -> None:
+    """One waterfall bar from ``left`` to ``left + width``, its dotted connector and its signed label."""
+    ax.barh(row, width, left=left, **bar_style)
+    ax.plot([left, left], [row - 1.3, row - 0.3], color="0.5", linewidth=0.7, linestyle=":", zorder=1)
+    ax.text(
+        left + width + (0.06 if width > 0 else -0.06),
+        row,
+        f"{width:+.2f}",
+        va="center",
+        ha="left" if width > 0 else "right",
+        fontsize=8,
+        color=text_colour,
+    )
+
+
 def plot_explanation(
     explanation: Explanation,
     ax: Axes | None = None,
@@ -379,34 +396,13 @@ def plot_explanation(
     span = [start, end]
     for _, effect in steps:
         colour = SUPPORT_COLOUR if effect > 0 else OPPOSE_COLOUR
-        ax.barh(row, effect, left=total, color=colour, **bar_kw)
-        ax.plot([total, total], [row - 1.3, row - 0.3], color="0.5", linewidth=0.7, linestyle=":", zorder=1)
+        _waterfall_step(ax, row, total, effect, dict(bar_kw, color=colour), "0.15")
         total += effect
         span.append(total)
-        ax.text(
-            total + (0.06 if effect > 0 else -0.06),
-            row,
-            f"{effect:+.2f}",
-            va="center",
-            ha="left" if effect > 0 else "right",
-            fontsize=8,
-            color="0.15",
-        )
         row += 1
     if "interactions" in labels:
-        ax.barh(
-            row, residual, left=total, color="0.85", hatch="///", edgecolor="0.45", linewidth=0.5, height=0.6
-        )
-        ax.plot([total, total], [row - 1.3, row - 0.3], color="0.5", linewidth=0.7, linestyle=":", zorder=1)
-        ax.text(
-            end + (0.06 if residual > 0 else -0.06),
-            row,
-            f"{residual:+.2f}",
-            va="center",
-            ha="left" if residual > 0 else "right",
-            fontsize=8,
-            color="0.3",
-        )
+        style = {"color": "0.85", "hatch": "///", "edgecolor": "0.45", "linewidth": 0.5, "height": 0.6}
+        _waterfall_step(ax, row, total, residual, style, "0.3")
         row += 1
     for y, x in ((0, start), (n - 1, end)):
         colour = care_colour(explanation.care_level)
