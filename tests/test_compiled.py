@@ -22,31 +22,6 @@ def test_compile_model_arrays(model):
     assert not cm.rf_weight.flags.writeable
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_every_cause_in_exactly_one_block(seed):
-    cm = compile_model(synthetic_model(40, seed=seed))
-    seen = [int(c) for b in cm.blocks for c in b.causes] + [int(c) for t in cm.trees for c in t.causes]
-    assert sorted(seen) == list(range(len(cm.causes)))
-    for b in cm.blocks:  # a star block: each cause has at most one shared parent
-        shared = cm.rf_weight[cm.shared_rf][:, b.causes] > 0
-        assert shared.sum(axis=0).max(initial=0) <= 1
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_junction_trees_cover_every_cause_scope(seed):
-    cm = compile_model(synthetic_model(80, seed=seed))
-    for tr in cm.trees:
-        homes = np.zeros(len(tr.causes), dtype=int)
-        for q in tr.tree.cliques:
-            homes[q.causes] += 1
-            for pos in q.causes:
-                parents = np.flatnonzero(cm.rf_weight[tr.risk_factors, tr.causes[pos]] > 0)
-                shared = [k for k in parents if np.isin(tr.risk_factors[k], cm.shared_rf)]
-                assert set(shared) <= set(q.variables)
-        assert homes.tolist() == [1] * len(tr.causes)
-        assert tr.tree.cliques[-1].parent == -1
-
-
 def test_compile_arrays_rejects_bad_input():
     good = dict(
         causes=["c"],
@@ -85,14 +60,3 @@ def test_synthetic_model_is_reproducible_and_valid():
     assert (cm.finding_weight > 0).any(axis=0).all()  # every cause has a finding
     with pytest.raises(ValueError, match="n_causes"):
         synthetic_model(0)
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_stacked_tree_layout_lists_every_cause_once(seed):
-    cm = compile_model(synthetic_model(80, seed=seed))
-    for tr in cm.trees:
-        st = tr.tree.stacked
-        assert sorted(st.order.tolist()) == list(range(len(tr.causes)))
-        width = max(len(q.configs) for q in tr.tree.cliques)
-        assert st.multiplier.shape == (len(tr.causes), width)
-        assert len(st.edges) == len(tr.tree.cliques) - 1

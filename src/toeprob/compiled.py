@@ -7,13 +7,8 @@ worked out here so that a query does no graph work:
 
 * **private risk factors** (one child cause) are folded into their cause: summing them out only
   replaces ``(1 - w)**R`` by ``1 - P(R) w`` (the cause factor is affine in it);
-* **shared risk factors** (two or more children) couple their causes. Causes linked through shared
-  risk factors form *components*. In each component a small **cutset** of shared risk factors is
-  chosen (greedily) so that, given the cutset, every cause keeps at most one shared parent; the
-  remaining shared risk factors are the centres of disjoint **stars** and are summed out locally.
-  The engine enumerates the ``2**len(cutset)`` cutset configurations; components without a cutset
-  (and causes without shared parents, as one-cause stars) are all handled together in one block.
-  See :class:`CauseBlock`.
+* **shared risk factors** (two or more children) couple their causes; they are summed exactly,
+  term by term, by the junction-tree program of :mod:`toeprob.risksum`, compiled here once.
 
 Examples
 --------
@@ -22,8 +17,8 @@ Examples
 ...     causes=("a", "b"), findings=("f",), risk_factors=("r",),
 ...     rf_prevalence=[0.1], cause_leak=[0.01, 0.02], rf_weight=[[0.5, 0.3]],
 ...     finding_leak=[0.05], finding_weight=[[0.8, 0.6]])
->>> cm.cause_index["b"], len(cm.blocks), cm.blocks[0].star_rf.tolist()
-(1, 1, [0])
+>>> cm.cause_index["b"], [c.variables for c in cm.program.cliques]
+(1, [(0,)])
 """
 
 from __future__ import annotations
@@ -35,56 +30,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from toeprob.junction import JunctionTree, compile_tree
+from toeprob.risksum import RiskProgram, compile_program
 
 if TYPE_CHECKING:
     from toeprob.model import Model
 
-__all__ = ["CauseBlock", "CompiledModel", "ComponentTree", "compile_arrays", "compile_model"]
+__all__ = ["CompiledModel", "compile_arrays", "compile_model"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
-
-
-@dataclass(frozen=True, eq=False)
-class CauseBlock:
-    """Causes summed out together: a cutset enumeration times independent stars.
-
-    Attributes
-    ----------
-    causes : ndarray of int, shape (n,)
-        Model indices of the block's causes, grouped so that every star is contiguous.
-    star_starts : ndarray of int, shape (s,)
-        Offset of each star in ``causes`` (for ``np.multiply.reduceat``).
-    cause_star : ndarray of int, shape (n,)
-        Star of each cause.
-    star_rf : ndarray of int, shape (s,)
-        Shared risk factor at the centre of each star; ``R`` (a dummy that is never present) for a
-        one-cause star without a shared parent.
-    cutset_rf : ndarray of int, shape (k,)
-        Risk factors enumerated for this block.
-    configs : ndarray of bool, shape (2**k, k)
-        Every cutset configuration.
-    multiplier : ndarray of float, shape (2**k, 2, n)
-        ``prod (1 - w)`` over the present cutset risk factors and, on axis 1, the star centre.
-    """
-
-    causes: IntArray
-    star_starts: IntArray
-    cause_star: IntArray
-    star_rf: IntArray
-    cutset_rf: IntArray
-    configs: NDArray[np.bool_]
-    multiplier: FloatArray
-
-
-@dataclass(frozen=True, eq=False)
-class ComponentTree:
-    """Causes coupled through shared risk factors that need a junction tree (see the module doc)."""
-
-    causes: IntArray
-    risk_factors: IntArray
-    tree: JunctionTree
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,13 +82,7 @@ class CompiledModel:
     child_e1_table: FloatArray  # (3 C D,) factor at C_i = 1: 1, 1 - p, mu + p (1 - mu) if single
     child_e0_table: FloatArray  # (3 C D,) factor at C_i = 0: 1, 1, mu if single
     shared_rf: IntArray  # risk factors with two or more children
-    blocks: tuple[CauseBlock, ...]
-    trees: tuple[ComponentTree, ...]
-
-    @property
-    def largest_cutset(self) -> int:
-        """Size of the largest cutset (the engine enumerates ``2**largest_cutset`` states)."""
-        return max((len(b.cutset_rf) for b in self.blocks), default=0)
+    program: RiskProgram  # sums over the shared risk factors
 
 
 def _array(values: ArrayLike, shape: tuple[int, ...], name: str) -> FloatArray:
@@ -153,108 +101,6 @@ def _padded(rows: Sequence[Sequence[int]], pad: int) -> IntArray:
     for i, r in enumerate(rows):
         out[i, : len(r)] = r
     return out
-
-
-def _greedy_cutset(parents: dict[int, set[int]]) -> list[int]:
-    """Shared risk factors to condition on so that every cause keeps at most one shared parent."""
-    residual = {c: set(ps) for c, ps in parents.items()}
-    cutset: list[int] = []
-    while True:
-        counts: dict[int, int] = {}
-        for ps in residual.values():
-            if len(ps) >= 2:
-                for r in ps:
-                    counts[r] = counts.get(r, 0) + 1
-        if not counts:
-            return sorted(cutset)
-        best = min(counts, key=lambda r: (-counts[r], r))
-        cutset.append(best)
-        for ps in residual.values():
-            ps.discard(best)
-
-
-def _make_block(
-    causes: list[int], cutset: list[int], parents: dict[int, set[int]], w: FloatArray, n_rf: int
-) -> CauseBlock:
-    star_of: dict[int, int] = {}
-    for c in causes:
-        rest = parents.get(c, set()) - set(cutset)
-        star_of[c] = rest.pop() if rest else n_rf + 1 + c  # unique key for a one-cause star
-    ordered = sorted(causes, key=lambda c: (star_of[c], c))
-    keys = [star_of[c] for c in ordered]
-    starts = [i for i in range(len(keys)) if i == 0 or keys[i] != keys[i - 1]]
-    star_keys = [keys[i] for i in starts]
-    cause_star = np.searchsorted(np.array(starts), np.arange(len(ordered)), side="right") - 1
-    star_rf = np.array([k if k < n_rf else n_rf for k in star_keys], dtype=np.intp)
-    k = len(cutset)
-    configs = ((np.arange(2**k)[:, None] >> np.arange(k)[None, :]) & 1).astype(bool)
-    a = 1.0 - w[np.ix_(cutset, ordered)]  # (k, n)
-    mult = np.ones((2**k, len(ordered)))
-    for j in range(k):
-        mult = mult * np.where(configs[:, j : j + 1], a[j][None, :], 1.0)
-    star_a = np.array(
-        [
-            1.0 - w[star_rf[cause_star[i]], c] if star_rf[cause_star[i]] < n_rf else 1.0
-            for i, c in enumerate(ordered)
-        ]
-    )
-    multiplier = np.stack([mult, mult * star_a[None, :]], axis=1)
-    arrays = (
-        np.array(ordered, dtype=np.intp),
-        np.array(starts, dtype=np.intp),
-        cause_star.astype(np.intp),
-        star_rf,
-        np.array(cutset, dtype=np.intp),
-        configs,
-        multiplier,
-    )
-    for arr in arrays:
-        arr.setflags(write=False)
-    return CauseBlock(*arrays)
-
-
-def _tree(members: list[int], parents: dict[int, set[int]], w: FloatArray) -> ComponentTree:
-    rfs = sorted(set().union(*(parents[c] for c in members)))
-    local = {r: k for k, r in enumerate(rfs)}
-    scopes = [tuple(local[r] for r in sorted(parents[c])) for c in members]
-    weights = [[float(w[r, c]) for r in sorted(parents[c])] for c in members]
-    return ComponentTree(
-        np.array(members, dtype=np.intp),
-        np.array(rfs, dtype=np.intp),
-        compile_tree(len(rfs), scopes, weights),
-    )
-
-
-def _blocks(w: FloatArray) -> tuple[tuple[CauseBlock, ...], tuple[ComponentTree, ...], IntArray]:
-    n_rf, n_c = w.shape
-    linked = w > 0
-    shared = [r for r in range(n_rf) if linked[r].sum() >= 2]
-    parents = {c: {r for r in shared if linked[r, c]} for c in range(n_c)}
-    # connected components of causes through shared risk factors (union-find)
-    root = list(range(n_c))
-
-    def find(x: int) -> int:
-        while root[x] != x:
-            root[x] = root[root[x]]
-            x = root[x]
-        return x
-
-    for r in shared:
-        kids = np.flatnonzero(linked[r]).tolist()
-        for c in kids[1:]:
-            root[find(c)] = find(kids[0])
-    comps: dict[int, list[int]] = {}
-    for c in range(n_c):
-        comps.setdefault(find(c), []).append(c)
-    simple: list[int] = []
-    trees: list[ComponentTree] = []
-    for members in comps.values():
-        if _greedy_cutset({c: parents[c] for c in members}):
-            trees.append(_tree(members, parents, w))
-        else:
-            simple.extend(members)
-    blocks = (_make_block(sorted(simple), [], parents, w, n_rf),) if simple else ()
-    return blocks, tuple(trees), np.array(shared, dtype=np.intp)
 
 
 def compile_arrays(
@@ -321,7 +167,7 @@ def compile_arrays(
     child_leak = np.append(mu, 0.0)[child]
     child_single = (child < n_f) & (np.append(parent_count, 0)[child] == 1)
 
-    blocks, trees, shared = _blocks(w)
+    shared = np.flatnonzero(n_kids >= 2).astype(np.intp)
     with np.errstate(divide="ignore"):
         rf_log = np.stack([np.zeros(n_r), np.log(1.0 - prev), np.log(prev)], axis=-1)
     n_d = child.shape[1]
@@ -362,8 +208,7 @@ def compile_arrays(
         mu,
         p,
         shared_rf=shared,
-        blocks=blocks,
-        trees=trees,
+        program=compile_program(w),
         **derived,  # type: ignore[arg-type]
     )
 

@@ -5,7 +5,7 @@
 * **Quickscore** (:mod:`toeprob.quickscore`): absent findings, single-parent findings and private
   risk factors fold into per-cause factors; the ``m`` present findings with several parents are
   expanded by inclusion-exclusion into ``2**m`` factorized terms; shared risk factors are summed
-  exactly (stars locally, coupled components by a small junction tree). Vectorized over rows.
+  exactly by a junction-tree program compiled once (:mod:`toeprob.risksum`). Vectorized over rows.
 * **Variable elimination** (:mod:`toeprob.elimination`): all numbers non-negative, so no
   cancellation; one calibrated two-pass elimination gives every cause's posterior. Used when
   Quickscore is not safe or not cheap.
@@ -50,8 +50,8 @@ from toeprob.quickscore import (
     PRECISE_FIRST,
     PRECISE_LIMIT,
     PRECISE_MAX_PRESENT,
-    block_elements,
     quickscore_rows,
+    term_elements,
 )
 
 __all__ = ["ExactEngine"]
@@ -82,7 +82,7 @@ class ExactEngine:
             raise ValueError(f"max_present must be a non-negative int; got {max_present!r}.")
         self.compiled = compiled
         self.max_present = max_present
-        self._elements = block_elements(compiled)
+        self._elements = term_elements(compiled)
         self._multi = compiled.finding_parent_count >= 2
         self._orders: OrderCache = {}
 

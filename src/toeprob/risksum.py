@@ -1,0 +1,365 @@
+"""Exact sums over the shared risk factors, for every row and Quickscore term at once.
+
+Given the evidence and a Quickscore term, cause ``i`` contributes the factor
+
+    t_i(x) = z_i(x) e0_i + (1 - z_i(x)) g_i,    z_i(x) = z0_i prod_{r in P_i} (1 - w_ri)**x_r,
+
+of its *shared* risk-factor parents ``P_i`` (``x`` their states): ``z_i`` is ``P(C_i = 0 | x)``
+with the leak and private risk factors already in ``z0_i``, ``e0_i`` the evidence factor at
+``C_i = 0`` and ``g_i`` the term's factor at ``C_i = 1``. The part ``u_i(x) = (1 - z_i(x)) g_i``
+is the cause-present share. Each shared risk factor brings its prior.
+
+:func:`compile_program` builds, once per model, a junction tree of the shared risk factors of every
+connected component (greedy min-fill elimination; a clique is merged into its parent while the
+union stays within the widest clique). Every cause factor is stored at its own scope (``2**|P_i|``
+numbers; causes without shared parents have one number), so the work per term is about the sum of
+the clique and factor sizes, with no padding. :func:`risk_sums` evaluates the program:
+
+* an upward pass multiplies, in each clique, the priors homed there, the cause factors assigned
+  to it and the children's messages, and sums out what the parent does not share; each root's
+  total ``Z_k`` is its component's sum;
+* a downward pass (Hugin, normalized) turns the kept clique products into beliefs ``b``, from which
+  each cause's ``P(C_i = 1 | term) = sum_x b(x) u_i(x) / t_i(x)`` over its clique's configurations.
+
+Each clique gathers its causes' factor columns at every configuration in one step, so a call costs
+a few array operations per clique, whatever the number of causes.
+
+Numerical safety: every number is a non-negative product or sum, so nothing cancels here; a
+division by a zero message or factor yields 0 (the numerator is 0 there too). Every array has the
+dtype of ``g`` (``float64`` or ``longdouble``), and every reduction runs along a row's own axes,
+so a row's result does not depend on its batch.
+
+Examples
+--------
+>>> import numpy as np
+>>> w = np.array([[0.5, 0.4, 0.0], [0.3, 0.0, 0.2]])  # two shared risk factors, three causes
+>>> prog = compile_program(w)
+>>> [c.variables for c in prog.cliques], prog.scopes
+([(0, 1)], ((0, 1), (0,), (1,)))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Clique", "RiskProgram", "compile_program", "risk_sums"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+TINY = 1e-250
+"""A component sum below this (and above zero) may hide underflowed products: such rows are
+flagged for the scaled method."""
+
+
+@dataclass(frozen=True, eq=False)
+class Clique:
+    """One clique of a component's junction tree (cliques are stored children before parents).
+
+    Shapes are broadcast shapes over ``variables``: 2 where the factor has the variable, else 1.
+    """
+
+    variables: tuple[int, ...]  # global risk-factor indices, sorted
+    prior_start: int  # this clique's slice of the stacked prior table
+    causes: IntArray  # model cause indices whose factor is multiplied in here
+    columns: IntArray  # (len(causes), 2**k): each cause's factor column at every configuration
+    children: tuple[int, ...]
+    child_shapes: tuple[tuple[int, ...], ...]  # each child's message over this clique
+    child_axes: tuple[tuple[int, ...], ...]  # axes summed to get that message here
+    parent: int  # -1 for a root
+    message_axes: tuple[int, ...]  # axes summed to send the message to the parent
+    message_shape: tuple[int, ...]  # that message over the child's own variables
+
+    @property
+    def size(self) -> int:
+        """Number of configurations."""
+        return 1 << len(self.variables)
+
+
+@dataclass(frozen=True, eq=False)
+class RiskProgram:
+    """Cause factors laid out side by side, and the cliques (see the module docstring).
+
+    ``offsets[i]:offsets[i + 1]`` are cause ``i``'s columns in the factor layout (``2**|P_i|``
+    configurations, first parent slowest); ``column_cause`` names the cause of each column and
+    ``multiplier`` holds ``prod (1 - w)`` over the parents present in that configuration.
+    """
+
+    scopes: tuple[tuple[int, ...], ...]  # shared parents of each cause, sorted
+    offsets: IntArray  # (C + 1,)
+    column_cause: IntArray  # (W,)
+    multiplier: FloatArray  # (W,)
+    free: IntArray  # columns of causes without shared parents
+    free_causes: IntArray  # those causes
+    cliques: tuple[Clique, ...]
+    prior_var: IntArray  # (P, H): risk factor of each homed prior per stacked configuration (R: one)
+    prior_bit: IntArray  # (P, H): its state in that configuration
+    prior_index: IntArray  # (P, H): row of ``[1 - rho; rho; 1]`` for that prior
+    columns: IntArray  # every clique's ``columns``, stacked (cliques in order)
+    column_starts: IntArray  # (Q + 1,): clique ``q``'s rows of ``columns``
+    cause_starts: IntArray  # (Q + 1,): clique ``q``'s causes in the clique-ordered cause list
+    inverse: IntArray  # (C,): position of each cause in the clique-ordered list (free causes last)
+
+    @property
+    def width(self) -> int:
+        """Columns of the factor layout."""
+        return len(self.column_cause)
+
+    @property
+    def elements(self) -> int:
+        """Array elements one term needs (factor layout plus gathered clique tables)."""
+        return self.width + sum(c.size * (1 + len(c.causes)) for c in self.cliques)
+
+
+def _components(n_rf: int, scopes: list[tuple[int, ...]]) -> list[list[int]]:
+    root = list(range(n_rf))
+
+    def find(x: int) -> int:
+        while root[x] != x:
+            root[x] = root[root[x]]
+            x = root[x]
+        return x
+
+    for s in scopes:
+        for r in s[1:]:
+            root[find(r)] = find(s[0])
+    used = sorted({r for s in scopes for r in s})
+    comps: dict[int, list[int]] = {}
+    for r in used:
+        comps.setdefault(find(r), []).append(r)
+    return list(comps.values())
+
+
+def _tree(variables: list[int], scopes: list[tuple[int, ...]]) -> tuple[list[tuple[int, ...]], list[int]]:
+    """Cliques (sorted variable tuples, children before parents) and each one's parent."""
+    nbrs: dict[int, set[int]] = {v: set() for v in variables}
+    for s in scopes:
+        if s and s[0] in nbrs:
+            for v in s:
+                nbrs[v].update(x for x in s if x != v)
+
+    def fill(v: int) -> int:
+        ns = sorted(nbrs[v])
+        return sum(1 for a, x in enumerate(ns) for y in ns[a + 1 :] if y not in nbrs[x])
+
+    raw: list[set[int]] = []
+    order: list[int] = []
+    while nbrs:
+        v = min(nbrs, key=lambda x: (fill(x), len(nbrs[x]), x))
+        ns = nbrs.pop(v)
+        for a in ns:
+            nbrs[a].discard(v)
+            nbrs[a].update(ns - {a})
+        raw.append({v} | ns)
+        order.append(v)
+    where = {v: k for k, v in enumerate(order)}
+    parent = [min((where[v] for v in c - {order[k]}), default=-1) for k, c in enumerate(raw)]
+    width = max(len(c) for c in raw)
+    alive = [True] * len(raw)
+    for k in range(len(raw)):  # merge into the parent while the union stays within the width
+        p = parent[k]
+        if p >= 0 and len(raw[k] | raw[p]) <= width:
+            raw[p] |= raw[k]
+            alive[k] = False
+            for j in range(len(raw)):
+                if parent[j] == k:
+                    parent[j] = p
+    keep = [k for k in range(len(raw)) if alive[k]]
+    new_id = {k: i for i, k in enumerate(keep)}
+    return [tuple(sorted(raw[k])) for k in keep], [new_id[parent[k]] if parent[k] >= 0 else -1 for k in keep]
+
+
+def _shape(sub: tuple[int, ...], variables: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(2 if v in sub else 1 for v in variables)
+
+
+def _axes(sub: tuple[int, ...], variables: tuple[int, ...]) -> tuple[int, ...]:
+    """Axes of ``variables`` not in ``sub`` (the configuration axes come first)."""
+    return tuple(a for a, v in enumerate(variables) if v not in sub)
+
+
+def compile_program(rf_weight: FloatArray) -> RiskProgram:
+    """Build the program for link strengths ``rf_weight`` of shape ``(R, C)``.
+
+    Only risk factors with two or more children are *shared*; the others must already be folded
+    into each cause's ``z0`` (:mod:`toeprob.compiled` does so).
+    """
+    w = np.asarray(rf_weight, dtype=np.float64)
+    n_rf, n_c = w.shape
+    linked = w > 0
+    shared = {r for r in range(n_rf) if linked[r].sum() >= 2}
+    scopes = [tuple(r for r in range(n_rf) if r in shared and linked[r, c]) for c in range(n_c)]
+    sizes = [1 << len(s) for s in scopes]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
+    column_cause = np.repeat(np.arange(n_c), sizes).astype(np.intp)
+    multiplier = np.ones(int(offsets[-1]))
+    for c, s in enumerate(scopes):
+        k = len(s)
+        bits = (np.arange(1 << k)[:, None] >> np.arange(k - 1, -1, -1)[None, :]) & 1  # first slowest
+        for a, r in enumerate(s):
+            multiplier[offsets[c] : offsets[c + 1]] *= np.where(bits[:, a] == 1, 1.0 - w[r, c], 1.0)
+    free_causes = np.array([c for c, s in enumerate(scopes) if not s], dtype=np.intp)
+    free = offsets[free_causes]
+
+    cliques: list[Clique] = []
+    prior_rows: list[list[list[tuple[int, int]]]] = []
+    for comp in _components(n_rf, [s for s in scopes if s]):
+        comp_set = set(comp)
+        variables_of, parent_of = _tree(comp, [s for s in scopes if s and s[0] in comp_set])
+        base = len(cliques)
+        cause_home = {
+            c: next(i for i, vs in enumerate(variables_of) if set(s) <= set(vs))
+            for c, s in enumerate(scopes)
+            if s and s[0] in comp_set
+        }
+        prior_home = {r: next(i for i, vs in enumerate(variables_of) if r in vs) for r in comp}
+        for i, vs in enumerate(variables_of):
+            mine = tuple(c for c, h in cause_home.items() if h == i)
+            kids = tuple(j for j, p in enumerate(parent_of) if p == i)
+            p = parent_of[i]
+            sep = tuple(v for v in vs if p >= 0 and v in variables_of[p])
+            bits = (np.arange(1 << len(vs))[:, None] >> np.arange(len(vs) - 1, -1, -1)[None, :]) & 1
+            columns = np.zeros((len(mine), 1 << len(vs)), dtype=np.intp)
+            for row, c in enumerate(mine):  # the cause's configuration, first parent slowest
+                for v in scopes[c]:
+                    columns[row] = 2 * columns[row] + bits[:, vs.index(v)]
+                columns[row] += offsets[c]
+            cliques.append(
+                Clique(
+                    variables=vs,
+                    prior_start=sum(len(r) for r in prior_rows),
+                    causes=np.array(mine, dtype=np.intp),
+                    columns=columns,
+                    children=tuple(base + j for j in kids),
+                    child_shapes=tuple(
+                        _shape(tuple(v for v in variables_of[j] if v in vs), vs) for j in kids
+                    ),
+                    child_axes=tuple(_axes(tuple(v for v in variables_of[j] if v in vs), vs) for j in kids),
+                    parent=base + p if p >= 0 else -1,
+                    message_axes=_axes(sep, vs),
+                    message_shape=_shape(sep, vs),
+                )
+            )
+            homed = [a for a, v in enumerate(vs) if prior_home[v] == i]
+            prior_rows.append([[(vs[a], int(bits[x, a])) for a in homed] for x in range(1 << len(vs))])
+    flat = [homed_at for rows in prior_rows for homed_at in rows]
+    n_home = max((len(homed_at) for homed_at in flat), default=0)
+    prior_var = np.full((len(flat), max(n_home, 1)), n_rf, dtype=np.intp)  # column ``R``: one
+    prior_bit = np.zeros_like(prior_var)
+    for x, homed_at in enumerate(flat):
+        for a, (r, state) in enumerate(homed_at):
+            prior_var[x, a], prior_bit[x, a] = r, state
+    prior_index = np.where(prior_var == n_rf, 2 * n_rf, prior_bit * n_rf + prior_var).astype(np.intp)
+    columns = np.concatenate([c.columns.ravel() for c in cliques] + [np.zeros(0, np.intp)])
+    column_starts = np.cumsum([0] + [c.columns.size for c in cliques]).astype(np.intp)
+    cause_starts = np.cumsum([0] + [len(c.causes) for c in cliques]).astype(np.intp)
+    ordered = np.concatenate([c.causes for c in cliques] + [free_causes]).astype(np.intp)
+    inverse = np.argsort(ordered).astype(np.intp)
+    arrays = [offsets, column_cause, multiplier, free, free_causes, prior_var, prior_bit, prior_index]
+    arrays += [columns, column_starts, cause_starts, inverse]
+    for arr in arrays + [a for c in cliques for a in (c.causes, c.columns)]:
+        arr.setflags(write=False)
+    return RiskProgram(
+        tuple(scopes),
+        offsets,
+        column_cause,
+        multiplier,
+        free,
+        free_causes,
+        tuple(cliques),
+        prior_var,
+        prior_bit,
+        prior_index,
+        columns,
+        column_starts,
+        cause_starts,
+        inverse,
+    )
+
+
+def risk_sums(
+    prog: RiskProgram, rho: FloatArray, z0: FloatArray, e0: FloatArray, g: FloatArray
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Sum over the shared risk factors for every row and term.
+
+    Arrays are laid out with the rows last (and contiguous), so that every operation runs along
+    long inner loops whatever the small configuration axes.
+
+    Parameters
+    ----------
+    prog : RiskProgram
+    rho : ndarray, shape (R, n)
+        ``P(risk factor present)`` per row (1 or 0 when observed).
+    z0, e0 : ndarray, shape (C, n)
+        Per-cause ``P(C = 0)`` without the shared risk factors, and the evidence factor at ``C = 0``.
+    g : ndarray, shape (C, T, n)
+        Evidence factor at ``C = 1`` for every term.
+
+    Returns
+    -------
+    log_sum : ndarray, shape (T, n)
+        Log of the sum over causes and shared risk factors.
+    ratio : ndarray, shape (C, T, n)
+        ``P(C_i = 1 | term)``.
+    tiny : ndarray of bool, shape (n,)
+        Rows where a component's sum is positive but so small that products may have lost
+        precision to underflow (the caller must use a scaled method there).
+    """
+    n_c, n_t, n = g.shape
+    dt = g.dtype
+    one = np.ones((), dtype=dt)
+    col = prog.column_cause
+    zm = z0[col] * prog.multiplier.astype(dt)[:, None]  # (W, n)
+    u = g[col] * (one - zm)[:, None, :]  # (W, T, n): cause present
+    t = u + (zm * e0[col])[:, None, :]
+    prior = np.multiply.reduce(
+        np.concatenate([one - rho, rho, np.ones((1, n), dtype=dt)])[prog.prior_index], axis=1
+    )  # (P, n): the product of the priors homed at each clique configuration
+    tail = (n_t, n)
+    cs, ks = prog.column_starts, prog.cause_starts
+    factors = t[prog.columns]  # every clique's cause factors at every configuration
+    kept: list[FloatArray] = []
+    messages: list[FloatArray] = []
+    roots: list[int] = []
+    for q, cl in enumerate(prog.cliques):
+        if ks[q + 1] > ks[q]:
+            block = factors[cs[q] : cs[q + 1]].reshape((ks[q + 1] - ks[q], cl.size, *tail))
+            p = np.multiply.reduce(block, axis=0)
+        else:
+            p = np.ones((cl.size, *tail), dtype=dt)
+        p *= prior[cl.prior_start : cl.prior_start + cl.size, None, :]
+        p = p.reshape((2,) * len(cl.variables) + tail)
+        for j, child in zip(cl.children, cl.child_shapes, strict=True):
+            p *= messages[j].reshape(child + tail)
+        kept.append(p)
+        if cl.parent >= 0:
+            messages.append(np.add.reduce(p, axis=cl.message_axes))
+        else:
+            messages.append(np.add.reduce(p.reshape((cl.size, *tail)), axis=0))
+            roots.append(q)
+    totals = np.stack([messages[q] for q in roots]) if roots else np.ones((0, *tail), dtype=dt)
+    inverse = np.divide(one, totals, out=np.zeros(totals.shape, dt), where=totals > 0)
+    adjoint = dict(zip(roots, inverse, strict=True))
+    share = np.divide(u, t, out=np.zeros(u.shape, dt), where=t > 0)
+    shares = share[prog.columns]
+    ratio = np.empty((n_c, *tail), dtype=dt)  # clique order, free causes last
+    ratio[ks[-1] :] = share[prog.free]
+    for q in range(len(prog.cliques) - 1, -1, -1):
+        cl = prog.cliques[q]
+        b = kept[q] * adjoint.pop(q)  # the clique's belief
+        for j, axes in zip(cl.children, cl.child_axes, strict=True):
+            down = np.add.reduce(b, axis=axes) if axes else b
+            msg = messages[j]
+            out = np.divide(down, msg, out=np.zeros(down.shape, dt), where=msg > 0)
+            adjoint[j] = out.reshape(prog.cliques[j].message_shape + tail)
+        if ks[q + 1] > ks[q]:
+            block = shares[cs[q] : cs[q + 1]].reshape((ks[q + 1] - ks[q], cl.size, *tail))
+            block *= b.reshape((1, cl.size, *tail))
+            np.add.reduce(block, axis=1, out=ratio[ks[q] : ks[q + 1]])
+    with np.errstate(divide="ignore"):
+        log_sum = np.add.reduce(np.log(np.concatenate([t[prog.free], totals])), axis=0)
+    tiny = np.logical_or.reduce((totals > 0) & (totals < TINY), axis=(0, 1))
+    return log_sum, ratio[prog.inverse], tiny
