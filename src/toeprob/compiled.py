@@ -72,15 +72,14 @@ class CompiledModel:
     child_single: NDArray[np.bool_]  # (C, D) finding has this cause as its only parent
     child_leak: FloatArray  # (C, D) mu
     child_present: FloatArray  # (C, D) 1 - (1 - mu)(1 - p) = mu + p (1 - mu)
-    # lookup tables by state (-1, 0, 1), flattened: entry ``3 * k + state + 1`` (``*_offset``: ``3 k + 1``)
-    rf_offset: IntArray  # (R,)
-    rf_rho_table: FloatArray  # (3 R,) P(risk factor present): prevalence, 0, 1
-    rf_log_table: FloatArray  # (3 R,) log P(state): 0, log(1 - prevalence), log(prevalence)
-    finding_offset: IntArray  # (F,)
-    finding_log_table: FloatArray  # (3 F,) 0, log(1 - mu), 0
-    child_offset: IntArray  # (C, D)
-    child_e1_table: FloatArray  # (3 C D,) factor at C_i = 1: 1, 1 - p, mu + p (1 - mu) if single
-    child_e0_table: FloatArray  # (3 C D,) factor at C_i = 0: 1, 1, mu if single
+    # evidence folding by one lookup: entry ``k`` reads the state of row ``lookup_row[k]`` of
+    # ``[findings; risk factors; a dummy that is always unknown]`` and takes
+    # ``lookup_table[3 k + state + 1]``. Entries, in order: P(risk factor present) (R), the
+    # private risk-factor factors of P(C_i = 0) (C x P), the child factors at C_i = 1 and at
+    # C_i = 0 (2 x C x D), the log factors that involve no cause (F + R).
+    lookup_row: IntArray  # (L,)
+    lookup_table: FloatArray  # (3 L,)
+    lookup_offset: IntArray  # (L,): 3 k + 1
     shared_rf: IntArray  # risk factors with two or more children
     program: RiskProgram  # sums over the shared risk factors
 
@@ -184,15 +183,33 @@ def compile_arrays(
         "child_single": child_single,
         "child_leak": child_leak,
         "child_present": child_leak + child_p * (1.0 - child_leak),
-        "rf_offset": 3 * np.arange(n_r, dtype=np.intp) + 1,
-        "rf_rho_table": np.stack([prev, np.zeros(n_r), np.ones(n_r)], axis=-1).ravel(),
-        "rf_log_table": rf_log.ravel(),
-        "finding_offset": 3 * np.arange(n_f, dtype=np.intp) + 1,
-        "finding_log_table": np.stack([np.zeros(n_f), np.log1p(-mu), np.zeros(n_f)], axis=-1).ravel(),
-        "child_offset": 3 * np.arange(n_c * n_d, dtype=np.intp).reshape(n_c, n_d) + 1,
-        "child_e1_table": np.stack([one, 1.0 - child_p, present_single], axis=-1).ravel(),
-        "child_e0_table": np.stack([one, one, np.where(child_single, child_leak, 1.0)], axis=-1).ravel(),
+        "lookup_row": np.concatenate(
+            [
+                n_f + np.arange(n_r),
+                n_f + private_rf.ravel(),
+                np.tile(np.where(child == n_f, n_f + n_r, child).ravel(), 2),
+                np.arange(n_f + n_r),
+            ]
+        ).astype(np.intp),
+        "lookup_table": np.concatenate(
+            [
+                np.stack([prev, np.zeros(n_r), np.ones(n_r)], axis=-1),
+                np.stack(
+                    [
+                        1.0 - np.append(prev, 0.0)[private_rf] * private_weight,
+                        np.ones_like(private_weight),
+                        1.0 - private_weight,
+                    ],
+                    axis=-1,
+                ).reshape(-1, 3),
+                np.stack([one, 1.0 - child_p, present_single], axis=-1).reshape(-1, 3),
+                np.stack([one, one, np.where(child_single, child_leak, 1.0)], axis=-1).reshape(-1, 3),
+                np.stack([np.zeros(n_f), np.log1p(-mu), np.zeros(n_f)], axis=-1),
+                rf_log,
+            ]
+        ).ravel(),
     }
+    derived["lookup_offset"] = 3 * np.arange(len(derived["lookup_row"]), dtype=np.intp) + 1
     for arr in derived.values():
         arr.setflags(write=False)
     return CompiledModel(

@@ -56,8 +56,10 @@ from toeprob.quickscore import (
 
 __all__ = ["ExactEngine"]
 
+_ONE_ROW = np.zeros(1, dtype=np.intp)
+
 FloatArray = NDArray[np.float64]
-MAX_ELEMENTS = 1 << 19
+MAX_ELEMENTS = 1 << 21
 """Elements of the largest per-chunk work array of the Quickscore path (4 MiB of float64; larger
 chunks ran slower, out of cache)."""
 
@@ -210,13 +212,19 @@ class ExactEngine:
         log_ev = np.empty(n)
         fallback = np.zeros(n, dtype=bool)
         multi = (fs == 1) & self._multi
-        counts = multi.sum(axis=1)
-        for m in np.unique(counts).tolist():
-            rows = np.flatnonzero(counts == m)
+        if n == 1:  # a single query: no grouping
+            present = np.flatnonzero(multi[0])[None]
+            groups = [(present.shape[1], _ONE_ROW, present)]
+        else:
+            counts = multi.sum(axis=1)
+            groups = []
+            for m in np.unique(counts).tolist():
+                rows = np.flatnonzero(counts == m)
+                groups.append((m, rows, np.nonzero(multi[rows])[1].reshape(len(rows), m)))
+        for m, rows, present in groups:
             if m > self.max_present or (self._elements << m) > MAX_ELEMENTS:
                 fallback[rows] = True
                 continue
-            present = np.nonzero(multi[rows])[1].reshape(len(rows), m)
             step = max(1, min(chunk_size, MAX_ELEMENTS // (self._elements << m)))
             direct = PRECISE_FIRST <= m <= PRECISE_MAX_PRESENT  # float64 would mostly fail
             for start in range(0, len(rows), step):
@@ -235,8 +243,8 @@ class ExactEngine:
                     fallback[part[redo]] = True
         for k in np.flatnonzero(fallback).tolist():
             post[k], log_ev[k] = eliminate(cm, fs[k], rs[k], self._orders)
-        bad = ~np.isfinite(log_ev) | ~np.all(np.isfinite(post), axis=1)
-        if np.any(bad):
+        if not (np.isfinite(log_ev).all() and np.isfinite(post).all()):
+            bad = ~np.isfinite(log_ev) | ~np.all(np.isfinite(post), axis=1)
             self._impossible(fs, rs, int(np.flatnonzero(bad)[0]))
         return post, log_ev, fallback
 

@@ -96,20 +96,15 @@ def _evidence_factors(
     value is a lookup in the compiled tables (one gather per quantity).
     """
     n = fs.shape[0]
-    rho = np.zeros((len(cm.risk_factors) + 1, n))
-    rho[:-1] = cm.rf_rho_table[rs.T + cm.rf_offset[:, None]]
-    z0 = (1.0 - cm.cause_leak)[:, None] * np.multiply.reduce(
-        1.0 - rho[cm.private_rf] * cm.private_weight[..., None], axis=1
-    )
-    state = np.full((len(cm.findings) + 1, n), -1, dtype=np.int8)
-    state[:-1] = fs.T
-    s = state[cm.child_finding] + cm.child_offset[..., None]  # (C, D, n)
-    e1 = np.multiply.reduce(cm.child_e1_table[s], axis=1)
-    e0 = np.multiply.reduce(cm.child_e0_table[s], axis=1)
-    log_const = np.add.reduce(cm.finding_log_table[fs + cm.finding_offset], axis=-1) + np.add.reduce(
-        cm.rf_log_table[rs + cm.rf_offset], axis=-1
-    )
-    return rho[:-1], z0, e0, e1, log_const
+    n_r, (n_c, n_p), n_d = len(cm.risk_factors), cm.private_rf.shape, cm.child_finding.shape[1]
+    states = np.concatenate([fs.T, rs.T, np.full((1, n), -1, dtype=np.int8)])
+    values = cm.lookup_table[states[cm.lookup_row] + cm.lookup_offset[:, None]]
+    private = values[n_r : n_r + n_c * n_p].reshape(n_c, n_p, n)
+    z0 = (1.0 - cm.cause_leak)[:, None] * np.multiply.reduce(private, axis=1)
+    start = n_r + n_c * n_p
+    e = np.multiply.reduce(values[start : start + 2 * n_c * n_d].reshape(2, n_c, n_d, n), axis=2)
+    log_const = np.add.reduce(values[start + 2 * n_c * n_d :], axis=0)
+    return values[:n_r], z0, e[1], e[0], log_const
 
 
 def _log_const(
@@ -199,15 +194,17 @@ def quickscore_rows(
     log_b, ratio, tiny = risk_sums(cm.program, rho, z0, e0, g)
     log_term = log_c + log_b
     top = np.maximum.reduce(log_term, axis=0)
-    with np.errstate(invalid="ignore"):
-        scaled = np.exp(log_term - top)
+    good = top > -np.inf
+    top = np.where(good, top, 0.0)  # a row whose terms are all zero is impossible evidence
+    scaled = np.exp(log_term - top)
     terms = scaled * sign
     den = np.add.reduce(terms, axis=0)
     spread = np.add.reduce(scaled, axis=0)
     num = np.add.reduce(ratio * terms, axis=1)  # (C, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        post = np.clip(num / den, 0.0, 1.0).T
-        log_ev = top + np.log(den)
-        cancellation = np.where(np.isfinite(log_ev) & (den > 0) & ~tiny, spread / den, np.inf)
+    good &= (den > 0) & ~tiny
+    den = np.where(good, den, 1.0)
+    post = np.clip(num / den, 0.0, 1.0).T
+    log_ev = np.where(good, top + np.log(den), -np.inf)
+    cancellation = np.where(good, spread / den, np.inf)
     f64 = np.float64
-    return post.astype(f64), log_ev.astype(f64), cancellation.astype(f64)
+    return post.astype(f64, copy=False), log_ev.astype(f64, copy=False), cancellation.astype(f64, copy=False)

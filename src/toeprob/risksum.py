@@ -11,18 +11,23 @@ is the cause-present share. Each shared risk factor brings its prior.
 
 :func:`compile_program` builds, once per model, a junction tree of the shared risk factors of every
 connected component (greedy min-fill elimination; a clique is merged into its parent while the
-union stays within the widest clique). Every cause factor is stored at its own scope (``2**|P_i|``
-numbers; causes without shared parents have one number), so the work per term is about the sum of
-the clique and factor sizes, with no padding. :func:`risk_sums` evaluates the program:
+union stays within the widest clique). Cause factors are stored at their own scope (``2**|P_i|``
+numbers; one for a cause without shared parents), and all cliques' configurations are stacked on
+one axis (``P`` rows, cliques with more causes first). :func:`risk_sums` evaluates the program for
+arrays whose last axes are ``(terms, rows)``:
 
-* an upward pass multiplies, in each clique, the priors homed there, the cause factors assigned
-  to it and the children's messages, and sums out what the parent does not share; each root's
-  total ``Z_k`` is its component's sum;
-* a downward pass (Hugin, normalized) turns the kept clique products into beliefs ``b``, from which
-  each cause's ``P(C_i = 1 | term) = sum_x b(x) u_i(x) / t_i(x)`` over its clique's configurations.
+* the product of each clique's cause factors at every configuration is gathered slot by slot
+  (slot ``s`` is the ``s``-th cause of every clique that has one; no padding is multiplied), and
+  the priors homed at each configuration are multiplied in;
+* an upward pass multiplies in the children's messages and sums out what the parent does not
+  share; each root's total ``Z_k`` is its component's sum;
+* a downward pass (Hugin, normalized) turns the kept clique products into beliefs ``b``; one sparse
+  product sums every belief onto each cause's scope, and
+  ``P(C_i = 1 | term) = sum_x b_i(x) u_i(x) / t_i(x)`` over the cause's own configurations.
 
-Each clique gathers its causes' factor columns at every configuration in one step, so a call costs
-a few array operations per clique, whatever the number of causes.
+A call is about five array operations per clique plus two dozen for the whole program, whatever
+the number of causes; the work per term is about the stacked configurations times the causes per
+clique, plus the factor layout.
 
 Numerical safety: every number is a non-negative product or sum, so nothing cancels here; a
 division by a zero message or factor yields 0 (the numerator is 0 there too). Every array has the
@@ -40,10 +45,11 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 __all__ = ["Clique", "RiskProgram", "compile_program", "risk_sums"]
 
@@ -95,13 +101,11 @@ class RiskProgram:
     free: IntArray  # columns of causes without shared parents
     free_causes: IntArray  # those causes
     cliques: tuple[Clique, ...]
-    prior_var: IntArray  # (P, H): risk factor of each homed prior per stacked configuration (R: one)
-    prior_bit: IntArray  # (P, H): its state in that configuration
-    prior_index: IntArray  # (P, H): row of ``[1 - rho; rho; 1]`` for that prior
-    columns: IntArray  # every clique's ``columns``, stacked (cliques in order)
-    column_starts: IntArray  # (Q + 1,): clique ``q``'s rows of ``columns``
-    cause_starts: IntArray  # (Q + 1,): clique ``q``'s causes in the clique-ordered cause list
-    inverse: IntArray  # (C,): position of each cause in the clique-ordered list (free causes last)
+    prior_var: IntArray  # (P, H): risk factor of each prior homed at a stacked configuration (R: none)
+    prior_index: IntArray  # (P, H): row of ``[1 - rho; rho; 1]`` for that prior in that configuration
+    stack_columns: IntArray  # (S, P): factor column of each clique cause (slot) per configuration
+    slot_ends: IntArray  # (S,): slot ``s`` is padding beyond this configuration
+    marginalize: sparse.csr_array  # (W, P): sums a clique belief onto each cause's scope
 
     @property
     def width(self) -> int:
@@ -111,7 +115,7 @@ class RiskProgram:
     @property
     def elements(self) -> int:
         """Array elements one term needs (factor layout plus gathered clique tables)."""
-        return self.width + sum(c.size * (1 + len(c.causes)) for c in self.cliques)
+        return int(4 * self.width + 3 * self.stack_columns.shape[1])
 
 
 def _components(n_rf: int, scopes: list[tuple[int, ...]]) -> list[list[int]]:
@@ -230,7 +234,7 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
             cliques.append(
                 Clique(
                     variables=vs,
-                    prior_start=sum(len(r) for r in prior_rows),
+                    prior_start=-1,  # set below, once the layout is known
                     causes=np.array(mine, dtype=np.intp),
                     columns=columns,
                     children=tuple(base + j for j in kids),
@@ -245,7 +249,11 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
             )
             homed = [a for a, v in enumerate(vs) if prior_home[v] == i]
             prior_rows.append([[(vs[a], int(bits[x, a])) for a in homed] for x in range(1 << len(vs))])
-    flat = [homed_at for rows in prior_rows for homed_at in rows]
+    # stacked layout: cliques with more causes first, so that each cause slot covers a prefix
+    layout = sorted(range(len(cliques)), key=lambda q: (-len(cliques[q].causes), q))
+    starts = np.cumsum([0] + [cliques[q].size for q in layout])
+    cliques = [replace(cl, prior_start=int(starts[layout.index(q)])) for q, cl in enumerate(cliques)]
+    flat = [homed_at for q in layout for homed_at in prior_rows[q]]
     n_home = max((len(homed_at) for homed_at in flat), default=0)
     prior_var = np.full((len(flat), max(n_home, 1)), n_rf, dtype=np.intp)  # column ``R``: one
     prior_bit = np.zeros_like(prior_var)
@@ -253,13 +261,20 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
         for a, (r, state) in enumerate(homed_at):
             prior_var[x, a], prior_bit[x, a] = r, state
     prior_index = np.where(prior_var == n_rf, 2 * n_rf, prior_bit * n_rf + prior_var).astype(np.intp)
-    columns = np.concatenate([c.columns.ravel() for c in cliques] + [np.zeros(0, np.intp)])
-    column_starts = np.cumsum([0] + [c.columns.size for c in cliques]).astype(np.intp)
-    cause_starts = np.cumsum([0] + [len(c.causes) for c in cliques]).astype(np.intp)
-    ordered = np.concatenate([c.causes for c in cliques] + [free_causes]).astype(np.intp)
-    inverse = np.argsort(ordered).astype(np.intp)
-    arrays = [offsets, column_cause, multiplier, free, free_causes, prior_var, prior_bit, prior_index]
-    arrays += [columns, column_starts, cause_starts, inverse]
+    width = int(offsets[-1])
+    slots = max((len(c.causes) for c in cliques), default=1) or 1
+    stack_columns = np.full((slots, len(flat)), width, dtype=np.intp)  # column ``W``: padding
+    slot_ends = np.zeros(slots, dtype=np.intp)
+    for cl in cliques:
+        stack_columns[: len(cl.causes), cl.prior_start : cl.prior_start + cl.size] = cl.columns
+        slot_ends[: len(cl.causes)] = np.maximum(slot_ends[: len(cl.causes)], cl.prior_start + cl.size)
+    used = stack_columns < width
+    rows_of = np.broadcast_to(np.arange(len(flat)), stack_columns.shape)[used]
+    marginalize = sparse.csr_array(
+        (np.ones(int(used.sum())), (stack_columns[used], rows_of)), shape=(width, len(flat))
+    )
+    arrays = [offsets, column_cause, multiplier, free, free_causes, prior_var, prior_index]
+    arrays += [stack_columns, slot_ends]
     for arr in arrays + [a for c in cliques for a in (c.causes, c.columns)]:
         arr.setflags(write=False)
     return RiskProgram(
@@ -271,12 +286,10 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
         free_causes,
         tuple(cliques),
         prior_var,
-        prior_bit,
         prior_index,
-        columns,
-        column_starts,
-        cause_starts,
-        inverse,
+        stack_columns,
+        slot_ends,
+        marginalize,
     )
 
 
@@ -308,30 +321,28 @@ def risk_sums(
         Rows where a component's sum is positive but so small that products may have lost
         precision to underflow (the caller must use a scaled method there).
     """
-    n_c, n_t, n = g.shape
+    _, n_t, n = g.shape
     dt = g.dtype
     one = np.ones((), dtype=dt)
+    width = prog.width
     col = prog.column_cause
     zm = z0[col] * prog.multiplier.astype(dt)[:, None]  # (W, n)
     u = g[col] * (one - zm)[:, None, :]  # (W, T, n): cause present
-    t = u + (zm * e0[col])[:, None, :]
-    prior = np.multiply.reduce(
-        np.concatenate([one - rho, rho, np.ones((1, n), dtype=dt)])[prog.prior_index], axis=1
-    )  # (P, n): the product of the priors homed at each clique configuration
+    t = np.empty((width + 1, n_t, n), dtype=dt)  # row W: one, for padded slots
+    np.add(u, (zm * e0[col])[:, None, :], out=t[:width])
+    t[width] = one
     tail = (n_t, n)
-    cs, ks = prog.column_starts, prog.cause_starts
-    factors = t[prog.columns]  # every clique's cause factors at every configuration
+    prior = np.concatenate([one - rho, rho, np.ones((1, n), dtype=dt)])[prog.prior_index]
+    stacked = t[prog.stack_columns[0]]  # (P, T, n): the product of each clique's cause factors
+    for slot in range(1, len(prog.slot_ends)):
+        end = prog.slot_ends[slot]
+        stacked[:end] *= t[prog.stack_columns[slot, :end]]
+    stacked *= np.multiply.reduce(prior, axis=1)[:, None, :]  # times the priors homed there
     kept: list[FloatArray] = []
     messages: list[FloatArray] = []
     roots: list[int] = []
-    for q, cl in enumerate(prog.cliques):
-        if ks[q + 1] > ks[q]:
-            block = factors[cs[q] : cs[q + 1]].reshape((ks[q + 1] - ks[q], cl.size, *tail))
-            p = np.multiply.reduce(block, axis=0)
-        else:
-            p = np.ones((cl.size, *tail), dtype=dt)
-        p *= prior[cl.prior_start : cl.prior_start + cl.size, None, :]
-        p = p.reshape((2,) * len(cl.variables) + tail)
+    for cl in prog.cliques:
+        p = stacked[cl.prior_start : cl.prior_start + cl.size].reshape((2,) * len(cl.variables) + tail)
         for j, child in zip(cl.children, cl.child_shapes, strict=True):
             p *= messages[j].reshape(child + tail)
         kept.append(p)
@@ -339,27 +350,28 @@ def risk_sums(
             messages.append(np.add.reduce(p, axis=cl.message_axes))
         else:
             messages.append(np.add.reduce(p.reshape((cl.size, *tail)), axis=0))
-            roots.append(q)
+            roots.append(len(kept) - 1)
     totals = np.stack([messages[q] for q in roots]) if roots else np.ones((0, *tail), dtype=dt)
-    inverse = np.divide(one, totals, out=np.zeros(totals.shape, dt), where=totals > 0)
+    positive = totals > 0
+    inverse = np.divide(one, totals, out=np.zeros(totals.shape, dt), where=positive)
     adjoint = dict(zip(roots, inverse, strict=True))
-    share = np.divide(u, t, out=np.zeros(u.shape, dt), where=t > 0)
-    shares = share[prog.columns]
-    ratio = np.empty((n_c, *tail), dtype=dt)  # clique order, free causes last
-    ratio[ks[-1] :] = share[prog.free]
+    belief = np.empty_like(stacked)  # every clique's belief, stacked
     for q in range(len(prog.cliques) - 1, -1, -1):
         cl = prog.cliques[q]
-        b = kept[q] * adjoint.pop(q)  # the clique's belief
+        b = belief[cl.prior_start : cl.prior_start + cl.size].reshape(kept[q].shape)
+        np.multiply(kept[q], adjoint.pop(q), out=b)
         for j, axes in zip(cl.children, cl.child_axes, strict=True):
-            down = np.add.reduce(b, axis=axes) if axes else b
+            down = np.add.reduce(b, axis=axes) if axes else b.copy()
             msg = messages[j]
-            out = np.divide(down, msg, out=np.zeros(down.shape, dt), where=msg > 0)
-            adjoint[j] = out.reshape(prog.cliques[j].message_shape + tail)
-        if ks[q + 1] > ks[q]:
-            block = shares[cs[q] : cs[q + 1]].reshape((ks[q + 1] - ks[q], cl.size, *tail))
-            block *= b.reshape((1, cl.size, *tail))
-            np.add.reduce(block, axis=1, out=ratio[ks[q] : ks[q + 1]])
-    with np.errstate(divide="ignore"):
-        log_sum = np.add.reduce(np.log(np.concatenate([t[prog.free], totals])), axis=0)
-    tiny = np.logical_or.reduce((totals > 0) & (totals < TINY), axis=(0, 1))
-    return log_sum, ratio[prog.inverse], tiny
+            np.divide(down, msg, out=down, where=msg > 0)  # down is 0 wherever msg is 0
+            adjoint[j] = down.reshape(prog.cliques[j].message_shape + tail)
+    share = np.divide(u, t[:width], out=np.zeros(u.shape, dt), where=t[:width] > 0)
+    # each cause factor's belief at its own scope: one sparse marginalization of every clique
+    marginal = (prog.marginalize @ belief.reshape(belief.shape[0], n_t * n)).reshape(share.shape)
+    marginal[prog.free] = one
+    share *= marginal
+    ratio = np.add.reduceat(share, prog.offsets[:-1], axis=0)
+    parts = np.concatenate([t[prog.free], totals])
+    logs = np.log(parts, out=np.full(parts.shape, -np.inf, dtype=dt), where=parts > 0)
+    tiny = np.logical_or.reduce(positive & (totals < TINY), axis=(0, 1))
+    return np.add.reduce(logs, axis=0), ratio, tiny
