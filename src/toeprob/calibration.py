@@ -14,16 +14,14 @@ underflows. Cost: about three times one elimination, instead of one elimination 
 Examples
 --------
 >>> import numpy as np
->>> prior = ((0,), np.array([0.7, 0.3]))
->>> link = ((0, 1), np.array([[0.9, 0.1], [0.2, 0.8]]))
+>>> prior = ((0,), np.array([[0.7, 0.3]]))  # a batch of one problem
+>>> link = ((0, 1), np.array([[[0.9, 0.1], [0.2, 0.8]]]))
 >>> log_z, marg = calibrate([prior, link], [1, 0], 2)
->>> round(float(np.exp(log_z)), 6), marg.round(4).tolist()
+>>> round(float(np.exp(log_z[0])), 6), marg[0].round(4).tolist()
 (1.0, [[0.7, 0.3], [0.69, 0.31]])
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,34 +29,40 @@ from numpy.typing import NDArray
 __all__ = ["MAX_STORED", "calibrate"]
 
 FloatArray = NDArray[np.float64]
-Table = tuple[tuple[int, ...], FloatArray]  # variables (sorted for messages), table (2,) * len
+Table = tuple[tuple[int, ...], FloatArray]  # variables, table (batch,) + (2,) * len(variables)
 MAX_STORED = 1 << 24
 """Elements of all kept clique tables together; above it :func:`calibrate` gives up (``None``)."""
 
 
 def _aligned(vs: tuple[int, ...], table: FloatArray, scope: tuple[int, ...]) -> FloatArray:
-    """``table`` over ``vs`` as an array that broadcasts over the sorted ``scope``."""
+    """``table`` (batch axis first) over ``vs`` as an array that broadcasts over the sorted ``scope``."""
     pos = {v: i for i, v in enumerate(scope)}
-    arr = np.transpose(table, sorted(range(len(vs)), key=lambda a: pos[vs[a]]))
-    shape = [1] * len(scope)
+    arr = np.transpose(table, [0, *(1 + a for a in sorted(range(len(vs)), key=lambda a: pos[vs[a]]))])
+    shape = [arr.shape[0]] + [1] * len(scope)
     for v in vs:
-        shape[pos[v]] = 2
+        shape[1 + pos[v]] = 2
     return arr.reshape(shape)
 
 
-def _normalized(table: FloatArray) -> tuple[FloatArray, float]:
-    top = float(table.max()) if table.size else 1.0
-    top = top if top > 0 else 1.0
-    return table / top, top
+def _normalized(table: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``table`` divided by its maximum over every axis but the first, and those maxima."""
+    top = table.reshape(table.shape[0], -1).max(axis=1) if table.size else np.ones(table.shape[0])
+    top = np.where(top > 0, top, 1.0)
+    return table / top.reshape((-1,) + (1,) * (table.ndim - 1)), top
 
 
-def calibrate(factors: list[Table], order: list[int], n_marginals: int) -> tuple[float, FloatArray] | None:
+def calibrate(
+    factors: list[Table], order: list[int], n_marginals: int
+) -> tuple[FloatArray, FloatArray] | None:
     """``log`` of the sum of the product of ``factors``, and the marginals of variables ``0 .. n-1``.
+
+    Every table carries a leading *batch* axis of length 1 or ``B`` (broadcast): ``B`` independent
+    problems with the same structure are solved at once.
 
     Parameters
     ----------
     factors : list of (variables, table)
-        Non-negative tables of shape ``(2,) * len(variables)``.
+        Non-negative tables of shape ``(1 or B,) + (2,) * len(variables)``.
     order : list of int
         Elimination order of every variable.
     n_marginals : int
@@ -67,38 +71,41 @@ def calibrate(factors: list[Table], order: list[int], n_marginals: int) -> tuple
     Returns
     -------
     (log_z, marginals) or None
-        ``marginals`` has shape ``(n_marginals, 2)``, each row normalized to sum to one (NaN when
-        ``Z = 0``). ``None`` if the clique tables would exceed :data:`MAX_STORED` elements.
+        ``log_z`` has shape ``(B,)`` and ``marginals`` shape ``(B, n_marginals, 2)``, each row
+        normalized to sum to one (NaN when ``Z = 0``). ``None`` if the clique tables would exceed
+        :data:`MAX_STORED` elements.
     """
+    batch = max((t.shape[0] for _, t in factors), default=1)
     pool: list[tuple[tuple[int, ...], FloatArray, int]] = [(vs, t, -1) for vs, t in factors]
     steps: list[tuple[int, tuple[int, ...], list[tuple[tuple[int, ...], FloatArray, int]], FloatArray]] = []
     parent: list[int] = []
     stored = 0
-    log_scale = 0.0
+    log_scale = np.zeros(batch)
     for k, var in enumerate(order):
         mine = [f for f in pool if var in f[0]]
         pool = [f for f in pool if var not in f[0]]
         scope = tuple(sorted({v for vs, _, _ in mine for v in vs} | {var}))
-        stored += 1 << len(scope)
+        stored += batch << len(scope)
         if stored > MAX_STORED:
             return None
-        product = np.ones((1,) * len(scope))
+        product = np.ones((1,) * (len(scope) + 1))
         for vs, table, _ in mine:
             product = product * _aligned(vs, table, scope)
-        product = np.broadcast_to(product, (2,) * len(scope))
-        message, top = _normalized(product.sum(axis=scope.index(var)))
-        log_scale += math.log(top)
+        product = np.broadcast_to(product, (batch,) + (2,) * len(scope))
+        message, top = _normalized(product.sum(axis=1 + scope.index(var)))
+        log_scale += np.log(top)
         for _, _, child in mine:
             if child >= 0:
                 parent[child] = k
         parent.append(-1)
         steps.append((var, scope, mine, product))
         pool.append((tuple(v for v in scope if v != var), message, k))
-    total = math.prod(float(t.reshape(-1)[0]) for _, t, _ in pool)
-    with np.errstate(divide="ignore"):
-        log_z = math.log(total) if total > 0 else -math.inf
+    total = np.ones(batch)
+    for _, t, _ in pool:
+        total = total * t.reshape(t.shape[0], -1)[:, 0]
+    log_z = np.log(total, out=np.full(batch, -np.inf), where=total > 0)
     down: list[FloatArray | None] = [None] * len(steps)
-    marginals = np.full((n_marginals, 2), np.nan)
+    marginals = np.full((batch, n_marginals, 2), np.nan)
     for k in range(len(steps) - 1, -1, -1):
         var, scope, mine, product = steps[k]
         message_in = down[k]
@@ -111,10 +118,10 @@ def calibrate(factors: list[Table], order: list[int], n_marginals: int) -> tuple
                 continue
             sent = _aligned(vs, table, scope)
             quotient = np.divide(belief, sent, out=np.zeros(belief.shape), where=sent > 0)
-            rest = tuple(i for i, v in enumerate(scope) if v not in vs)
+            rest = tuple(1 + i for i, v in enumerate(scope) if v not in vs)
             down[child] = _normalized(quotient.sum(axis=rest))[0]
         if var < n_marginals:
-            m = belief.sum(axis=tuple(i for i, v in enumerate(scope) if v != var))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                marginals[var] = m / m.sum()
+            m = belief.sum(axis=tuple(1 + i for i, v in enumerate(scope) if v != var))
+            total_m = m.sum(axis=1, keepdims=True)
+            marginals[:, var] = np.divide(m, total_m, out=np.full(m.shape, np.nan), where=total_m > 0)
     return log_z + log_scale, marginals

@@ -6,12 +6,20 @@ cancel too many digits (improbable evidence, many present findings) or has too m
 Evidence is folded first, as in the fast path: unknown findings drop out, absent findings and
 single-parent present findings become per-cause factors, private and observed risk factors enter
 ``P(C_i = 0)``. What remains is a network of causes, the unobserved shared risk factors, and the
-present findings with two or more parents. Such a finding is *divorced* into a chain of binary
-OR variables ``Y_1 .. Y_{k-1}`` (``Y_l`` = leak or any of the first ``l`` parents fired), so that
-every factor has at most three variables and every entry is a probability: no subtraction, hence
-no cancellation. Variables are eliminated in greedy min-fill order (computed on int bitmasks and
-cached per evidence pattern by the engine); every new factor is divided by its maximum and the
-logarithm of the scale is kept, so nothing underflows.
+present findings with two or more parents. Such a finding becomes one table over its parents if it
+has at most :data:`FULL_PARENTS` of them, else it is *divorced* into a chain of binary OR
+variables ``Y_1 .. Y_{k-1}`` (``Y_l`` = leak or any of the first ``l`` parents fired), so that
+every factor stays small; every entry is a probability: no subtraction, hence no cancellation.
+Variables are eliminated in greedy min-fill order (computed on int bitmasks and cached per
+evidence pattern by the engine); every new factor is divided by its maximum and the logarithm of
+the scale is kept, so nothing underflows.
+
+Findings with many parents (*hubs*) make that network wide (elimination width 14-21 on the
+default model's rows with ten or more present findings). :func:`eliminate` therefore first expands
+up to :data:`MAX_HUBS` present hubs by inclusion-exclusion, as Quickscore does: ``2**h`` narrower
+networks (width 4-11 there), eliminated together with the terms on a leading batch axis. Hubs
+are common findings, so their signed sum cancels little; it is accepted when
+``sum |terms| <= HUB_LIMIT * sum terms`` and otherwise the unexpanded network is eliminated.
 
 All posteriors come from one calibrated elimination (:func:`toeprob.calibration.calibrate`: an
 upward and a downward pass, about three eliminations' work). If its clique tables would not fit in
@@ -44,6 +52,18 @@ __all__ = ["OrderCache", "eliminate"]
 FloatArray = NDArray[np.float64]
 Factor = tuple[tuple[int, ...], FloatArray]  # variables, table with a leading variant axis
 MAX_TABLE = 1 << 24  # elements of the largest intermediate table, variants included
+
+FULL_PARENTS = 5
+"""A present finding with at most this many parents is one table over them, not an OR chain."""
+
+HUB_PARENTS = 8
+"""Present findings with at least this many parents are *hubs* (see :func:`eliminate`)."""
+
+MAX_HUBS = 5
+"""At most this many hubs are expanded (``2**MAX_HUBS`` terms)."""
+
+HUB_LIMIT = 1e4
+"""Largest accepted ``sum |terms| / sum terms`` of the hub expansion (else: no expansion)."""
 
 
 def _bits(mask: int) -> list[int]:
@@ -128,9 +148,15 @@ def _multiply_out(factors: list[Factor], var: int) -> Factor:
 
 
 def _network(
-    cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8]
+    cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8], hubs: NDArray[np.intp] | None = None
 ) -> tuple[list[Factor], list[int], float]:
-    """Folded factors (cause factors first, one per cause) and the log of the constant."""
+    """Folded factors (cause factors first, one per cause) and the log of the constant.
+
+    Present findings listed in ``hubs`` are not divorced: the cause factors get a leading axis of
+    ``2**len(hubs)`` inclusion-exclusion terms instead (term ``b`` treats the hubs in the bits of
+    ``b`` as absent; see :func:`eliminate`).
+    """
+    hubs = np.zeros(0, dtype=np.intp) if hubs is None else hubs
     n_c, n_r = len(cm.causes), len(cm.risk_factors)
     w = cm.rf_weight
     rho = np.where(rs < 0, cm.rf_prevalence, rs).astype(np.float64)
@@ -148,6 +174,8 @@ def _network(
         prior = np.log(np.where(rs == 1, cm.rf_prevalence, np.where(rs == 0, 1.0 - cm.rf_prevalence, 1.0)))
     log_const += float(np.sum(prior))
     rf_var = {r: n_c + k for k, r in enumerate(free)}
+    bits = (np.arange(1 << len(hubs))[:, None] >> np.arange(len(hubs))[None, :]) & 1
+    term_q = np.prod(np.where(bits[:, :, None] == 1, cm.finding_q[hubs][None], 1.0), axis=1)  # (B, C)
     factors: list[Factor] = []
     for i in range(n_c):
         parents = [r for r in free if w[r, i] > 0]
@@ -156,14 +184,25 @@ def _network(
             shape = [1] * len(parents)
             shape[a] = 2
             z = z * np.array([1.0, 1.0 - w[r, i]]).reshape(shape)
-        table = np.stack([z * e0[i], (1.0 - z) * e1[i]])[None]
+        table = np.stack([np.broadcast_to(z * e0[i], z.shape), (1.0 - z) * e1[i]])[None]
+        if len(hubs):
+            table = np.repeat(table, len(term_q), axis=0)
+            table[:, 1] *= term_q[:, i].reshape((-1,) + (1,) * len(parents))
         factors.append(((i, *(rf_var[r] for r in parents)), table))
     for r in free:
         factors.append(((rf_var[r],), np.array([[1.0 - cm.rf_prevalence[r], cm.rf_prevalence[r]]])))
     next_var = n_c + len(free)
-    for j in np.flatnonzero((fs == 1) & (cm.finding_parent_count >= 2)):
+    for j in np.setdiff1d(np.flatnonzero((fs == 1) & (cm.finding_parent_count >= 2)), hubs):
         links = np.flatnonzero(cm.finding_weight[j] > 0)
         p, mu = cm.finding_weight[j, links], float(cm.finding_leak[j])
+        if len(links) <= FULL_PARENTS:
+            # one table over the parents: P(F = 1 | C) = mu + (1 - mu) (1 - prod (1 - p)**C),
+            # the bracket by expm1 so that no entry loses digits
+            on = (np.arange(1 << len(links))[:, None] >> np.arange(len(links) - 1, -1, -1)) & 1
+            fired = -np.expm1(on @ np.log1p(-p))
+            table = (mu + (1.0 - mu) * fired).reshape((1,) + (2,) * len(links))
+            factors.append((tuple(int(c) for c in links), table))
+            continue
         # Y_1 = leak or parent 1 fired: P(Y_1 = 0 | C) = (1 - mu) (1 - p)**C
         factors.append(
             (
@@ -209,13 +248,65 @@ OrderCache = dict[bytes, tuple[list[int], int]]
 MAX_CACHED_ORDERS = 4096
 
 
+def _order(
+    factors: list[Factor], variables: list[int], key: bytes, orders: OrderCache | None
+) -> tuple[list[int], int]:
+    cached = orders.get(key) if orders is not None else None
+    if cached is None:
+        cached = _elimination_order([vs for vs, _ in factors], set(variables))
+        if orders is not None:
+            if len(orders) >= MAX_CACHED_ORDERS:
+                orders.clear()
+            orders[key] = cached
+    return cached
+
+
+def _expanded(
+    cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8], key: bytes, orders: OrderCache | None
+) -> tuple[FloatArray, float] | None:
+    """Posteriors with the hubs expanded by inclusion-exclusion, or None if not safe or not useful."""
+    present = np.flatnonzero((fs == 1) & (cm.finding_parent_count >= HUB_PARENTS))
+    hubs = present[np.argsort(-cm.finding_parent_count[present], kind="stable")][:MAX_HUBS]
+    if len(hubs) == 0:
+        return None
+    factors, variables, log_const = _network(cm, fs, rs, hubs)
+    order, _ = _order(factors, variables, key + b"hubs", orders)
+    calibrated = calibrate(factors, order, len(cm.causes))
+    if calibrated is None:
+        return None
+    log_z, marginals = calibrated
+    bits = (np.arange(1 << len(hubs))[:, None] >> np.arange(len(hubs))[None, :]) & 1
+    log_term = log_z + bits @ cm.log1m_finding_leak[hubs]
+    top = float(np.max(log_term))
+    if not np.isfinite(top):
+        return None
+    scaled = np.exp(log_term - top)
+    terms = np.where(bits.sum(axis=1) % 2 == 1, -scaled, scaled)
+    den = float(terms.sum())
+    if not den > 0 or float(scaled.sum()) > HUB_LIMIT * den:
+        return None
+    present_share = np.where(scaled[:, None] > 0, marginals[:, :, 1], 0.0)
+    post = np.sum(terms[:, None] * present_share, axis=0) / den
+    return np.clip(post, 0.0, 1.0), top + math.log(den) + log_const
+
+
 def eliminate(
     cm: CompiledModel,
     fs: NDArray[np.int8],
     rs: NDArray[np.int8],
     orders: OrderCache | None = None,
+    *,
+    hubs: bool = True,
 ) -> tuple[FloatArray, float]:
     """Exact posteriors ``P(C_i = 1 | E)`` and ``log P(E)`` for one row, by variable elimination.
+
+    Present findings with many parents (*hubs*, at least :data:`HUB_PARENTS`) make the divorced
+    network wide. Up to :data:`MAX_HUBS` of them are first expanded by inclusion-exclusion, as in
+    Quickscore: ``2**h`` terms, each a narrower network in which some hubs count as absent, all
+    eliminated in one calibrated pass with the terms on a leading axis. The signed sum is accepted
+    when ``sum |terms| <= HUB_LIMIT * sum terms`` (hubs are common findings, so this cancels
+    little); otherwise the whole network is eliminated with no expansion, all numbers
+    non-negative.
 
     Parameters
     ----------
@@ -225,6 +316,8 @@ def eliminate(
     orders : dict, optional
         Cache of elimination orders, keyed by the evidence pattern that fixes the network's
         structure (which shared risk factors are unknown, which multi-parent findings present).
+    hubs : bool, default True
+        Whether to try the hub expansion first.
 
     Returns
     -------
@@ -232,21 +325,18 @@ def eliminate(
     log_evidence : float
         ``-inf`` if the evidence is impossible (the posterior is then all NaN).
     """
-    factors, variables, log_const = _network(cm, fs, rs)
     n_c = len(cm.causes)
     key = np.concatenate([rs[cm.shared_rf] < 0, (fs == 1) & (cm.finding_parent_count >= 2)]).tobytes()
-    cached = orders.get(key) if orders is not None else None
-    if cached is None:
-        cached = _elimination_order([vs for vs, _ in factors], set(variables))
-        if orders is not None:
-            if len(orders) >= MAX_CACHED_ORDERS:
-                orders.clear()
-            orders[key] = cached
-    order, width = cached
-    calibrated = calibrate([(vs, t[0]) for vs, t in factors], order, n_c)
+    if hubs:
+        expanded = _expanded(cm, fs, rs, key, orders)
+        if expanded is not None:
+            return expanded
+    factors, variables, log_const = _network(cm, fs, rs)
+    order, width = _order(factors, variables, key, orders)
+    calibrated = calibrate(factors, order, n_c)
     if calibrated is not None:
         log_z, marginals = calibrated
-        return np.clip(marginals[:, 1], 0.0, 1.0), log_z + log_const
+        return np.clip(marginals[0, :, 1], 0.0, 1.0), float(log_z[0]) + log_const
     per_chunk = max(1, min(n_c, MAX_TABLE // (1 << min(width, 60)) - 1))
     log_ev = math.nan
     post = np.empty(n_c)

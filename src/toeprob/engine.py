@@ -6,9 +6,10 @@
   risk factors fold into per-cause factors; the ``m`` present findings with several parents are
   expanded by inclusion-exclusion into ``2**m`` factorized terms; shared risk factors are summed
   exactly by a junction-tree program compiled once (:mod:`toeprob.risksum`). Vectorized over rows.
-* **Variable elimination** (:mod:`toeprob.elimination`): all numbers non-negative, so no
-  cancellation; one calibrated two-pass elimination gives every cause's posterior. Used when
-  Quickscore is not safe or not cheap.
+* **Variable elimination** (:mod:`toeprob.elimination`): the present findings with many parents
+  expanded by inclusion-exclusion (a few terms that cancel little), everything else non-negative;
+  one calibrated two-pass elimination gives every cause's posterior. Used when Quickscore is not
+  safe or not cheap.
 
 A row takes the fallback when ``m > max_present`` (default 10; Quickscore's cost doubles with every
 present finding), or when the inclusion-exclusion sum cancels too much: ``sum |terms| > 1e5 * P(E)``
