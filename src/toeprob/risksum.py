@@ -326,7 +326,7 @@ def risk_sums(
     one = np.ones((), dtype=dt)
     width = prog.width
     col = prog.column_cause
-    zm = z0[col] * prog.multiplier.astype(dt)[:, None]  # (W, n)
+    zm = z0[col] * prog.multiplier.astype(dt, copy=False)[:, None]  # (W, n)
     u = g[col] * (one - zm)[:, None, :]  # (W, T, n): cause present
     t = np.empty((width + 1, n_t, n), dtype=dt)  # row W: one, for padded slots
     np.add(u, (zm * e0[col])[:, None, :], out=t[:width])
