@@ -84,3 +84,27 @@ def test_compile_program_layout():
     # cause 0, configurations (x0, x1) first slowest: 00, 01, 10, 11
     assert np.allclose(prog.multiplier[:4], [1.0, 0.7, 0.5, 0.35])
     assert prog.free.size == 0 and prog.width == 8
+
+
+def test_risk_sums_in_extended_precision_match_float64():
+    rng = np.random.default_rng(42)
+    w = _random_weights(rng, 5, 6, 0.6)
+    prog = compile_program(w)
+    rho, z0, e0 = rng.random((5, 4)), rng.random((6, 4)), rng.random((6, 4))
+    g = rng.random((6, 8, 4))
+    log64, ratio64, _ = risk_sums(prog, rho, z0, e0, g)
+    ld = np.longdouble
+    log_ld, ratio_ld, _ = risk_sums(prog, rho.astype(ld), z0.astype(ld), e0.astype(ld), g.astype(ld))
+    assert ratio_ld.dtype == ld and log_ld.dtype == ld
+    assert np.abs(log_ld - log64).max() <= 1e-13 and np.abs(ratio_ld - ratio64).max() <= 1e-13
+
+
+def test_tiny_component_sums_are_flagged():
+    w = np.array([[0.5, 0.5]])  # one shared risk factor, two causes
+    prog = compile_program(w)
+    rho, z0, e0 = np.full((1, 2), 0.5), np.full((2, 2), 0.9), np.full((2, 2), 1e-140)
+    g = np.full((2, 1, 2), 1e-140)
+    g[:, :, 1] = 0.5
+    e0[:, 1] = 0.5
+    _, _, tiny = risk_sums(prog, rho, z0, e0, g)
+    assert tiny.tolist() == [True, False]
