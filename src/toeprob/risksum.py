@@ -190,6 +190,12 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
 
     Only risk factors with two or more children are *shared*; the others must already be folded
     into each cause's ``z0`` (:mod:`toeprob.compiled` does so).
+
+    Examples
+    --------
+    >>> prog = compile_program(np.array([[0.5, 0.4], [0.0, 0.3]]))  # risk factor 1 is private
+    >>> prog.scopes, prog.offsets.tolist(), prog.multiplier.tolist()
+    (((0,), (0,)), [0, 2, 4], [1.0, 0.5, 1.0, 0.6])
     """
     w = np.asarray(rf_weight, dtype=np.float64)
     n_rf, n_c = w.shape
@@ -320,6 +326,17 @@ def risk_sums(
     tiny : ndarray of bool, shape (n,)
         Rows where a component's sum is positive but so small that products may have lost
         precision to underflow (the caller must use a scaled method there).
+
+    Examples
+    --------
+    One shared risk factor (prevalence 0.5) with two causes, one row, one term; with ``g = e0``
+    the evidence says nothing, so each posterior is the cause's prior:
+
+    >>> prog = compile_program(np.array([[0.5, 0.5]]))
+    >>> z0, e0 = np.full((2, 1), 0.9), np.full((2, 1), 0.2)
+    >>> log_sum, ratio, tiny = risk_sums(prog, np.full((1, 1), 0.5), z0, e0, np.full((2, 1, 1), 0.2))
+    >>> ratio[:, 0, 0].round(4).tolist(), bool(np.isclose(np.exp(log_sum[0, 0]), 0.04))
+    ([0.325, 0.325], True)
     """
     _, n_t, n = g.shape
     dt = g.dtype
