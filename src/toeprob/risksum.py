@@ -69,7 +69,7 @@ class Clique:
     """
 
     variables: tuple[int, ...]  # global risk-factor indices, sorted
-    prior_start: int  # this clique's slice of the stacked prior table
+    stack_start: int  # first of this clique's configurations on the stacked axis
     causes: IntArray  # model cause indices whose factor is multiplied in here
     columns: IntArray  # (len(causes), 2**k): each cause's factor column at every configuration
     children: tuple[int, ...]
@@ -176,6 +176,11 @@ def _tree(variables: list[int], scopes: list[tuple[int, ...]]) -> tuple[list[tup
     return [tuple(sorted(raw[k])) for k in keep], [new_id[parent[k]] if parent[k] >= 0 else -1 for k in keep]
 
 
+def _configs(k: int) -> NDArray[np.intp]:
+    """Bits of every configuration of ``k`` binary variables, first variable slowest: ``(2**k, k)``."""
+    return (np.arange(1 << k)[:, None] >> np.arange(k - 1, -1, -1)[None, :]) & 1
+
+
 def _shape(sub: tuple[int, ...], variables: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(2 if v in sub else 1 for v in variables)
 
@@ -207,8 +212,7 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
     column_cause = np.repeat(np.arange(n_c), sizes).astype(np.intp)
     multiplier = np.ones(int(offsets[-1]))
     for c, s in enumerate(scopes):
-        k = len(s)
-        bits = (np.arange(1 << k)[:, None] >> np.arange(k - 1, -1, -1)[None, :]) & 1  # first slowest
+        bits = _configs(len(s))
         for a, r in enumerate(s):
             multiplier[offsets[c] : offsets[c + 1]] *= np.where(bits[:, a] == 1, 1.0 - w[r, c], 1.0)
     free_causes = np.array([c for c, s in enumerate(scopes) if not s], dtype=np.intp)
@@ -231,7 +235,7 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
             kids = tuple(j for j, p in enumerate(parent_of) if p == i)
             p = parent_of[i]
             sep = tuple(v for v in vs if p >= 0 and v in variables_of[p])
-            bits = (np.arange(1 << len(vs))[:, None] >> np.arange(len(vs) - 1, -1, -1)[None, :]) & 1
+            bits = _configs(len(vs))
             columns = np.zeros((len(mine), 1 << len(vs)), dtype=np.intp)
             for row, c in enumerate(mine):  # the cause's configuration, first parent slowest
                 for v in scopes[c]:
@@ -240,7 +244,7 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
             cliques.append(
                 Clique(
                     variables=vs,
-                    prior_start=-1,  # set below, once the layout is known
+                    stack_start=-1,  # set below, once the layout is known
                     causes=np.array(mine, dtype=np.intp),
                     columns=columns,
                     children=tuple(base + j for j in kids),
@@ -258,7 +262,7 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
     # stacked layout: cliques with more causes first, so that each cause slot covers a prefix
     layout = sorted(range(len(cliques)), key=lambda q: (-len(cliques[q].causes), q))
     starts = np.cumsum([0] + [cliques[q].size for q in layout])
-    cliques = [replace(cl, prior_start=int(starts[layout.index(q)])) for q, cl in enumerate(cliques)]
+    cliques = [replace(cl, stack_start=int(starts[layout.index(q)])) for q, cl in enumerate(cliques)]
     flat = [homed_at for q in layout for homed_at in prior_rows[q]]
     n_home = max((len(homed_at) for homed_at in flat), default=0)
     prior_var = np.full((len(flat), max(n_home, 1)), n_rf, dtype=np.intp)  # column ``R``: one
@@ -272,8 +276,8 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
     stack_columns = np.full((slots, len(flat)), width, dtype=np.intp)  # column ``W``: padding
     slot_ends = np.zeros(slots, dtype=np.intp)
     for cl in cliques:
-        stack_columns[: len(cl.causes), cl.prior_start : cl.prior_start + cl.size] = cl.columns
-        slot_ends[: len(cl.causes)] = np.maximum(slot_ends[: len(cl.causes)], cl.prior_start + cl.size)
+        stack_columns[: len(cl.causes), cl.stack_start : cl.stack_start + cl.size] = cl.columns
+        slot_ends[: len(cl.causes)] = np.maximum(slot_ends[: len(cl.causes)], cl.stack_start + cl.size)
     used = stack_columns < width
     rows_of = np.broadcast_to(np.arange(len(flat)), stack_columns.shape)[used]
     marginalize = sparse.csr_array(
@@ -359,7 +363,7 @@ def risk_sums(
     messages: list[FloatArray] = []
     roots: list[int] = []
     for cl in prog.cliques:
-        p = stacked[cl.prior_start : cl.prior_start + cl.size].reshape((2,) * len(cl.variables) + tail)
+        p = stacked[cl.stack_start : cl.stack_start + cl.size].reshape((2,) * len(cl.variables) + tail)
         for j, child in zip(cl.children, cl.child_shapes, strict=True):
             p *= messages[j].reshape(child + tail)
         kept.append(p)
@@ -375,7 +379,7 @@ def risk_sums(
     belief = np.empty_like(stacked)  # every clique's belief, stacked
     for q in range(len(prog.cliques) - 1, -1, -1):
         cl = prog.cliques[q]
-        b = belief[cl.prior_start : cl.prior_start + cl.size].reshape(kept[q].shape)
+        b = belief[cl.stack_start : cl.stack_start + cl.size].reshape(kept[q].shape)
         np.multiply(kept[q], adjoint.pop(q), out=b)
         for j, axes in zip(cl.children, cl.child_axes, strict=True):
             down = np.add.reduce(b, axis=axes) if axes else b.copy()
