@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -26,11 +27,19 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 @SETTINGS
 @given(evidence=evidence_sets, flag=st.sampled_from(RED))
 def test_adding_a_red_flag_never_lowers_urgency(evidence: dict[str, Any], flag: str) -> None:
+    # the flag may be unknown or denied before it is reported present
     if evidence.get(flag) in (True, "yes"):
         evidence = {k: v for k, v in evidence.items() if k != flag}
     before = rank_causes(evidence).urgency
     after = rank_causes({**evidence, flag: True}).urgency
     assert after >= max(before, DEFAULT.red_flags[flag])
+
+
+@SETTINGS
+@given(evidence=evidence_sets, flag=st.sampled_from(RED))
+def test_denying_a_red_flag_never_raises_urgency_above_silence(evidence: dict[str, Any], flag: str) -> None:
+    silent = {k: v for k, v in evidence.items() if k != flag}
+    assert rank_causes({**silent, flag: False}).urgency <= rank_causes(silent).urgency
 
 
 @SETTINGS
@@ -75,9 +84,65 @@ def test_urgency_reasons_name_likely_causes() -> None:
     assert all(r.level >= Urgency.ROUTINE and r.probability is not None for r in causes)
 
 
-def test_red_flag_denial_does_not_lower_urgency(model: Model) -> None:
-    base = {"fasciculation": True, "persists_weeks": True}
-    assert rank_causes({**base, "muscle_weakness": False}).urgency >= rank_causes(base).urgency
+def test_denied_warning_signs_calm_a_worried_twitching_story() -> None:
+    # twitching that spreads and comes more often: with weakness, wasting and foot drop denied, the
+    # care part weighs the story as told, not a world without the denials
+    story = {
+        "fasciculation": True,
+        "twitching_elsewhere": True,
+        "increasing_frequency": True,
+        "persists_weeks": True,
+        "high_stress": True,
+    }
+    denied = {"muscle_weakness": False, "muscle_wasting": False, "foot_drop": False}
+    assert rank_causes({**story, **denied}).urgency <= Urgency.ROUTINE
+    assert rank_causes({**story, **denied}).urgency <= rank_causes(story).urgency
+
+
+def test_unreported_warning_signs_are_listed_as_assumed_absent(model: Model) -> None:
+    from toeprob.api import get_engine
+    from toeprob.evidence import parse_evidence
+    from toeprob.triage import assess_urgency
+
+    ev = parse_evidence({"cramp": True}, model)
+    a = assess_urgency(ev, model, get_engine(model).posterior_batch)
+    assert "foot_drop" in a.assumed_absent and "sudden_cold_pale_foot" in a.assumed_absent
+    # course flags are weighed both ways, never assumed absent; reported ones are not listed
+    assert not set(a.assumed_absent) & set(model.triage.unknown_when_unreported)
+    ev = parse_evidence({"cramp": True, "foot_drop": False}, model)
+    assert "foot_drop" not in assess_urgency(ev, model, get_engine(model).posterior_batch).assumed_absent
+
+
+def _worlds_by_definition(policy: Any, reported: np.ndarray) -> set[bytes]:
+    """W(E) = {w in C : w <= r_E}, enumerated from the definition (order absent < unknown < present)."""
+    rank = {0: 0, -1: 1, 1: 2}
+    out = set()
+    for w in itertools.product((0, -1, 1), repeat=len(reported)):
+        arr = np.array(w, dtype=np.int8)
+        above = any(rank[a] > rank[int(r)] for a, r in zip(w, reported, strict=True))
+        if (arr == 1).sum() > policy.m or above:
+            continue
+        in_a = bool(np.all(arr != -1))
+        in_u = bool(np.all(np.where(policy.course, arr != 0, arr != -1)))
+        if in_a or in_u:
+            out.add(arr.tobytes())
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_worlds_are_the_definition(data: st.DataObject) -> None:
+    from toeprob.triage import _Policy
+
+    policy = _Policy(DEFAULT)
+    k = 7  # a sub-vector of the red flags keeps the brute force small
+    chosen = data.draw(st.lists(st.integers(0, len(RED) - 1), min_size=k, max_size=k, unique=True))
+    policy.course = policy.course[chosen]
+    policy.world_a, policy.world_u = policy.world_a[chosen], policy.world_u[chosen]
+    reported = np.array(data.draw(st.lists(st.sampled_from([0, -1, 1]), min_size=k, max_size=k)), np.int8)
+    got = [w.tobytes() for w in policy.worlds(reported)]
+    assert len(got) == len(set(got))
+    assert set(got) == _worlds_by_definition(policy, reported)
 
 
 def test_care_level_thresholds() -> None:

@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+MAX_COMBINATION_SIZE = 3
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _SCALES = ("frequency", "strength", "prevalence")
 
@@ -114,6 +115,7 @@ class TriageSettings:
     description: str
     thresholds: Mapping[Urgency, float]
     red_flag_combination_size: int
+    unknown_when_unreported: tuple[str, ...] = ()
 
 
 class Model:
@@ -434,6 +436,7 @@ class _Validator:
         seen: dict[str, str] = {}
         model.risk_factor_specs = self.risk_factors(self.table(d, "risk_factors", "top level"), scales, seen)
         model.finding_specs = self.findings(self.table(d, "findings", "top level"), scales, seen)
+        self.course_flags(model)
         causes_table = self.table(d, "causes", "top level")
         for cid in causes_table:
             self.identifier(cid, "causes", seen)
@@ -444,10 +447,21 @@ class _Validator:
 
     def triage(self, t: Mapping[str, Any]) -> TriageSettings:
         where = "[triage]"
-        self.keys(t, ["description", "thresholds", "red_flag_combination_size"], where)
-        size = t.get("red_flag_combination_size", 3)
-        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= 8:
-            raise self.fail(where, f"red_flag_combination_size must be an integer 0..8, got {size!r}.")
+        self.keys(
+            t, ["description", "thresholds", "red_flag_combination_size", "unknown_when_unreported"], where
+        )
+        size = t.get("red_flag_combination_size", 2)
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_COMBINATION_SIZE:
+            raise self.fail(
+                where,
+                f"red_flag_combination_size must be an integer 0..{MAX_COMBINATION_SIZE} (it bounds the "
+                f"cost of the urgency rule), got {size!r}.",
+            )
+        course = t.get("unknown_when_unreported", [])
+        if not isinstance(course, list) or not all(isinstance(c, str) for c in course):
+            raise self.fail(
+                where, f"unknown_when_unreported must be a list of finding identifiers, got {course!r}."
+            )
         raw = self.table(t, "thresholds", where)
         levels = [u.label for u in Urgency if u is not Urgency.SELF_CARE]
         self.keys(raw, levels, "[triage.thresholds]")
@@ -459,7 +473,19 @@ class _Validator:
             if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1:
                 raise self.fail("[triage.thresholds]", f"key {label!r}: {value!r} is not a number in (0, 1].")
             thresholds[Urgency.parse(label)] = float(value)
-        return TriageSettings(str(t.get("description", "")), thresholds, size)
+        return TriageSettings(str(t.get("description", "")), thresholds, size, tuple(course))
+
+    def course_flags(self, model: Model) -> None:
+        for fid in model.triage.unknown_when_unreported:
+            spec = model.finding_specs.get(fid)
+            if spec is None or spec.red_flag_floor is None:
+                red = [f for f, s in model.finding_specs.items() if s.red_flag_floor is not None]
+                hint = closest_matches(fid, red)
+                extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
+                raise self.fail(
+                    "[triage] unknown_when_unreported",
+                    f"{fid!r} is not a finding with a red_flag_floor; allowed: {', '.join(red)}.{extra}",
+                )
 
     def risk_factors(
         self, table: Mapping[str, Any], scales: Mapping[str, Scale], seen: dict[str, str]

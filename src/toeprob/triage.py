@@ -1,32 +1,63 @@
-"""The urgency policy: red flags always raise urgency, and the posterior adds care levels.
+"""The urgency policy: red flags always raise urgency, denials and the posterior add care levels.
 
 Policy is separate from inference: this module reads evidence and posteriors (through a callable that
 returns posteriors for a batch of evidence rows) and never reaches into an engine.
 
-The rule
---------
-Let ``R(E)`` be the red flags present in the evidence ``E`` (findings with a floor, reported present),
-``base(E)`` the evidence with *every* red-flag finding removed (present or denied), and ``m`` the
-model's ``red_flag_combination_size``. For evidence ``X`` let ``care(X)`` be the highest level ``L``
-for which some cause ``c`` whose care level is ``L`` or higher has ``P(c | X) >= t_L``, the model's
-threshold for ``L`` (``self_care`` if none does). Thresholds fall as levels rise: the worse a missed
-cause, the less probability it takes to act on it. Then::
+The rule (version 2)
+--------------------
+Every red flag (a finding with a floor) is in one of three reported states, ordered
+``absent < unknown < present``; ``r_E`` is the vector of these states in the evidence ``E``. Red flags
+are of two kinds, declared in the model file (``[triage] unknown_when_unreported``):
 
-    urgency(E) = max( max(floor(F) for F in R(E)),
-                      max(care(base(E) + {F: present for F in S}) for S subset of R(E), |S| <= m) )
+* *warning signs* (weakness, foot drop, slurred speech, a cold pale foot, ...): a person who has one
+  notices it, so when it is not reported the care part takes it as **absent**, exactly as if it had
+  been denied; the neurologist's rule of article 000 (no sign of denervation, no work-up) is this;
+* *course* flags (how long, how often, whether self-care helps, sleep): stories often leave them out,
+  so an unreported one is weighed both ways, **unknown** and **absent**.
 
-Why red flags can only raise it (by construction, whatever the numbers)
---------------------------------------------------------------------------
-Add a red flag ``F`` to ``E`` (``F`` not present in ``E``; it may have been unknown or denied).
-``base(E + F) = base(E)``, because ``base`` drops every red-flag finding, whatever its value.
-``R(E + F) = R(E) | {F}``, so the floors of ``E + F`` include every floor of ``E`` and ``floor(F)``,
-and every subset ``S`` of ``R(E)`` with ``|S| <= m`` is also a subset of ``R(E + F)``: the maximum
-for ``E + F`` runs over a superset of the terms for ``E``, each term unchanged. Hence
-``urgency(E + F) >= max(urgency(E), floor(F))``. No property of the posterior is used, so explaining
-away (a red flag making a benign cause more likely and a serious one less likely) cannot lower the
-level. The price: a red-flag denial never lowers urgency, and when more than ``m`` red flags are
-present the full-evidence posterior is replaced by its ``m``-subsets (each red flag still counts
-through its floor).
+A *world* ``w`` gives each red flag a state; the non-red-flag evidence is always used as reported. The
+worlds the rule may look at are a fixed set ``C = C_U | C_A`` (``m`` is the model's
+``red_flag_combination_size``)::
+
+    C_A = { w : every red flag absent or present,                       at most m present }
+    C_U = { w : warning signs absent or present, course flags unknown or present, at most m present }
+
+and the worlds of ``E`` are those of ``C`` below its reports, ``W(E) = {w in C : w <= r_E}``
+(componentwise): a present red flag may be kept or set lower, an unknown one may be unknown or
+absent, a denied one is absent. For evidence ``X`` let ``care(X)`` be the highest level ``L`` for which
+some cause ``c`` whose care level is ``L`` or higher has ``P(c | X) >= t_L``, the model's threshold
+for ``L`` (``self_care`` if none does). Then::
+
+    urgency(E) = max( max(floor(F) for F present in E),
+                      max(care(nonred(E) + w) for w in W(E)) )
+
+``W(E)`` is never empty: the world with every red flag absent is in ``C_A`` and below every ``r_E``.
+
+Why red flags can only raise it, and denials never do (by construction, whatever the numbers)
+-----------------------------------------------------------------------------------------------
+``C`` does not depend on ``E``; only the upper bound ``r_E`` does, and ``nonred(E)`` ignores every
+red flag.
+
+* Add a red flag ``F`` that is unknown or denied in ``E``: ``r_{E+F}`` equals ``r_E`` except that ``F``
+  rises to *present*, so ``r_E <= r_{E+F}`` and ``W(E)`` is a subset of ``W(E+F)``; each world's term
+  is unchanged because ``nonred(E+F) = nonred(E)``. The floors of ``E + F`` are those of ``E`` and
+  ``floor(F)``. Hence ``urgency(E + F) >= max(urgency(E), floor(F))``.
+* Deny a red flag ``F`` that was unknown: ``r`` falls at ``F``, so the worlds of the denial are a
+  subset of the worlds of the silence, and the floors are the same. Hence a denial never gives a
+  higher urgency than leaving the flag unknown.
+
+No property of the posterior is used, so explaining away (a red flag making a benign cause more likely
+and a serious one less likely) cannot lower the level.
+
+The price, measured in ``benchmarks/bench_urgency.py``: (1) an unreported warning sign counts as
+absent, so the urgency is the urgency *of the story as told* (the interview asks the warning signs
+before it stops, and the report lists them); (2) the care part is the worst case over the worlds, so a
+present red flag also counts through the worlds where it is set lower (a long course that argues
+against an acute cause is also weighed as if it were not said); (3) with more than ``m`` red flags
+present the full set is not a world (each still counts through its floor). The cost is at most
+``2 * sum(C(n, k) for k <= m)`` posterior rows for ``n`` present red flags, in one batched engine pass;
+no row is computed when the floors already reach the highest level, and identical rows are computed
+once.
 
 Examples
 --------
@@ -61,13 +92,15 @@ __all__ = [
 
 PosteriorBatch = Callable[[NDArray[np.int8], NDArray[np.int8]], NDArray[np.float64]]
 
+_ABSENT, _UNKNOWN, _PRESENT = 0, -1, 1
+
 
 @dataclass(frozen=True)
 class UrgencyReason:
     """One thing that raises urgency: a red flag (with its floor) or a likely cause (its care level).
 
     ``kind`` is ``"red_flag"`` or ``"cause"``; ``probability`` is the cause's posterior in the
-    deciding evidence (``None`` for red flags); ``sets_level`` is true when it alone reaches the
+    deciding world (``None`` for red flags); ``sets_level`` is true when it alone reaches the
     final urgency.
     """
 
@@ -87,12 +120,17 @@ class UrgencyReason:
 
 @dataclass(frozen=True)
 class UrgencyAssessment:
-    """The urgency, its reasons, and the red flags present with their floors."""
+    """The urgency, its reasons, the red flags present with their floors, and what was assumed.
+
+    ``assumed_absent`` lists the warning signs the person did not report, taken as absent by the
+    rule, whose floor is above the urgency: reporting any of them would raise it.
+    """
 
     urgency: Urgency
     reasons: tuple[UrgencyReason, ...]
     red_flags: Mapping[str, Urgency]
     posterior_level: Urgency
+    assumed_absent: tuple[str, ...] = ()
 
 
 def urgency_lines(urgency: Urgency, reasons: Sequence[UrgencyReason]) -> list[str]:
@@ -133,46 +171,71 @@ def _care_levels(
 
 
 class _Policy:
-    """The model's policy compiled to arrays once (red-flag columns, floors, care levels)."""
+    """The model's policy compiled to arrays once (red-flag columns and kinds, floors, care levels)."""
 
     def __init__(self, model: Model) -> None:
         red = model.red_flags
+        self.red_names = tuple(red)
         self.red_columns = np.array([model.findings.index(f) for f in red], dtype=int)
         self.red_floors = np.array([int(red[f]) for f in red], dtype=int)
+        course = set(model.triage.unknown_when_unreported)
+        self.course = np.array([f in course for f in red], dtype=bool)
         self.care = np.array([int(model.cause_specs[c].care_level) for c in model.causes])
+        self.top_care = int(self.care.max(initial=0))
         self.thresholds = model.triage.thresholds
         self.m = model.triage.red_flag_combination_size
-
-    def candidate_rows(
-        self, finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]
-    ) -> tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.int_], list[tuple[int, ...]]]:
-        """The evidence rows ``base(E) + S`` of every case; ``owner[k]`` is the case of row ``k``."""
-        base = finding_states.copy()
-        base[:, self.red_columns] = -1
-        present = finding_states[:, self.red_columns] == 1
-        # every case has the row base(E) (S = {}); cases with red flags add one row per subset
-        rows, owners = [base], [np.arange(len(base))]
-        subsets: list[tuple[int, ...]] = [() for _ in range(len(base))]
-        for case in np.flatnonzero(present.any(axis=1)):
-            flags = np.flatnonzero(present[case]).tolist()
-            extra = [
-                subset
-                for k in range(1, min(self.m, len(flags)) + 1)
-                for subset in itertools.combinations(flags, k)
-            ]
-            block = np.repeat(base[case][None, :], len(extra), axis=0)
-            for row, subset in zip(block, extra, strict=True):
-                row[self.red_columns[list(subset)]] = 1
-            rows.append(block)
-            owners.append(np.full(len(extra), case))
-            subsets.extend(extra)
-        owner = np.concatenate(owners)
-        return np.concatenate(rows).astype(np.int8), rf_states[owner], owner, subsets
+        # the lowest world of each part: C_A (every red flag absent), C_U (course flags unknown)
+        self.world_a = np.full(len(red), _ABSENT, dtype=np.int8)
+        self.world_u = np.where(self.course, _UNKNOWN, _ABSENT).astype(np.int8)
 
     def floors(self, finding_states: NDArray[np.int8]) -> NDArray[np.int_]:
         """The highest red-flag floor present in each case (0 = self_care if none)."""
-        present = finding_states[:, self.red_columns] == 1
+        present = finding_states[:, self.red_columns] == _PRESENT
         return np.asarray(np.where(present, self.red_floors, 0).max(axis=1, initial=0))
+
+    def worlds(self, reported: NDArray[np.int8]) -> list[NDArray[np.int8]]:
+        """The red-flag states of every world in ``W(E)`` for one case's reported red-flag states.
+
+        Ordered from the lowest worlds to those closest to the report, without repeats.
+        """
+        parts = [self.world_a]
+        if not np.any(self.course & (reported == _ABSENT)):
+            parts.append(self.world_u)
+        present = np.flatnonzero(reported == _PRESENT).tolist()
+        seen: set[bytes] = set()
+        out: list[NDArray[np.int8]] = []
+        for k in range(min(self.m, len(present)) + 1):
+            for subset in itertools.combinations(present, k):
+                for low in parts:
+                    world = low.copy()
+                    world[list(subset)] = _PRESENT
+                    key = world.tobytes()
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(world)
+        return out
+
+    def candidate_rows(
+        self, finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]
+    ) -> tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.int_]]:
+        """The evidence rows ``nonred(E) + w`` of every case that needs them; ``owner[k]`` is the case.
+
+        A case whose red-flag floors already reach the highest care level of any cause needs none.
+        """
+        reported = finding_states[:, self.red_columns]
+        needed = self.floors(finding_states) < self.top_care
+        rows: list[NDArray[np.int8]] = []
+        owners: list[int] = []
+        for case in np.flatnonzero(needed):
+            for world in self.worlds(reported[case]):
+                row = finding_states[case].copy()
+                row[self.red_columns] = world
+                rows.append(row)
+                owners.append(int(case))
+        n_findings = finding_states.shape[1]
+        owner = np.asarray(owners, dtype=int)
+        block = np.asarray(rows, dtype=np.int8).reshape(len(rows), n_findings)
+        return block, rf_states[owner], owner
 
 
 _POLICIES: weakref.WeakKeyDictionary[Model, _Policy] = weakref.WeakKeyDictionary()
@@ -184,6 +247,15 @@ def _policy(model: Model) -> _Policy:
     return _POLICIES[model]
 
 
+def _row_levels(
+    policy: _Policy, rows: NDArray[np.int8], rfs: NDArray[np.int8], posterior_batch: PosteriorBatch
+) -> tuple[NDArray[np.float64], NDArray[np.int_]]:
+    if len(rows) == 0:
+        return np.zeros((0, len(policy.care))), np.zeros(0, dtype=int)
+    posts = posterior_batch(rows, rfs)
+    return posts, _care_levels(posts, policy.care, policy.thresholds)
+
+
 def urgency_batch(
     finding_states: NDArray[np.int8],
     rf_states: NDArray[np.int8],
@@ -192,8 +264,8 @@ def urgency_batch(
 ) -> NDArray[np.int_]:
     """The urgency (as ints, see :class:`Urgency`) of every case; the same rule as :func:`assess_urgency`."""
     policy = _policy(model)
-    rows, rfs, owner, _ = policy.candidate_rows(finding_states, rf_states)
-    levels = _care_levels(posterior_batch(rows, rfs), policy.care, policy.thresholds)
+    rows, rfs, owner = policy.candidate_rows(finding_states, rf_states)
+    _, levels = _row_levels(policy, rows, rfs, posterior_batch)
     best = np.zeros(len(finding_states), dtype=int)
     np.maximum.at(best, owner, levels)
     return np.maximum(best, policy.floors(finding_states))
@@ -202,15 +274,14 @@ def urgency_batch(
 def assess_urgency(evidence: Evidence, model: Model, posterior_batch: PosteriorBatch) -> UrgencyAssessment:
     """Apply the rule of the module docstring to validated ``evidence``, with the reasons."""
     policy = _policy(model)
-    rows, rfs, _, _ = policy.candidate_rows(evidence.finding_state[None, :], evidence.rf_state[None, :])
-    posts = posterior_batch(rows, rfs)
-    levels = _care_levels(posts, policy.care, policy.thresholds)
-    # among the rows reaching the highest level, report the one with the most red flags (the last
-    # row; it is the full evidence when no more than m red flags are present)
-    best = len(levels) - 1 - int(np.argmax(levels[::-1]))
-    posterior_level = Urgency(int(levels[best]))
+    states = evidence.finding_state[None, :]
+    rows, rfs, _ = policy.candidate_rows(states, evidence.rf_state[None, :])
+    posts, levels = _row_levels(policy, rows, rfs, posterior_batch)
     red = model.red_flags
     floors = {f: red[f] for f, v in evidence.values.items() if v and f in red}
+    # among the worlds reaching the highest level, report the one closest to the report (the last)
+    best = len(levels) - 1 - int(np.argmax(levels[::-1])) if len(levels) else -1
+    posterior_level = Urgency(int(levels[best])) if len(levels) else Urgency.SELF_CARE
     urgency = max([posterior_level, *floors.values()])
 
     reasons = [
@@ -227,4 +298,12 @@ def assess_urgency(evidence: Evidence, model: Model, posterior_batch: PosteriorB
                 reasons.append(
                     UrgencyReason("cause", cause, level, float(deciding[i]), posterior_level == urgency)
                 )
-    return UrgencyAssessment(urgency, tuple(reasons), floors, posterior_level)
+    reported = states[0, policy.red_columns]
+    assumed = tuple(
+        name
+        for name, state, floor, course in zip(
+            policy.red_names, reported, policy.red_floors, policy.course, strict=True
+        )
+        if state == _UNKNOWN and not course and floor > int(urgency)
+    )
+    return UrgencyAssessment(urgency, tuple(reasons), floors, posterior_level, assumed)
