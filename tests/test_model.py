@@ -37,7 +37,9 @@ def test_every_cause_and_link_cites_a_declared_source(model: Model) -> None:
         assert spec.sources and set(spec.sources) <= set(model.sources)
     for link in (*model.risk_links, *model.finding_links):
         assert link.sources and set(link.sources) <= set(model.sources)
-    assert all(SEED_PREFIX.match(s) or s == "clinical" for s in model.sources)
+    # the articles by prefix, or a named textbook, guideline or clinical source described in the file
+    assert {s for s in model.sources if SEED_PREFIX.match(s)} == {"000", "001", "002", "003", "004"}
+    assert all(len(model.sources[s].split()) >= 4 for s in model.sources)
 
 
 def test_cause_priors_are_their_marginals(model: Model) -> None:
@@ -46,7 +48,26 @@ def test_cause_priors_are_their_marginals(model: Model) -> None:
         for lk in model.links_to(cid):
             absent *= 1.0 - model.risk_factor_specs[lk.parent].prevalence * lk.probability
         assert 1.0 - absent == pytest.approx(spec.prior, rel=1e-12)
-        assert spec.prior == model.scales["frequency"].values[spec.frequency]
+        if spec.population is None:
+            assert spec.prior == model.scales["frequency"].values[spec.frequency]
+
+
+def test_serious_causes_take_their_priors_from_population_figures(model: Model) -> None:
+    assert model.symptomatic_share is not None
+    for cid, spec in model.cause_specs.items():
+        if spec.care_level >= Urgency.SOON:
+            fig = spec.population
+            assert fig is not None, f"{cid} has care level {spec.care_level} but no population figure"
+            assert fig.reference and fig.figure and fig.sources
+            assert spec.prior == pytest.approx(fig.adults * fig.toe_symptoms / model.symptomatic_share)
+
+
+def test_rare_causes_are_not_inflated(model: Model) -> None:
+    # a very rare cause among people with toe symptoms: well below 1 in 1,000
+    assert model.cause_specs["tetanus"].prior < 1e-4
+    assert model.cause_specs["motor_neuron_disease"].prior < 1e-3
+    assert model.cause_specs["plmts"].prior < model.cause_specs["multiple_sclerosis"].prior
+    assert model.cause_specs["plmts"].prior < model.cause_specs["movement_disorder"].prior
 
 
 def test_every_question_is_a_question(model: Model) -> None:
@@ -66,10 +87,33 @@ def test_round_trip_through_dict(model: Model) -> None:
 
 def test_editing_a_copy_changes_the_copy_only(model: Model) -> None:
     data = model.to_dict()
-    data["causes"]["tetanus"]["frequency"] = "rare"
+    data["causes"]["muscle_injury"]["frequency"] = "common"
     edited = Model.from_dict(data)
-    assert edited.cause_specs["tetanus"].prior > model.cause_specs["tetanus"].prior
-    assert model.to_dict()["causes"]["tetanus"]["frequency"] == "very rare"
+    assert edited.cause_specs["muscle_injury"].prior > model.cause_specs["muscle_injury"].prior
+    assert model.to_dict()["causes"]["muscle_injury"]["frequency"] == "uncommon"
+
+
+SHARE = {"symptomatic_share": 0.1, "source": "test share"}
+POPULATION = {
+    "figure": "test figure",
+    "adults": 0.001,
+    "toe_symptoms": "often",
+    "reference": "test",
+    "sources": ["001"],
+}
+
+
+def test_population_figure_sets_the_prior(tiny_data: dict[str, Any]) -> None:
+    data = _broken(
+        tiny_data,
+        lambda d: (
+            d.update(population=dict(SHARE)),
+            d["causes"]["serious"].update(population=dict(POPULATION)),
+        ),
+    )
+    spec = Model.from_dict(data).cause_specs["serious"]
+    assert spec.prior == pytest.approx(0.001 * 0.5 / 0.1)
+    assert spec.population is not None and spec.population.toe_symptoms_word == "often"
 
 
 def _broken(tiny_data: dict[str, Any], edit: Any) -> dict[str, Any]:
@@ -104,6 +148,46 @@ CASES = [
         r"\[causes\.serious\].*risk factors alone",
     ),
     (lambda d: d["findings"].update({"Bad-Id": dict(d["findings"]["ache"])}), r"lower_snake_case"),
+    (
+        lambda d: d["causes"]["serious"].update(population=dict(POPULATION)),
+        r"\[causes\.serious\.population\].*needs \[population\] symptomatic_share",
+    ),
+    (
+        lambda d: (
+            d.update(population=dict(SHARE)),
+            d["causes"]["serious"].update(population={**POPULATION, "adults": 2}),
+        ),
+        r"\[causes\.serious\.population\].*'adults': 2 is not a probability",
+    ),
+    (
+        lambda d: (
+            d.update(population=dict(SHARE)),
+            d["causes"]["serious"].update(population={**POPULATION, "toe_symptoms": "oft"}),
+        ),
+        r"\[causes\.serious\.population\].*'oft' is not a word of scales\.strength.*Did you mean 'often'",
+    ),
+    (
+        lambda d: (
+            d.update(population=dict(SHARE)),
+            d["causes"]["serious"].update(population={**POPULATION, "rate": 1}),
+        ),
+        r"\[causes\.serious\.population\].*unknown key 'rate'",
+    ),
+    (
+        lambda d: (
+            d.update(population={**SHARE, "symptomatic_share": 0.001}),
+            d["causes"]["serious"].update(population=dict(POPULATION)),
+        ),
+        r"\[causes\.serious\.population\].*is not a probability",
+    ),
+    (
+        lambda d: d["triage"].update(red_flag_combination_size=4),
+        r"red_flag_combination_size must be an integer 0\.\.3",
+    ),
+    (
+        lambda d: d["triage"].update(unknown_when_unreported=["ache"]),
+        r"'ache' is not a finding with a red_flag_floor",
+    ),
 ]
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "FindingSpec",
     "Link",
     "Model",
+    "PopulationFigure",
     "RiskFactorSpec",
     "Scale",
     "TriageSettings",
@@ -96,8 +97,30 @@ class FindingSpec:
 
 
 @dataclass(frozen=True)
+class PopulationFigure:
+    """How often a cause occurs among all adults, and the prior it gives in the model's population.
+
+    ``adults`` is the share of adults who have the cause at a given time (a prevalence, or a yearly
+    incidence times the illness's duration for an acute one); ``toe_symptoms`` the share of them who
+    notice involuntary toe movements (a word of ``scales.strength``). The prior is
+    ``adults * toe_symptoms / symptomatic_share`` (``[population]`` in the model file).
+    """
+
+    figure: str
+    adults: float
+    toe_symptoms_word: str
+    toe_symptoms: float
+    reference: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CauseSpec:
-    """A hidden cause: ``prior`` is its marginal probability, ``leak`` the solved noisy-OR leak."""
+    """A hidden cause: ``prior`` is its marginal probability, ``leak`` the solved noisy-OR leak.
+
+    ``population`` is set when the prior comes from a population figure rather than the frequency
+    word (which is then kept as the source articles' framing).
+    """
 
     id: str
     description: str
@@ -106,6 +129,7 @@ class CauseSpec:
     leak: float
     care_level: Urgency
     sources: tuple[str, ...]
+    population: PopulationFigure | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +170,7 @@ class Model:
     sources: Mapping[str, str]
     scales: Mapping[str, Scale]
     triage: TriageSettings
+    symptomatic_share: float | None
     risk_factor_specs: Mapping[str, RiskFactorSpec]
     finding_specs: Mapping[str, FindingSpec]
     cause_specs: Mapping[str, CauseSpec]
@@ -393,6 +418,7 @@ class _Validator:
                 "model",
                 "sources",
                 "scales",
+                "population",
                 "triage",
                 "risk_factors",
                 "findings",
@@ -432,6 +458,16 @@ class _Validator:
             scales[name] = Scale(name, nums, self.text(entry, "source", where))
         model.scales = scales
 
+        model.symptomatic_share = None
+        if "population" in d:
+            pop = self.table(d, "population", "top level")
+            self.keys(pop, ["symptomatic_share", "source"], "[population]")
+            self.text(pop, "source", "[population]")
+            if "symptomatic_share" not in pop:
+                raise self.fail("[population]", "missing required key 'symptomatic_share'.")
+            model.symptomatic_share = self.probability(
+                pop["symptomatic_share"], "[population]", "symptomatic_share"
+            )
         model.triage = self.triage(self.table(d, "triage", "top level"))
         seen: dict[str, str] = {}
         model.risk_factor_specs = self.risk_factors(self.table(d, "risk_factors", "top level"), scales, seen)
@@ -567,22 +603,40 @@ class _Validator:
             where = f"[causes.{cid}]"
             self.keys(
                 entry,
-                ["description", "frequency", "care_level", "sources", "risk_factors", "findings"],
+                [
+                    "description",
+                    "frequency",
+                    "care_level",
+                    "sources",
+                    "population",
+                    "risk_factors",
+                    "findings",
+                ],
                 where,
             )
             if not any(lk.parent == cid for lk in model.finding_links):
                 raise self.fail(where, "a cause must produce at least one finding ([findings] links).")
             prior = self.word(entry, "frequency", scales["frequency"], where)
+            population = None
+            if "population" in entry:
+                population = self.population(self.table(entry, "population", where), model, scales, cid)
+                prior = population.adults * population.toe_symptoms / (model.symptomatic_share or 1.0)
+                if not 0.0 < prior < 1.0:
+                    raise self.fail(
+                        f"[causes.{cid}.population]",
+                        f"adults * toe_symptoms / symptomatic_share = {prior:.4g} is not a probability.",
+                    )
             explained = 1.0
             for lk in model.risk_links:
                 if lk.child == cid:
                     explained *= 1.0 - model.risk_factor_specs[lk.parent].prevalence * lk.probability
             leak = 1.0 - (1.0 - prior) / explained
             if not 0.0 < leak < 1.0:
+                basis = "from its population figure" if population else repr(entry.get("frequency"))
                 raise self.fail(
                     where,
                     f"its risk factors alone give P(present) = {1 - explained:.4g}, more than its "
-                    f"prior {prior:.4g} ({entry.get('frequency')!r}). A link of strength w raises the "
+                    f"prior {prior:.4g} ({basis}). A link of strength w raises the "
                     "cause's probability from its leak to about leak + w, so a rare cause needs "
                     "weak words (scales.strength may define smaller ones) or rarer risk factors.",
                 )
@@ -594,10 +648,31 @@ class _Validator:
                 leak,
                 self.urgency(entry, "care_level", where),
                 self.cite(entry, where),
+                population,
             )
         if not out:
             raise self.fail("[causes]", "a model needs at least one cause.")
         return out
+
+    def population(
+        self, entry: Mapping[str, Any], model: Model, scales: Mapping[str, Scale], cid: str
+    ) -> PopulationFigure:
+        where = f"[causes.{cid}.population]"
+        self.keys(entry, ["figure", "adults", "toe_symptoms", "reference", "sources"], where)
+        if model.symptomatic_share is None:
+            raise self.fail(
+                where, "a population figure needs [population] symptomatic_share at the top level."
+            )
+        if "adults" not in entry:
+            raise self.fail(where, "missing required key 'adults'.")
+        return PopulationFigure(
+            self.text(entry, "figure", where),
+            self.probability(entry["adults"], where, "adults"),
+            self.text(entry, "toe_symptoms", where),
+            self.word(entry, "toe_symptoms", scales["strength"], where),
+            self.text(entry, "reference", where),
+            self.cite(entry, where),
+        )
 
     def connected(self, model: Model) -> None:
         for fid in model.finding_specs:
