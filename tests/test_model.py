@@ -176,7 +176,7 @@ CASES = [
     (
         lambda d: (
             d.update(population={**SHARE, "symptomatic_share": 0.001}),
-            d["causes"]["serious"].update(population=dict(POPULATION)),
+            d["causes"]["serious"].update(population={**POPULATION, "adults": 0.01}),
         ),
         r"\[causes\.serious\.population\].*is not a probability",
     ),
