@@ -35,6 +35,52 @@ def test_under_and_over_triage_are_counted() -> None:
     assert "under-triage" in report.to_text() and "c2" in report.to_text()
 
 
+def test_calibration_metrics_are_their_definitions() -> None:
+    import math
+
+    from toeprob import rank_causes
+
+    cases = [
+        CASE,
+        {**CASE, "id": "c2", "evidence": {"fasciculation": True}, "gold_cause": "benign_fasciculation"},
+    ]
+    report = evaluate(cases)
+    posts = [{rc.cause: rc.probability for rc in rank_causes(c["evidence"]).ranked} for c in cases]
+    sq = [
+        (p - (cause == c["gold_cause"])) ** 2
+        for c, post in zip(cases, posts, strict=True)
+        for cause, p in post.items()
+    ]
+    assert report.brier == pytest.approx(sum(sq) / len(sq))
+    gold = [post[c["gold_cause"]] for c, post in zip(cases, posts, strict=True)]
+    assert report.log_loss == pytest.approx(-sum(math.log(p) for p in gold) / 2)
+    assert report.cases[1].gold_probability == pytest.approx(gold[1])
+    table = report.reliability(bins=4)
+    assert sum(b.count for b in table) == len(sq)
+    for b in table:
+        inside = [
+            (p, cause == c["gold_cause"])
+            for c, post in zip(cases, posts, strict=True)
+            for cause, p in post.items()
+            if b.low <= p < b.high or (b.high == 1.0 and p == 1.0)
+        ]
+        assert b.count == len(inside)
+        if inside:
+            assert b.mean_forecast == pytest.approx(sum(p for p, _ in inside) / len(inside))
+            assert b.observed == pytest.approx(sum(y for _, y in inside) / len(inside))
+    with pytest.raises(ValueError, match="bins must be a positive integer"):
+        report.reliability(bins=0)
+
+
+def test_safe_triage_allows_one_level_under() -> None:
+    one_under = {**CASE, "id": "u1", "urgency_min": "routine", "urgency_max": "soon"}
+    two_under = {**CASE, "id": "u2", "urgency_min": "soon", "urgency_max": "urgent"}
+    report = evaluate([CASE, one_under, two_under])
+    assert [c.safe_triage for c in report.cases] == [True, True, False]
+    assert report.safe_triage == pytest.approx(2 / 3)
+    assert "safe triage" in report.to_text() and "Brier" in report.to_text()
+
+
 def test_evaluate_raises_on_bad_cases(tmp_path: Path) -> None:
     with pytest.raises(EvidenceError, match="needs the keys"):
         evaluate([{"id": "x"}])

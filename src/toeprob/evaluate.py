@@ -5,14 +5,24 @@ Metrics, over all cases:
 * top-1: the top-ranked cause is the gold cause or one of its ``acceptable`` alternatives;
 * top-3: the gold cause is among the three highest-ranked causes;
 * triage in range: ``urgency_min <= urgency <= urgency_max``;
-* under-triage: ``urgency < urgency_min`` (a safety failure); over-triage: ``urgency > urgency_max``.
+* under-triage: ``urgency < urgency_min`` (a safety failure); over-triage: ``urgency > urgency_max``;
+* safe triage: ``urgency >= urgency_min - 1`` (at most one level under; Gilbert et al., BMJ Open 2020).
+
+Calibration, over all cases (each cause's posterior is a forecast of "this cause is the gold cause"):
+
+* Brier score: the mean over cases and causes of ``(p_c - y_c) ** 2``, ``y_c = 1`` for the gold cause
+  and 0 for every other cause (one-vs-rest; 0 is perfect);
+* log-loss: the mean of ``-log p_gold`` (natural log, ``p_gold`` clipped at 1e-12);
+* a reliability table: the forecasts binned by probability, with the mean forecast and the share that
+  were the gold cause in each bin (a calibrated model has the two close).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +34,7 @@ from toeprob.urgency import Urgency
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CaseResult", "CaseScore", "EvaluationReport", "evaluate", "load_cases"]
+__all__ = ["CaseResult", "CaseScore", "EvaluationReport", "ReliabilityBin", "evaluate", "load_cases"]
 
 _REQUIRED = ("id", "evidence", "gold_cause", "urgency_min", "urgency_max")
 
@@ -63,6 +73,11 @@ class CaseScore:
         """Urgency above the case's maximum."""
         return self.urgency > self.urgency_max
 
+    @property
+    def safe_triage(self) -> bool:
+        """Urgency at most one level below the case's minimum (Gilbert et al. 2020)."""
+        return int(self.urgency) >= int(self.urgency_min) - 1
+
 
 @dataclass(frozen=True)
 class CaseResult(CaseScore):
@@ -77,11 +92,28 @@ class CaseResult(CaseScore):
     urgency_min: Urgency
     urgency_max: Urgency
     kind: str
+    probabilities: Mapping[str, float] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def gold_probability(self) -> float:
+        """The posterior of the gold cause."""
+        return self.probabilities.get(self.gold_cause, math.nan)
 
     @property
     def passed(self) -> bool:
         """Top-1 right and urgency in range."""
         return self.top1_ok and not self.under_triage and not self.over_triage
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """One bin of the reliability table: forecasts in ``[low, high)`` (the last bin includes 1)."""
+
+    low: float
+    high: float
+    count: int
+    mean_forecast: float
+    observed: float
 
 
 @dataclass(frozen=True)
@@ -119,6 +151,59 @@ class EvaluationReport:
         return 1.0 - self.under_triage - self.over_triage
 
     @property
+    def safe_triage(self) -> float:
+        """Share of cases at most one level under their minimum (Gilbert et al. 2020)."""
+        return self._rate("safe_triage")
+
+    def _forecasts(self) -> list[tuple[float, float]]:
+        return [
+            (p, 1.0 if cause == c.gold_cause else 0.0)
+            for c in self.cases
+            for cause, p in c.probabilities.items()
+        ]
+
+    @property
+    def brier(self) -> float:
+        """Mean one-vs-rest Brier score over cases and causes (lower is better; NaN without posteriors)."""
+        pairs = self._forecasts()
+        return sum((p - y) ** 2 for p, y in pairs) / len(pairs) if pairs else math.nan
+
+    @property
+    def log_loss(self) -> float:
+        """Mean ``-log p_gold`` over cases (lower is better; NaN without posteriors)."""
+        golds = [c.gold_probability for c in self.cases if c.probabilities]
+        return sum(-math.log(max(p, 1e-12)) for p in golds) / len(golds) if golds else math.nan
+
+    def reliability(self, bins: int = 5) -> tuple[ReliabilityBin, ...]:
+        """The reliability table: every cause's posterior in every case, in ``bins`` equal bins.
+
+        Examples
+        --------
+        >>> case = {"id": "x", "evidence": {"cramp": True}, "gold_cause": "muscle_fatigue",
+        ...         "urgency_min": "self_care", "urgency_max": "routine"}
+        >>> table = evaluate([case]).reliability(bins=2)
+        >>> [(b.low, b.high) for b in table]
+        [(0.0, 0.5), (0.5, 1.0)]
+        >>> sum(b.count for b in table) == len(load_model().causes)
+        True
+        """
+        if bins < 1:
+            raise ValueError(f"bins must be a positive integer, got {bins!r}.")
+        grouped: list[list[tuple[float, float]]] = [[] for _ in range(bins)]
+        for p, y in self._forecasts():
+            grouped[min(int(p * bins), bins - 1)].append((p, y))
+        return tuple(
+            ReliabilityBin(
+                low=k / bins,
+                high=(k + 1) / bins,
+                count=len(g),
+                mean_forecast=sum(p for p, _ in g) / len(g) if g else math.nan,
+                observed=sum(y for _, y in g) / len(g) if g else math.nan,
+            )
+            for k, g in enumerate(grouped)
+        )
+
+    @property
     def failures(self) -> tuple[CaseResult, ...]:
         """Cases with a wrong top-1, a missing top-3 or urgency out of range."""
         return tuple(c for c in self.cases if not (c.passed and c.top3_ok))
@@ -132,6 +217,9 @@ class EvaluationReport:
             "triage_in_range": self.triage_in_range,
             "under_triage": self.under_triage,
             "over_triage": self.over_triage,
+            "safe_triage": self.safe_triage,
+            "brier": self.brier,
+            "log_loss": self.log_loss,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -150,6 +238,8 @@ class EvaluationReport:
                     "urgency": c.urgency.label,
                     "urgency_min": c.urgency_min.label,
                     "urgency_max": c.urgency_max.label,
+                    "gold_probability": c.gold_probability,
+                    "safe_triage": c.safe_triage,
                 }
                 for c in self.cases
             ]
@@ -165,7 +255,16 @@ class EvaluationReport:
             f"triage in range: {s['triage_in_range']:.3f}",
             f"under-triage: {s['under_triage']:.3f}",
             f"over-triage: {s['over_triage']:.3f}",
+            f"safe triage (at most one level under): {s['safe_triage']:.3f}",
+            f"Brier score (one-vs-rest, all causes): {s['brier']:.4f}",
+            f"log-loss of the gold cause: {s['log_loss']:.3f}",
+            "reliability (forecast bin: count, mean forecast, share that was the gold cause):",
         ]
+        for b in self.reliability():
+            if b.count:
+                lines.append(
+                    f"  {b.low:.1f}-{b.high:.1f}: {b.count:5d}  {b.mean_forecast:.3f}  {b.observed:.3f}"
+                )
         if self.failures:
             lines.append("failing cases:")
         for c in self.failures:
@@ -238,6 +337,7 @@ def evaluate(
                 urgency_min=Urgency.parse(case["urgency_min"]),
                 urgency_max=Urgency.parse(case["urgency_max"]),
                 kind=str(case.get("kind", "")),
+                probabilities={rc.cause: rc.probability for rc in d.ranked},
             )
         )
     return EvaluationReport(tuple(results))
