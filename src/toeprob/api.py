@@ -127,4 +127,5 @@ def rank_causes(
         evidence=ev.values,
         model_name=model.name,
         model=model,
+        assumed_absent=assessment.assumed_absent,
     )

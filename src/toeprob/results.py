@@ -61,6 +61,9 @@ class Diagnosis:
         The validated evidence (identifier -> bool).
     disclaimer : str
         The not-a-medical-device statement.
+    assumed_absent : tuple of str
+        Warning signs the person did not report, which the urgency rule takes as absent and which
+        would each raise the urgency if present (see :mod:`toeprob.triage`).
     """
 
     ranked: tuple[RankedCause, ...]
@@ -71,6 +74,7 @@ class Diagnosis:
     model_name: str
     disclaimer: str = DISCLAIMER
     model: Model | None = field(default=None, repr=False, compare=False)
+    assumed_absent: tuple[str, ...] = ()
 
     @property
     def top(self) -> RankedCause:
@@ -138,6 +142,7 @@ class Diagnosis:
                 }
                 for r in self.urgency_reasons
             ],
+            "assumed_absent": list(self.assumed_absent),
             "disclaimer": self.disclaimer,
         }
 
@@ -147,6 +152,8 @@ class Diagnosis:
         for i, rc in enumerate(self.ranked[:top], start=1):
             lines.append(f"  {i}. {rc.cause:<28} {rc.probability:6.1%}  (prior {rc.prior:.1%})")
         lines += urgency_lines(self.urgency, self.urgency_reasons)
+        if self.assumed_absent:
+            lines.append("  Taken as absent, each would raise the urgency: " + ", ".join(self.assumed_absent))
         lines.append(self.disclaimer)
         return "\n".join(lines)
 
