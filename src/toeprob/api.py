@@ -13,7 +13,7 @@ from toeprob.errors import EvidenceError, ImpossibleEvidenceError
 from toeprob.evidence import parse_evidence
 from toeprob.model import Model, load_model
 from toeprob.results import Diagnosis, RankedCause, RedFlag
-from toeprob.triage import assess_urgency
+from toeprob.triage import assess_urgency, posterior_and_urgency
 
 __all__ = ["EngineName", "PosteriorEngine", "get_engine", "rank_causes"]
 
@@ -98,20 +98,26 @@ def rank_causes(
     """
     model = load_model() if model is None else model
     ev = parse_evidence(evidence, model)
-    ranking_engine = get_engine(model, engine)
     fast = get_engine(model, "fast")
-    posterior = np.asarray(ranking_engine.posterior(ev.finding_state, ev.rf_state), dtype=float)
+    if engine == "fast":
+        # the ranking row and the urgency rule's rows in one batched engine pass
+        posterior, assessment = posterior_and_urgency(ev, model, fast.posterior_batch)
+    else:
+        reference = get_engine(model, engine)
+        posterior = np.asarray(reference.posterior(ev.finding_state, ev.rf_state), dtype=float)
+        assessment = assess_urgency(ev, model, fast.posterior_batch)
     if not np.all(np.isfinite(posterior)):
         raise ImpossibleEvidenceError("the model gives this evidence probability zero.")
-    assessment = assess_urgency(ev, model, fast.posterior_batch)
-    order = sorted(range(len(model.causes)), key=lambda i: (-posterior[i], model.causes[i]))
+    causes = model.causes
+    specs = [model.cause_specs[c] for c in causes]
+    order = sorted(range(len(causes)), key=lambda i: (-posterior[i], causes[i]))
     ranked = tuple(
         RankedCause(
-            cause=model.causes[i],
+            cause=causes[i],
             probability=float(posterior[i]),
-            prior=model.cause_specs[model.causes[i]].prior,
-            care_level=model.cause_specs[model.causes[i]].care_level,
-            description=model.cause_specs[model.causes[i]].description,
+            prior=specs[i].prior,
+            care_level=specs[i].care_level,
+            description=specs[i].description,
         )
         for i in order
     )

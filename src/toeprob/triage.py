@@ -86,6 +86,7 @@ __all__ = [
     "UrgencyReason",
     "assess_urgency",
     "care_level",
+    "posterior_and_urgency",
     "urgency_batch",
     "urgency_lines",
 ]
@@ -273,10 +274,26 @@ def urgency_batch(
 
 def assess_urgency(evidence: Evidence, model: Model, posterior_batch: PosteriorBatch) -> UrgencyAssessment:
     """Apply the rule of the module docstring to validated ``evidence``, with the reasons."""
+    return posterior_and_urgency(evidence, model, posterior_batch)[1]
+
+
+def posterior_and_urgency(
+    evidence: Evidence, model: Model, posterior_batch: PosteriorBatch
+) -> tuple[NDArray[np.float64], UrgencyAssessment]:
+    """The posterior of ``evidence`` and its urgency, from one batched engine pass.
+
+    The evidence row and the rows of the urgency rule's worlds go to ``posterior_batch`` together;
+    the first row of the result is the posterior of the evidence itself.
+    """
     policy = _policy(model)
     states = evidence.finding_state[None, :]
     rows, rfs, _ = policy.candidate_rows(states, evidence.rf_state[None, :])
-    posts, levels = _row_levels(policy, rows, rfs, posterior_batch)
+    everything = posterior_batch(
+        np.concatenate([states.astype(np.int8), rows]),
+        np.concatenate([evidence.rf_state[None, :].astype(np.int8), rfs]),
+    )
+    posterior, posts = everything[0], everything[1:]
+    levels = _care_levels(posts, policy.care, policy.thresholds) if len(posts) else np.zeros(0, dtype=int)
     red = model.red_flags
     floors = {f: red[f] for f, v in evidence.values.items() if v and f in red}
     # among the worlds reaching the highest level, report the one closest to the report (the last)
@@ -306,4 +323,4 @@ def assess_urgency(evidence: Evidence, model: Model, posterior_batch: PosteriorB
         )
         if state == _UNKNOWN and not course and floor > int(urgency)
     )
-    return UrgencyAssessment(urgency, tuple(reasons), floors, posterior_level, assumed)
+    return posterior, UrgencyAssessment(urgency, tuple(reasons), floors, posterior_level, assumed)
