@@ -30,6 +30,9 @@ def test_worried_twitching_with_denied_warning_signs_is_benign_and_not_urgent() 
     assert d.top.cause == "benign_fasciculation"
     assert d.urgency <= Urgency.ROUTINE
     assert d.probability("motor_neuron_disease") < 0.01
+    # the care part weighs the story as told: the denials calm it, never the other way round
+    silent = {k: v for k, v in story.items() if v is not False}
+    assert d.urgency <= rank_causes(silent).urgency
 
 
 def test_a_long_course_without_a_wound_never_escalates_through_tetanus() -> None:
