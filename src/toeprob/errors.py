@@ -14,10 +14,16 @@ __all__ = [
     "EvidenceTypeError",
     "ImpossibleEvidenceError",
     "ModelFileError",
+    "ParameterError",
+    "ParameterTypeError",
     "ToeprobError",
     "UnknownIdentifierError",
     "closest_matches",
+    "shorten",
 ]
+
+#: Longest text echoed back in an error message; longer values are cut with an ellipsis.
+ECHO_LIMIT = 80
 
 
 class ToeprobError(Exception):
@@ -50,6 +56,41 @@ class ImpossibleEvidenceError(ToeprobError, ValueError):
     """Evidence to which the model gives probability zero (or a probability that underflows)."""
 
 
+class ParameterError(ToeprobError, ValueError):
+    """A function argument outside what its parameter allows (``chunk_size=0``, an unknown engine).
+
+    Not an :class:`EvidenceError`: the evidence may be fine while a parameter is not.
+    """
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """A function argument of the wrong type (a path where a :class:`~toeprob.Model` is expected)."""
+
+
+def shorten(value: object, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)``, cut to ``limit`` characters with an ellipsis, for echoing input in messages.
+
+    Examples
+    --------
+    >>> shorten("cramp")
+    "'cramp'"
+    >>> shorten("x" * 1000)
+    "'xxxxxxxxxx...… (1000 characters)"
+    """
+    if isinstance(value, str):
+        text = repr(value[: 4 * limit])  # the repr of a huge string costs time and memory: cut first
+        size = len(value)
+    else:
+        try:
+            text = repr(value)
+        except ValueError:  # an int too long to print
+            text = f"<{type(value).__name__} of {value.bit_length() if isinstance(value, int) else '?'} bits>"
+        size = len(text)
+    if len(text) <= limit and size <= 4 * limit:
+        return text
+    return f"{text[: limit - 1]}… ({size} characters)"
+
+
 def closest_matches(name: str, allowed: Iterable[str], n: int = 3) -> list[str]:
     """Return up to ``n`` identifiers of ``allowed`` that look most like ``name``.
 
@@ -57,5 +98,16 @@ def closest_matches(name: str, allowed: Iterable[str], n: int = 3) -> list[str]:
     --------
     >>> closest_matches("numbnes", ["numbness", "tingling", "cramp"])
     ['numbness']
+
+    The search takes time proportional to the lengths compared; a name much longer than every
+    allowed identifier cannot reach the similarity cutoff and is not compared at all.
     """
-    return difflib.get_close_matches(name, list(allowed), n=n, cutoff=0.6)
+    if not isinstance(name, str):
+        return []
+    candidates = [a for a in allowed if isinstance(a, str)]
+    # difflib's ratio is at most 2 * min(len) / (len(a) + len(b)); with the cutoff 0.6 a match needs
+    # len(name) <= len(candidate) * (2 / 0.6 - 1), so longer names are skipped without losing a match.
+    candidates = [a for a in candidates if 3 * len(name) <= 7 * len(a)]
+    if not candidates:
+        return []
+    return difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)

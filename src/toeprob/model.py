@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import copy
 import importlib.resources
-import math
+import itertools
+import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toeprob.errors import ModelFileError, closest_matches
+from toeprob.errors import ModelFileError, ParameterTypeError, closest_matches, shorten
+from toeprob.textfile import check_depth, check_max_bytes, check_toml_nesting, read_text
 from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork
 
 __all__ = [
+    "MAX_MODEL_BYTES",
+    "MAX_NESTING",
     "CauseSpec",
     "FindingSpec",
     "Link",
@@ -48,7 +52,11 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 MAX_COMBINATION_SIZE = 3
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Default limit on the size of a model file, in bytes (``load_model(path, max_bytes=...)``).
+MAX_MODEL_BYTES = 8 * 2**20
+#: How deeply tables and arrays may nest in a model file (and how many parts a dotted key may have).
+MAX_NESTING = 32
+_ID = re.compile(r"[a-z][a-z0-9_]*")  # used with fullmatch: "cramp\n" is not an identifier
 _SCALES = ("frequency", "strength", "prevalence")
 
 
@@ -158,6 +166,9 @@ class Model:
     """
 
     def __init__(self, data: Mapping[str, Any], source: str) -> None:
+        if not isinstance(data, Mapping):
+            raise ModelFileError(f"{source}: a model is a table (mapping), got {type(data).__name__}.")
+        check_depth(data, MAX_NESTING, error=ModelFileError, where=source)
         self._data = copy.deepcopy(dict(data))
         self.source = source
         _Validator(self._data, source).fill(self)
@@ -277,13 +288,16 @@ class Model:
         )
 
 
-def load_model(path: str | Path | None = None) -> Model:
+def load_model(path: str | Path | None = None, *, max_bytes: int = MAX_MODEL_BYTES) -> Model:
     """Load and validate a model file; ``None`` loads the default model shipped with toeprob.
 
     Parameters
     ----------
     path : str or Path, optional
-        A TOML model file (format: ``docs/model-format.md``).
+        A TOML model file (format: ``docs/model-format.md``). Only a regular file is read: a
+        directory, a FIFO or a device is refused at once.
+    max_bytes : int
+        A larger file is refused before it is read (default :data:`MAX_MODEL_BYTES`, 8 MiB).
 
     Returns
     -------
@@ -292,7 +306,11 @@ def load_model(path: str | Path | None = None) -> Model:
     Raises
     ------
     ModelFileError
-        If the file cannot be read or does not validate; the message names the file, entry and key.
+        If the file cannot be read, is not a regular file, is too large, is not UTF-8, is not valid
+        TOML, nests more than :data:`MAX_NESTING` levels or does not validate; the message names the
+        file, entry and key.
+    ParameterError
+        If ``path`` is not a path or ``max_bytes`` not a positive int.
 
     Examples
     --------
@@ -300,6 +318,12 @@ def load_model(path: str | Path | None = None) -> Model:
     >>> len(model.causes) >= 27
     True
     """
+    check_max_bytes(max_bytes, "load_model")
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise ParameterTypeError(
+            f"The 'path' parameter of load_model must be a str or path-like (or None for the shipped "
+            f"model). Got {shorten(path)} ({type(path).__name__}) instead."
+        )
     if path is None:
         if _DEFAULT_CACHE:
             return _DEFAULT_CACHE[0]
@@ -307,22 +331,20 @@ def load_model(path: str | Path | None = None) -> Model:
         model = _parse(resource.read_text(encoding="utf-8"), "toeprob/models/default.toml")
         _DEFAULT_CACHE.append(model)
         return model
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ModelFileError(f"{file}: cannot read the model file ({exc.strerror}).") from exc
-    return _parse(text, str(file))
+    text = read_text(path, max_bytes=max_bytes, error=ModelFileError, what="model file")
+    return _parse(text, os.fspath(path))
 
 
 _DEFAULT_CACHE: list[Model] = []
 
 
 def _parse(text: str, source: str) -> Model:
+    check_toml_nesting(text, MAX_NESTING, error=ModelFileError, where=source)
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ModelFileError(f"{source}: not valid TOML: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError, too many digits, deep nesting
+        message = str(exc) if len(str(exc)) <= 300 else str(exc)[:299] + "…"
+        raise ModelFileError(f"{source}: not valid TOML: {message}") from exc
     return Model(data, source)
 
 
@@ -334,6 +356,8 @@ class _Validator:
         self.source = source
 
     def fail(self, where: str, message: str) -> ModelFileError:
+        if len(where) > 120:  # an entry named by a huge identifier
+            where = where[:118] + "…" + where[-1]
         return ModelFileError(f"{self.source}: {where}: {message}")
 
     def table(self, parent: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
@@ -349,7 +373,14 @@ class _Validator:
             raise self.fail(where, f"missing required key {key!r}.")
         value = parent[key]
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(where, f"key {key!r} must be a non-empty string, got {value!r}.")
+            raise self.fail(where, f"key {key!r} must be a non-empty string, got {_got(value)}.")
+        return value
+
+    def optional_text(self, parent: Mapping[str, Any], key: str, where: str, default: str) -> str:
+        """A string that may be absent (then ``default``) or empty."""
+        value = parent.get(key, default)
+        if not isinstance(value, str):
+            raise self.fail(where, f"key {key!r} must be a string, got {_got(value)}.")
         return value
 
     def keys(self, entry: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
@@ -357,7 +388,7 @@ class _Validator:
             if key not in allowed:
                 hint = closest_matches(key, allowed)
                 extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
-                raise self.fail(where, f"unknown key {key!r}; allowed: {', '.join(allowed)}.{extra}")
+                raise self.fail(where, f"unknown key {shorten(key)}; allowed: {', '.join(allowed)}.{extra}")
 
     def word(self, entry: Mapping[str, Any], key: str, scale: Scale, where: str) -> float:
         word = self.text(entry, key, where)
@@ -366,7 +397,7 @@ class _Validator:
             extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
             raise self.fail(
                 where,
-                f"key {key!r}: {word!r} is not a word of scales.{scale.name} "
+                f"key {key!r}: {shorten(word)} is not a word of scales.{scale.name} "
                 f"({', '.join(map(repr, scale.values))}).{extra}",
             )
         return scale.values[word]
@@ -379,28 +410,32 @@ class _Validator:
             raise self.fail(where, f"key {key!r}: {exc}") from None
 
     def probability(self, value: Any, where: str, key: str) -> float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not ok or not (0.0 < float(value) < 1.0) or math.isnan(float(value)):
-            raise self.fail(where, f"key {key!r}: {value!r} is not a probability in (0, 1).")
-        return float(value)
+        # a float strictly between 0 and 1 (an int never is; comparing first avoids float(huge int))
+        if not isinstance(value, float) or not 0.0 < value < 1.0:
+            raise self.fail(where, f"key {shorten(key)}: {_got(value)} is not a probability in (0, 1).")
+        return value
 
     def cite(self, entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
         if "sources" not in entry:
             raise self.fail(where, "missing citation: add sources = [...] (keys of [sources]).")
         cited = entry["sources"]
         if not isinstance(cited, list) or not cited or not all(isinstance(s, str) for s in cited):
-            raise self.fail(where, f"sources must be a non-empty list of strings, got {cited!r}.")
+            raise self.fail(where, f"sources must be a non-empty list of strings, got {_got(cited)}.")
         for s in cited:
             if s not in self.known_sources:
                 raise self.fail(
                     where,
-                    f"unknown source {s!r}; declared sources: {', '.join(self.known_sources)}.",
+                    f"unknown source {shorten(s)}; declared sources: {', '.join(self.known_sources)}.",
                 )
         return tuple(cited)
 
     def identifier(self, ident: str, kind: str, seen: dict[str, str]) -> None:
-        if not _ID.match(ident):
-            raise self.fail(f"{kind}.{ident}", "identifiers are lower_snake_case ASCII (a-z, 0-9, _).")
+        if not isinstance(ident, str) or not _ID.fullmatch(ident):
+            raise self.fail(
+                f"[{kind}]",
+                f"{shorten(ident)} is not an identifier: identifiers are lower_snake_case ASCII "
+                "(a letter a-z, then a-z, 0-9 or _).",
+            )
         if ident in seen:
             raise self.fail(
                 f"{kind}.{ident}",
@@ -426,21 +461,24 @@ class _Validator:
             ],
             "top level",
         )
-        if d.get("schema_version") != SCHEMA_VERSION:
+        version = d.get("schema_version")
+        if type(version) is not int or version != SCHEMA_VERSION:  # not true, not 1.0
             raise self.fail(
                 "top level",
-                f"schema_version must be {SCHEMA_VERSION}, got {d.get('schema_version')!r}.",
+                f"schema_version must be {SCHEMA_VERSION} (an integer), got {_got(version)}.",
             )
         meta = self.table(d, "model", "top level")
         self.keys(meta, ["name", "version", "population", "description"], "[model]")
         model.name = self.text(meta, "name", "[model]")
-        model.version = str(meta.get("version", "0"))
+        model.version = self.text(meta, "version", "[model]") if "version" in meta else "0"
         model.population = self.text(meta, "population", "[model]")
-        model.description = str(meta.get("description", ""))
+        model.description = self.optional_text(meta, "description", "[model]", "")
 
         sources = self.table(d, "sources", "top level")
         for key in sources:
             self.text(sources, key, "[sources]")
+            if not key.strip():
+                raise self.fail("[sources]", "a source needs a non-empty key.")
         self.known_sources = tuple(sources)
         model.sources = dict(sources)
 
@@ -496,7 +534,7 @@ class _Validator:
         course = t.get("unknown_when_unreported", [])
         if not isinstance(course, list) or not all(isinstance(c, str) for c in course):
             raise self.fail(
-                where, f"unknown_when_unreported must be a list of finding identifiers, got {course!r}."
+                where, f"unknown_when_unreported must be a list of finding identifiers, got {_got(course)}."
             )
         raw = self.table(t, "thresholds", where)
         levels = [u.label for u in Urgency if u is not Urgency.SELF_CARE]
@@ -507,9 +545,20 @@ class _Validator:
                 raise self.fail("[triage.thresholds]", f"missing required key {label!r}.")
             value = raw[label]
             if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1:
-                raise self.fail("[triage.thresholds]", f"key {label!r}: {value!r} is not a number in (0, 1].")
+                raise self.fail(
+                    "[triage.thresholds]", f"key {label!r}: {_got(value)} is not a number in (0, 1]."
+                )
             thresholds[Urgency.parse(label)] = float(value)
-        return TriageSettings(str(t.get("description", "")), thresholds, size, tuple(course))
+        for lower, higher in itertools.pairwise(levels):
+            if not thresholds[Urgency.parse(higher)] < thresholds[Urgency.parse(lower)]:
+                raise self.fail(
+                    "[triage.thresholds]",
+                    f"thresholds must fall as the level rises, but {higher} = "
+                    f"{thresholds[Urgency.parse(higher)]:g} is not below {lower} = "
+                    f"{thresholds[Urgency.parse(lower)]:g}.",
+                )
+        description = self.optional_text(t, "description", where, "")
+        return TriageSettings(description, thresholds, size, tuple(course))
 
     def course_flags(self, model: Model) -> None:
         for fid in model.triage.unknown_when_unreported:
@@ -520,7 +569,8 @@ class _Validator:
                 extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
                 raise self.fail(
                     "[triage] unknown_when_unreported",
-                    f"{fid!r} is not a finding with a red_flag_floor; allowed: {', '.join(red)}.{extra}",
+                    f"{shorten(fid)} is not a finding with a red_flag_floor; allowed: "
+                    f"{', '.join(red)}.{extra}",
                 )
 
     def risk_factors(
@@ -554,6 +604,12 @@ class _Validator:
                 raise self.fail(where, "must be a table.")
             self.keys(entry, ["description", "question", "leak", "red_flag_floor"], where)
             floor = self.urgency(entry, "red_flag_floor", where) if "red_flag_floor" in entry else None
+            if floor is Urgency.SELF_CARE:
+                raise self.fail(
+                    where,
+                    "key 'red_flag_floor': 'self_care' is no floor (every urgency is at least "
+                    "self_care); use routine, soon, urgent or emergency, or drop the key.",
+                )
             out[fid] = FindingSpec(
                 fid,
                 self.text(entry, "description", where),
@@ -681,3 +737,12 @@ class _Validator:
         for rid in model.risk_factor_specs:
             if not any(lk.parent == rid for lk in model.risk_links):
                 raise self.fail(f"[risk_factors.{rid}]", "this risk factor links to no cause.")
+
+
+def _got(value: Any) -> str:
+    """What a key held, for messages: ``'x' (str)``, ``true (bool)``, a table, cut when long."""
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (bool)"
+    return f"{shorten(value)} ({type(value).__name__})"
