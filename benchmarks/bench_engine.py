@@ -25,28 +25,26 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from toeprob import load_model  # noqa: E402
+from toeprob import datasets, load_model  # noqa: E402
 from toeprob.compiled import CompiledModel, compile_model  # noqa: E402
 from toeprob.engine import ExactEngine  # noqa: E402
 from toeprob.reference import PgmpyEngine  # noqa: E402
 from toeprob.synthetic import sample_evidence, synthetic_model  # noqa: E402
 
 GROUP = 6  # pyAgrum: parents per link of a divorced noisy-OR chain
-DATA = Path(__file__).parent.parent / "tests" / "data"
-CASES = [DATA / "cases_team.json", DATA / "cases_blind.json"]
+CASES = ["team", "blind"]  # the case sets shipped in toeprob.datasets
 
 
 def case_rows(cm: CompiledModel, n_rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Rows shaped like the encoded cases: a random case, each answer kept with probability 0.8,
     each unanswered finding denied with probability 0.05 (so that rows are not repeats)."""
     base_f, base_r = [], []
-    for path in CASES:
-        for case in json.loads(path.read_text()):
+    for name in CASES:
+        for case in json.loads(datasets.case_file_text(name)):
             f = np.full(len(cm.findings), -1, dtype=np.int8)
             r = np.full(len(cm.risk_factors), -1, dtype=np.int8)
             for name, value in case["evidence"].items():

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from toeprob import EvidenceError, Urgency, evaluate
+from toeprob import CaseFileError, Urgency, datasets, evaluate
 
 CASE: dict[str, Any] = {
     "id": "c1",
@@ -82,15 +82,15 @@ def test_safe_triage_allows_one_level_under() -> None:
 
 
 def test_evaluate_raises_on_bad_cases(tmp_path: Path) -> None:
-    with pytest.raises(EvidenceError, match="needs the keys"):
+    with pytest.raises(CaseFileError, match="case 'x': missing required key"):
         evaluate([{"id": "x"}])
-    with pytest.raises(EvidenceError, match="'flu' is not a cause"):
+    with pytest.raises(CaseFileError, match="'flu' is not a cause"):
         evaluate([{**CASE, "gold_cause": "flu"}])
-    with pytest.raises(EvidenceError, match="case c1: 'numbnes'"):
+    with pytest.raises(CaseFileError, match="case 'c1', key 'evidence': 'numbnes'.*Closest: numbness"):
         evaluate([{**CASE, "evidence": {"numbnes": True}}])
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(EvidenceError, match="cannot read the case file"):
+    with pytest.raises(CaseFileError, match="bad.json: not valid JSON"):
         evaluate(bad)
 
 
@@ -102,10 +102,10 @@ def test_reach_on_the_development_cases(dev_cases_path: Path) -> None:
     assert report.triage_in_range >= 0.90, report.to_text()
 
 
-@pytest.mark.parametrize("name", ["cases_team.json", "cases_blind.json"])
+@pytest.mark.parametrize("name", ["team", "blind"])
 def test_reach_on_the_team_cases(name: str) -> None:
-    """Cases the team wrote before looking at model output (tests/data/)."""
-    report = evaluate(Path(__file__).parent / "data" / name)
+    """Cases the team wrote before looking at model output (shipped in toeprob.datasets)."""
+    report = evaluate(datasets.load_cases(name))
     assert report.under_triage == 0.0, report.to_text()
     assert report.top1 >= 0.85, report.to_text()
     assert report.top3 >= 0.95, report.to_text()

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import toeprob
-from toeprob.evaluate import load_cases
+from toeprob.casefile import read_cases
 from toeprob.interview import Interview, replay
 from toeprob.questions import InterviewPolicy, StopReason, suggest_questions
 from toeprob.urgency import Urgency
@@ -153,10 +153,12 @@ def test_replay_on_given_cases(tiny: toeprob.Model) -> None:
     assert frame["id"].tolist() == ["a", "b"]
     assert json.loads(json.dumps(report.to_dict()))["summary"]["cases"] == 2
     assert "mean questions" in report.to_text()
-    with pytest.raises(toeprob.EvidenceError, match="start_findings"):
+    with pytest.raises(toeprob.ParameterError, match="start_findings"):
         replay(cases, model=tiny, start_findings=-1)
-    with pytest.raises(toeprob.EvidenceError, match="needs the keys"):
+    with pytest.raises(toeprob.CaseFileError, match="case 'x': missing required key"):
         replay([{"id": "x"}], model=tiny)
+    with pytest.raises(toeprob.CaseFileError, match="case 'a', key 'gold_cause': 'serius' is not a.*serious"):
+        replay([{**cases[0], "gold_cause": "serius"}], model=tiny)
 
 
 def test_replay_never_ends_below_urgency_min_when_red_flags_were_askable(dev_cases_path: Path) -> None:
@@ -168,8 +170,8 @@ def test_replay_never_ends_below_urgency_min_when_red_flags_were_askable(dev_cas
     red = model.red_flags
     cases = [
         c
-        for c in load_cases(dev_cases_path)
-        if any(v and f in red and red[f] >= Urgency.parse(c["urgency_min"]) for f, v in c["evidence"].items())
+        for c in read_cases(dev_cases_path)
+        if any(v and f in red and red[f] >= c.urgency_min for f, v in c.evidence.items())
     ]
     assert cases
     report = replay(cases, model=model, policy=InterviewPolicy(max_questions=2))

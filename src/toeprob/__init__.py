@@ -14,13 +14,18 @@ Examples
 
 import logging
 
+from toeprob import datasets
 from toeprob.api import rank_causes
 from toeprob.batch import rank_batch
+from toeprob.casefile import Case
 from toeprob.errors import (
+    CaseFileError,
     EvidenceError,
     EvidenceTypeError,
     ImpossibleEvidenceError,
     ModelFileError,
+    ParameterError,
+    ParameterTypeError,
     ToeprobError,
     UnknownIdentifierError,
 )
@@ -40,6 +45,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DISCLAIMER",
+    "Case",
+    "CaseFileError",
     "Diagnosis",
     "EvaluationReport",
     "EvidenceError",
@@ -50,6 +57,8 @@ __all__ = [
     "InterviewPolicy",
     "Model",
     "ModelFileError",
+    "ParameterError",
+    "ParameterTypeError",
     "Question",
     "QuestionRanking",
     "RankedCause",
@@ -59,6 +68,7 @@ __all__ = [
     "UnknownIdentifierError",
     "Urgency",
     "UrgencyReason",
+    "datasets",
     "evaluate",
     "explain",
     "load_model",

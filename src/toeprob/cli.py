@@ -11,10 +11,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from toeprob import datasets
 from toeprob.api import rank_causes
-from toeprob.errors import EvidenceError, ToeprobError
+from toeprob.errors import CaseFileError, EvidenceError, ToeprobError, closest_matches, shorten
 from toeprob.evaluate import evaluate
+from toeprob.evidence import parse_value
 from toeprob.model import Model, load_model
 from toeprob.results import DISCLAIMER
 
@@ -24,10 +27,16 @@ __all__ = ["main", "parse_assignments"]
 def parse_assignments(items: Sequence[str]) -> dict[str, str]:
     """Turn ``["numbness=yes", "diabetes=no"]`` into a mapping; a bare name means ``yes``.
 
+    An identifier given twice must have the same value both times (as in :func:`toeprob.rank_causes`).
+
     Examples
     --------
     >>> parse_assignments(["numbness=yes", "cramp"])
     {'numbness': 'yes', 'cramp': 'yes'}
+    >>> parse_assignments(["cramp=yes", "cramp=no"])
+    Traceback (most recent call last):
+    ...
+    toeprob.errors.EvidenceError: evidence 'cramp' is given twice with different values ('yes', 'no').
     """
     out: dict[str, str] = {}
     for item in items:
@@ -36,8 +45,18 @@ def parse_assignments(items: Sequence[str]) -> dict[str, str]:
                 continue
             name, sep, value = part.partition("=")
             if sep and not value.strip():
-                raise EvidenceError(f"{part!r}: give a value after '=' (yes or no).")
-            out[name.strip()] = value.strip() if sep else "yes"
+                raise EvidenceError(f"{shorten(part)}: give a value after '=' (yes or no).")
+            key, new = name.strip(), value.strip() if sep else "yes"
+            if key in out:
+                old = out[key]
+                before, after = parse_value(key, old), parse_value(key, new)
+                if before is not None and after is not None and before != after:
+                    raise EvidenceError(
+                        f"evidence {shorten(key)} is given twice with different values ({old!r}, {new!r})."
+                    )
+                if before is not None:
+                    continue  # keep the known value over a later "unknown"
+            out[key] = new
     return out
 
 
@@ -83,8 +102,24 @@ def _cmd_vocabulary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cases(name: str, model: Model) -> Any:
+    """A case file path, or the name of a case set shipped with toeprob (``team``, ``blind``)."""
+    looks_like_path = any(c in name for c in "./\\") or os.path.lexists(name)
+    if looks_like_path:
+        return name
+    if name in datasets.list_cases():
+        return datasets.load_cases(name, model=model)
+    hint = closest_matches(name, datasets.list_cases())
+    extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
+    raise CaseFileError(
+        f"{shorten(name)} is neither a case file nor a case set shipped with toeprob "
+        f"({', '.join(datasets.list_cases())}).{extra}"
+    )
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    report = evaluate(args.cases, _model(args), engine=args.engine)
+    model = _model(args)
+    report = evaluate(_cases(args.cases, model), model, engine=args.engine)
     if args.json:
         print(json.dumps({**report.summary(), "failing": [c.id for c in report.failures]}, indent=2))
     else:
@@ -159,7 +194,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 def _cmd_replay(args: argparse.Namespace) -> int:
     from toeprob.interview import replay
 
-    report = replay(args.cases, model=_model(args), start_findings=args.start_findings)
+    model = _model(args)
+    report = replay(_cases(args.cases, model), model=model, start_findings=args.start_findings)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return 0
 
@@ -172,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", help="a model file (default: the shipped model)")
     sub = parser.add_subparsers(dest="command", required=True)
+    shipped = ", ".join(datasets.list_cases())
 
     rank = sub.add_parser("rank", help="rank the causes for some evidence")
     rank.add_argument("evidence", nargs="*", help="identifier=yes|no, e.g. numbness=yes")
@@ -185,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     vocab.set_defaults(func=_cmd_vocabulary)
 
     ev = sub.add_parser("evaluate", help="score the model on a case file")
-    ev.add_argument("cases", help="a JSON case file")
+    ev.add_argument("cases", help=f"a JSON case file, or a shipped case set: {shipped}")
     ev.add_argument("--json", action="store_true", help="print JSON")
     ev.add_argument("--engine", choices=["fast", "pgmpy"], default="fast")
     ev.set_defaults(func=_cmd_evaluate)
@@ -204,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.set_defaults(func=_cmd_explain)
 
     rp = sub.add_parser("replay", help="replay the interview on a case file (questions needed, safety)")
-    rp.add_argument("cases", help="a JSON case file")
+    rp.add_argument("cases", help=f"a JSON case file, or a shipped case set: {shipped}")
     rp.add_argument("--start-findings", type=int, default=2, help="findings known at the start (default 2)")
     rp.add_argument("--json", action="store_true", help="print JSON")
     rp.set_defaults(func=_cmd_replay)

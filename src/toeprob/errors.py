@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
+    "CaseFileError",
     "EvidenceError",
     "EvidenceTypeError",
     "ImpossibleEvidenceError",
@@ -32,6 +33,10 @@ class ToeprobError(Exception):
 
 class ModelFileError(ToeprobError, ValueError):
     """A model file is malformed; the message names the file, the entry and the key."""
+
+
+class CaseFileError(ToeprobError, ValueError):
+    """A case file (or a list of cases) is malformed; the message names the file, the case and the key."""
 
 
 class EvidenceError(ToeprobError, ValueError):

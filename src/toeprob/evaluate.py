@@ -19,7 +19,6 @@ Calibration, over all cases (each cause's posterior is a forecast of "this cause
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,16 +26,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toeprob.api import EngineName, rank_causes
-from toeprob.errors import EvidenceError
-from toeprob.model import Model, load_model
+from toeprob.arguments import resolve_model
+from toeprob.casefile import Case, as_cases
+from toeprob.errors import ImpossibleEvidenceError
+from toeprob.model import Model
 from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CaseResult", "CaseScore", "EvaluationReport", "ReliabilityBin", "evaluate", "load_cases"]
-
-_REQUIRED = ("id", "evidence", "gold_cause", "urgency_min", "urgency_max")
+__all__ = ["CaseResult", "CaseScore", "EvaluationReport", "ReliabilityBin", "evaluate"]
 
 
 class CaseScore:
@@ -184,6 +183,7 @@ class EvaluationReport:
         >>> table = evaluate([case]).reliability(bins=2)
         >>> [(b.low, b.high) for b in table]
         [(0.0, 0.5), (0.5, 1.0)]
+        >>> from toeprob import load_model
         >>> sum(b.count for b in table) == len(load_model().causes)
         True
         """
@@ -282,26 +282,21 @@ class EvaluationReport:
         return "\n".join(lines)
 
 
-def load_cases(path: str | Path) -> list[dict[str, Any]]:
-    """Read a case file (a JSON list of cases, or ``{"cases": [...]}``)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise EvidenceError(f"{path}: cannot read the case file: {exc}") from exc
-    if isinstance(data, Mapping):
-        data = data.get("cases")
-    if not isinstance(data, list):
-        raise EvidenceError(f"{path}: expected a JSON list of cases (or {{'cases': [...]}}).")
-    return data
-
-
 def evaluate(
-    cases: str | Path | Iterable[Mapping[str, Any]],
+    cases: str | Path | Iterable[Mapping[str, Any] | Case],
     model: Model | None = None,
     *,
     engine: EngineName = "fast",
 ) -> EvaluationReport:
     """Score ``model`` on ``cases`` (a path to a case file, or the parsed cases).
+
+    The cases are validated by :mod:`toeprob.casefile` (format: ``docs/case-format.md``); example
+    case files ship with the package (:func:`toeprob.datasets.load_cases`).
+
+    Raises
+    ------
+    CaseFileError
+        For a case file or case that does not follow the schema (the message names case and key).
 
     Examples
     --------
@@ -311,32 +306,24 @@ def evaluate(
     >>> evaluate([case]).top1
     1.0
     """
-    model = load_model() if model is None else model
-    raw = load_cases(cases) if isinstance(cases, str | Path) else list(cases)
+    model = resolve_model(model, "evaluate")
     results = []
-    for n, case in enumerate(raw):
-        if not isinstance(case, Mapping) or any(k not in case for k in _REQUIRED):
-            raise EvidenceError(f"case #{n}: needs the keys {', '.join(_REQUIRED)}.")
-        cid = str(case["id"])
-        for key in ("gold_cause", *case.get("acceptable", ())):
-            name = case[key] if key == "gold_cause" else key
-            if name not in model.cause_specs:
-                raise EvidenceError(f"case {cid}: {name!r} is not a cause of model {model.name!r}.")
+    for case in as_cases(cases, model, "evaluate"):
         try:
-            d = rank_causes(case["evidence"], model=model, engine=engine)
-        except EvidenceError as exc:
-            raise type(exc)(f"case {cid}: {exc}") from exc
+            d = rank_causes(case.evidence, model=model, engine=engine)
+        except ImpossibleEvidenceError as exc:
+            raise ImpossibleEvidenceError(f"case {case.id!r}: {exc}") from exc
         results.append(
             CaseResult(
-                id=cid,
-                gold_cause=str(case["gold_cause"]),
-                acceptable=tuple(case.get("acceptable", ())),
+                id=case.id,
+                gold_cause=case.gold_cause,
+                acceptable=case.acceptable,
                 top3=tuple(rc.cause for rc in d.ranked[:3]),
                 top_probability=d.ranked[0].probability,
                 urgency=d.urgency,
-                urgency_min=Urgency.parse(case["urgency_min"]),
-                urgency_max=Urgency.parse(case["urgency_max"]),
-                kind=str(case.get("kind", "")),
+                urgency_min=case.urgency_min,
+                urgency_max=case.urgency_max,
+                kind=case.kind,
                 probabilities={rc.cause: rc.probability for rc in d.ranked},
             )
         )

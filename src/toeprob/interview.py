@@ -29,10 +29,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toeprob.api import EngineName
-from toeprob.errors import EvidenceError, UnknownIdentifierError, closest_matches
-from toeprob.evaluate import CaseScore, load_cases
+from toeprob.arguments import check_engine, check_type, resolve_model
+from toeprob.casefile import Case, as_cases
+from toeprob.errors import (
+    EvidenceError,
+    ImpossibleEvidenceError,
+    ParameterError,
+    UnknownIdentifierError,
+    closest_matches,
+)
+from toeprob.evaluate import CaseScore
 from toeprob.evidence import parse_evidence, parse_value
-from toeprob.model import Model, load_model
+from toeprob.model import Model
 from toeprob.questions import (
     InterviewPolicy,
     Question,
@@ -101,9 +109,10 @@ class Interview:
         policy: InterviewPolicy | None = None,
         engine: EngineName = "fast",
     ) -> None:
-        self.model = load_model() if model is None else model
+        self.model = resolve_model(model, "Interview")
         self.policy = InterviewPolicy() if policy is None else policy
-        self.engine: EngineName = engine
+        check_type(self.policy, "policy", "Interview", InterviewPolicy, "an InterviewPolicy or None")
+        self.engine: EngineName = check_engine(engine, "Interview")
         self._evidence: dict[str, bool] = dict(parse_evidence(evidence, self.model).values)
         self._history: list[Answer] = []
         self._unknown: set[str] = set()
@@ -311,17 +320,10 @@ class ReplayReport:
 
 
 def _replay_one(
-    case: Mapping[str, Any], model: Model, policy: InterviewPolicy, n_start: int, engine: EngineName
+    case: Case, model: Model, policy: InterviewPolicy, n_start: int, engine: EngineName
 ) -> ReplayCase:
-    cid = str(case.get("id", "?"))
-    raw = case.get("evidence")
-    if not isinstance(raw, Mapping):
-        raise EvidenceError(f"case {cid}: 'evidence' must be a mapping.")
-    try:
-        full = dict(parse_evidence(raw, model).values)
-    except EvidenceError as exc:
-        raise type(exc)(f"case {cid}: {exc}") from exc
-    findings = [f for f in raw if f in model.finding_specs and f in full]
+    full = dict(case.evidence)
+    findings = [f for f in full if f in model.finding_specs]
     start = {f: full[f] for f in findings[:n_start]}
     iv = Interview(start, model=model, policy=policy, engine=engine)
     tops = [iv.diagnosis.top.cause]
@@ -333,14 +335,14 @@ def _replay_one(
     while settled > 0 and tops[settled - 1] == final:
         settled -= 1
     d = iv.diagnosis
-    umin = Urgency.parse(case["urgency_min"])
+    umin = case.urgency_min
     red = model.red_flags
     flags = tuple(f for f, v in full.items() if v and f in red and red[f] >= umin)
     return ReplayCase(
-        id=cid,
-        kind=str(case.get("kind", "")),
-        gold_cause=str(case["gold_cause"]),
-        acceptable=tuple(case.get("acceptable", ())),
+        id=case.id,
+        kind=case.kind,
+        gold_cause=case.gold_cause,
+        acceptable=case.acceptable,
         start=tuple(start),
         asked=tuple(a.question for a in iv.history),
         stop_reason=iv.stop_reason,
@@ -348,13 +350,13 @@ def _replay_one(
         top3=tuple(rc.cause for rc in d.ranked[:3]),
         urgency=d.urgency,
         urgency_min=umin,
-        urgency_max=Urgency.parse(case["urgency_max"]),
+        urgency_max=case.urgency_max,
         red_flags=flags,
     )
 
 
 def replay(
-    cases: str | Path | Iterable[Mapping[str, Any]],
+    cases: str | Path | Iterable[Mapping[str, Any] | Case],
     *,
     model: Model | None = None,
     policy: InterviewPolicy | None = None,
@@ -366,7 +368,8 @@ def replay(
     Parameters
     ----------
     cases : path or iterable of mappings
-        A case file (``/work/shared/eval/README.md`` format) or the parsed cases.
+        A case file or the parsed cases, validated by :mod:`toeprob.casefile` (format:
+        ``docs/case-format.md``); example case files ship in :mod:`toeprob.datasets`.
     model : Model, optional
     policy : InterviewPolicy, optional
     start_findings : int
@@ -388,16 +391,16 @@ def replay(
     """
     ok = isinstance(start_findings, int) and not isinstance(start_findings, bool) and start_findings >= 0
     if not ok:
-        raise EvidenceError(
-            f"The 'start_findings' parameter must be an int >= 0. Got {start_findings!r} instead."
+        raise ParameterError(
+            f"The 'start_findings' parameter of replay must be an int >= 0. Got {start_findings!r} instead."
         )
-    model = load_model() if model is None else model
+    model = resolve_model(model, "replay")
     policy = InterviewPolicy() if policy is None else policy
-    raw = load_cases(cases) if isinstance(cases, str | Path) else list(cases)
+    check_type(policy, "policy", "replay", InterviewPolicy, "an InterviewPolicy or None")
     out = []
-    for n, case in enumerate(raw):
-        need = ("evidence", "gold_cause", "urgency_min", "urgency_max")
-        if not isinstance(case, Mapping) or any(k not in case for k in need):
-            raise EvidenceError(f"case #{n}: needs the keys {', '.join(need)}.")
-        out.append(_replay_one(case, model, policy, start_findings, engine))
+    for case in as_cases(cases, model, "replay"):
+        try:
+            out.append(_replay_one(case, model, policy, start_findings, engine))
+        except ImpossibleEvidenceError as exc:
+            raise ImpossibleEvidenceError(f"case {case.id!r}: {exc}") from exc
     return ReplayReport(tuple(out), policy)
