@@ -122,7 +122,7 @@ def test_rank_causes_raises_on_bad_names_and_types() -> None:
         rank_causes({1: True})  # type: ignore[dict-item]
     with pytest.raises(EvidenceTypeError, match="must be a mapping"):
         rank_causes(["numbness"])  # type: ignore[arg-type]
-    with pytest.raises(EvidenceError, match="engine must be one of"):
+    with pytest.raises(toeprob.ParameterError, match="'engine' parameter of rank_causes must be one of"):
         rank_causes({}, engine="magic")  # type: ignore[arg-type]
 
 

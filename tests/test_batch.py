@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toeprob import EvidenceError, EvidenceTypeError, Model, UnknownIdentifierError, rank_batch, rank_causes
+from toeprob import EvidenceError, Model, UnknownIdentifierError, rank_batch, rank_causes
+from toeprob.errors import ParameterError, ParameterTypeError
 
 
 def _random_cases(model: Model, n: int, seed: int) -> list[dict[str, bool]]:
@@ -48,13 +49,13 @@ def test_rank_batch_raises_naming_row_and_column() -> None:
         rank_batch(pd.DataFrame({"cramp": [True, "often"]}, index=["x", "y"]))
     with pytest.raises(UnknownIdentifierError, match="column 'cramps'.*Closest: cramp"):
         rank_batch(pd.DataFrame({"cramps": [True]}))
-    with pytest.raises(EvidenceError, match="column 'tetanus' is a cause"):
+    with pytest.raises(EvidenceError, match="column 'tetanus': 'tetanus' is a cause"):
         rank_batch(pd.DataFrame({"tetanus": [True]}))
     with pytest.raises(UnknownIdentifierError, match="row 1: 'cramps'"):
         rank_batch([{"cramp": True}, {"cramps": True}])
-    with pytest.raises(EvidenceTypeError, match="DataFrame or an iterable"):
+    with pytest.raises(ParameterTypeError, match="DataFrame or an iterable"):
         rank_batch({"cramp": True})  # type: ignore[arg-type]
-    with pytest.raises(EvidenceError, match="chunk_size"):
+    with pytest.raises(ParameterError, match="chunk_size"):
         rank_batch([], chunk_size=0)
 
 

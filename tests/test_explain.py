@@ -141,7 +141,7 @@ def test_explain_raises(tiny: toeprob.Model) -> None:
         toeprob.explain({}, "twitch", model=tiny)
     with pytest.raises(toeprob.UnknownIdentifierError, match="twitch"):
         toeprob.explain({"twich": True}, "serious", model=tiny)
-    with pytest.raises(toeprob.EvidenceError, match="'n_unconfirmed' parameter"):
+    with pytest.raises(toeprob.ParameterError, match="'n_unconfirmed' parameter"):
         toeprob.explain({}, "serious", model=tiny, n_unconfirmed=-1)
     with pytest.raises(toeprob.UnknownIdentifierError, match="Closest: benign"):
         toeprob.rank_causes({}, model=tiny).explain("benig")

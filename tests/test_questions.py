@@ -230,13 +230,13 @@ def test_suggest_questions_raises(tiny: toeprob.Model) -> None:
         suggest_questions({"twitchh": True}, model=tiny)
     with pytest.raises(toeprob.UnknownIdentifierError, match="Closest: ache"):
         suggest_questions({}, model=tiny, exclude=["ach"])
-    with pytest.raises(toeprob.EvidenceError, match="'k' parameter"):
+    with pytest.raises(toeprob.ParameterError, match="'k' parameter"):
         suggest_questions({}, model=tiny, k=0)
-    with pytest.raises(toeprob.EvidenceError, match="'k' parameter"):
+    with pytest.raises(toeprob.ParameterError, match="'k' parameter"):
         suggest_questions({}, model=tiny, k=True)  # type: ignore[arg-type]
     with pytest.raises(toeprob.EvidenceError, match="not an accepted value"):
         suggest_questions({"twitch": "maybe"}, model=tiny)
-    with pytest.raises(toeprob.EvidenceError, match="'questions_asked' parameter"):
+    with pytest.raises(toeprob.ParameterError, match="'questions_asked' parameter"):
         suggest_questions({}, model=tiny, questions_asked=-1)
 
 

@@ -9,16 +9,16 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from toeprob.errors import EvidenceError, ImpossibleEvidenceError
+from toeprob.arguments import check_engine, resolve_model
+from toeprob.errors import ImpossibleEvidenceError
 from toeprob.evidence import parse_evidence
-from toeprob.model import Model, load_model
+from toeprob.model import Model
 from toeprob.results import Diagnosis, RankedCause, RedFlag
 from toeprob.triage import assess_urgency, posterior_and_urgency
 
 __all__ = ["EngineName", "PosteriorEngine", "get_engine", "rank_causes"]
 
 EngineName = Literal["fast", "pgmpy"]
-_ENGINES = ("fast", "pgmpy")
 
 
 class PosteriorEngine(Protocol):
@@ -38,8 +38,8 @@ _CACHE: weakref.WeakKeyDictionary[Model, dict[str, PosteriorEngine]] = weakref.W
 
 def get_engine(model: Model, engine: str = "fast") -> PosteriorEngine:
     """Return the (cached) engine named ``engine`` for ``model``: ``"fast"`` or ``"pgmpy"``."""
-    if engine not in _ENGINES:
-        raise EvidenceError(f"engine must be one of {', '.join(map(repr, _ENGINES))}; got {engine!r}.")
+    check_engine(engine, "get_engine")
+    resolve_model(model, "get_engine")
     per_model = _CACHE.setdefault(model, {})
     if engine not in per_model:
         if engine == "fast":
@@ -86,6 +86,8 @@ def rank_causes(
         For a cause given as evidence, an empty name or a value that is not accepted.
     ImpossibleEvidenceError
         If the model gives the evidence probability zero.
+    ParameterError, ParameterTypeError
+        For a ``model`` that is not a :class:`~toeprob.Model` or an unknown ``engine``.
 
     Examples
     --------
@@ -96,7 +98,8 @@ def rank_causes(
     >>> d.urgency >= d.red_flags[0].floor
     True
     """
-    model = load_model() if model is None else model
+    model = resolve_model(model, "rank_causes")
+    check_engine(engine, "rank_causes")
     ev = parse_evidence(evidence, model)
     fast = get_engine(model, "fast")
     if engine == "fast":

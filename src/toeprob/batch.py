@@ -21,9 +21,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from toeprob.api import get_engine
-from toeprob.errors import EvidenceError, EvidenceTypeError, UnknownIdentifierError, closest_matches
-from toeprob.evidence import parse_evidence, parse_value
-from toeprob.model import Model, load_model
+from toeprob.arguments import check_type, resolve_model
+from toeprob.errors import EvidenceError, EvidenceTypeError, ParameterError, ParameterTypeError, shorten
+from toeprob.evidence import check_name, is_missing, parse_evidence, parse_value
+from toeprob.model import Model
 from toeprob.triage import urgency_batch
 from toeprob.urgency import Urgency
 
@@ -32,49 +33,84 @@ if TYPE_CHECKING:
 
 __all__ = ["rank_batch"]
 
-_VALUE_MAP: dict[Any, int] = {True: 1, False: 0}
-
 
 def _columns_to_states(frame: pd.DataFrame, model: Model) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
-    """Validate the columns and values of ``frame`` and encode them (rows x findings, risk factors)."""
-    import pandas as pd
+    """Validate the columns and values of ``frame`` and encode them (rows x findings, risk factors).
 
+    Each column is validated as :func:`~toeprob.evidence.parse_evidence` validates a name, and each cell
+    as it validates a value, so a frame is accepted exactly when every row would be accepted by
+    :func:`toeprob.rank_causes`.
+    """
     f_index = {f: i for i, f in enumerate(model.findings)}
     r_index = {r: i for i, r in enumerate(model.risk_factors)}
     fs = np.full((len(frame), len(f_index)), -1, dtype=np.int8)
     rs = np.full((len(frame), len(r_index)), -1, dtype=np.int8)
-    for column in frame.columns:
-        name = str(column).strip()
-        if name in model.cause_specs:
-            raise EvidenceError(f"column {column!r} is a cause, not evidence; drop it.")
-        if name not in f_index and name not in r_index:
-            hint = closest_matches(name, [*model.findings, *model.risk_factors])
-            extra = f" Closest: {', '.join(hint)}." if hint else ""
-            raise UnknownIdentifierError(
-                f"column {column!r} is not a finding or risk factor of model {model.name!r}.{extra}"
-            )
-        series = frame[column]
-        if pd.api.types.is_bool_dtype(series.dtype) and not series.hasnans:
-            codes = series.to_numpy(dtype=bool).astype(np.int8)
-        else:
-            codes = np.empty(len(series), dtype=np.int8)
-            cache: dict[Any, int] = {}
-            for k, (label, value) in enumerate(series.items()):
-                key = "<nan>" if _is_missing(value) else value
-                if key not in cache:
-                    try:
-                        parsed = None if key == "<nan>" else parse_value(name, value)
-                    except (EvidenceError, TypeError) as exc:
-                        raise EvidenceError(f"row {label!r}, column {column!r}: {exc}") from None
-                    cache[key] = -1 if parsed is None else int(parsed)
-                codes[k] = cache[key]
+    if frame.columns.has_duplicates:
+        dups = ", ".join(shorten(c) for c in frame.columns[frame.columns.duplicated()].unique()[:5])
+        raise EvidenceError(f"duplicate column names: {dups}; give each identifier one column.")
+    first: dict[str, Any] = {}  # identifier -> the first column that gives it
+    for position, column in enumerate(frame.columns):
+        try:
+            name = check_name(column, model)
+        except (EvidenceError, EvidenceTypeError) as exc:
+            raise type(exc)(f"column {shorten(column)}: {exc}") from None
+        codes = _column_codes(frame.iloc[:, position], name, column)
         target, col = (fs, f_index[name]) if name in f_index else (rs, r_index[name])
+        if name in first:  # " cramp" and "cramp": as rank_causes, one value per row or an error
+            before = target[:, col]
+            clash = (before >= 0) & (codes >= 0) & (before != codes)
+            if clash.any():
+                label = frame.index[int(np.argmax(clash))]
+                raise EvidenceError(
+                    f"row {shorten(label)}: columns {shorten(first[name])} and {shorten(column)} both give "
+                    f"evidence {name!r}, with different values."
+                )
+            codes = np.where(codes >= 0, codes, before).astype(np.int8)
+        first.setdefault(name, column)
         target[:, col] = codes
     return fs, rs
 
 
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
+def _column_codes(series: pd.Series[Any], name: str, column: Any) -> NDArray[np.int8]:
+    """-1 (unknown), 0 (absent), 1 (present) for each cell; the values :func:`parse_value` accepts."""
+    import pandas as pd
+
+    n = len(series)
+    if pd.api.types.is_bool_dtype(series.dtype):  # numpy bool, or the nullable boolean with NA
+        codes = series.to_numpy(dtype=bool, na_value=False).astype(np.int8)
+        codes[series.isna().to_numpy()] = -1
+        return codes
+    if isinstance(series.dtype, pd.StringDtype):  # only strings and NA: equal keys are equal values
+        positions, uniques = pd.factorize(series, use_na_sentinel=True)
+        table = np.array([_cell(name, u, column, series, positions, j) for j, u in enumerate(uniques)] + [-1])
+        return table[positions].astype(np.int8)
+    codes = np.empty(n, dtype=np.int8)
+    cache: dict[tuple[type, Any], int] = {}  # keyed by type too: True == 1 == 1.0 as dict keys
+    for k, value in enumerate(series.to_numpy(dtype=object)):
+        if is_missing(value):
+            codes[k] = -1
+            continue
+        try:
+            key: tuple[type, Any] | None = (type(value), value)
+            code = cache.get(key)  # type: ignore[arg-type]
+        except Exception:  # unhashable (a list): parse it, which refuses it
+            key, code = None, None
+        if code is None:
+            code = _cell(name, value, column, series, None, k)
+            if key is not None:
+                cache[key] = code
+        codes[k] = code
+    return codes
+
+
+def _cell(name: str, value: Any, column: Any, series: pd.Series[Any], positions: Any, k: int) -> int:
+    """The code of one cell value, or an error naming the row (the first row holding it) and column."""
+    try:
+        parsed = parse_value(name, value)
+    except EvidenceError as exc:
+        row = k if positions is None else int(np.argmax(positions == k))
+        raise EvidenceError(f"row {shorten(series.index[row])}, column {shorten(column)}: {exc}") from None
+    return -1 if parsed is None else int(parsed)
 
 
 def _chunks(
@@ -89,8 +125,8 @@ def _chunks(
             fs, rs = _columns_to_states(part, model)
             yield list(part.index), fs, rs
         return
-    if isinstance(cases, Mapping) or not isinstance(cases, Iterable):
-        raise EvidenceTypeError(
+    if isinstance(cases, Mapping | str | bytes) or not isinstance(cases, Iterable):
+        raise ParameterTypeError(
             f"cases must be a pandas DataFrame or an iterable of mappings, got {type(cases).__name__}."
         )
     iterator = iter(cases)
@@ -121,7 +157,8 @@ def rank_batch(
     ----------
     cases : DataFrame or iterable of mappings
         Columns (or keys) are finding and risk-factor identifiers; values ``True``/``False`` (or the
-        strings accepted by :func:`toeprob.rank_causes`), missing values (``None``/``NaN``) unknown.
+        strings accepted by :func:`toeprob.rank_causes`), missing values (``None``/``NaN``/``pd.NA``,
+        also in nullable ``boolean`` and ``string`` columns) unknown.
     model : Model, optional
         Defaults to the shipped model.
     chunk_size : int
@@ -139,13 +176,21 @@ def rank_batch(
     Raises
     ------
     UnknownIdentifierError, EvidenceError, EvidenceTypeError
-        As :func:`toeprob.rank_causes`; the message names the row and the column.
+        As :func:`toeprob.rank_causes`; the message names the row and the column. A frame is
+        refused exactly when one of its rows, given to :func:`toeprob.rank_causes`, would be; also
+        for duplicate column names.
+    ParameterError, ParameterTypeError
+        For ``cases`` of another type, a bad ``chunk_size`` or a ``model`` that is not a Model.
     """
     import pandas as pd
 
-    if not isinstance(chunk_size, int) or chunk_size < 1:
-        raise EvidenceError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
-    model = load_model() if model is None else model
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise ParameterError(
+            "The 'chunk_size' parameter of rank_batch must be an int >= 1. "
+            f"Got {shorten(chunk_size)} instead."
+        )
+    check_type(progress, "progress", "rank_batch", bool, "a bool")
+    model = resolve_model(model, "rank_batch")
     engine = get_engine(model, "fast")
     total = len(cases) if isinstance(cases, Sized) else None
     chunks: Iterable[tuple[list[Any], NDArray[np.int8], NDArray[np.int8]]] = _chunks(cases, model, chunk_size)

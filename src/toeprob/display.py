@@ -226,6 +226,14 @@ def _md(value: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(value)).replace("\n", " ")
 
 
+def _md_code(value: object) -> str:
+    """``value`` as a Markdown code span that its own backticks cannot close (CommonMark rules)."""
+    text = " ".join(str(value).splitlines()) or " "
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text[0] in "` " or text[-1] in "` " else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _text_bar(p: float, width: int = 10) -> str:
     eighths = round(max(0.0, min(1.0, float(p))) * width * 8)
     full, part = divmod(eighths, 8)

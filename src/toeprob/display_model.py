@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from toeprob.display import _FONT, _MUTED, _badge, _e, _md, care_colour, frame_html
+from toeprob.display import _FONT, _MUTED, _badge, _e, _md, _md_code, care_colour, frame_html
 from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ def model_markdown(model: Model) -> str:
     **Model `default`** v...
     """
     frame = model_frame(model)
-    lines = [f"**Model `{model.name}`** v{_md(model.version)}: {_md(model.population)}", ""]
+    lines = [f"**Model {_md_code(model.name)}** v{_md(model.version)}: {_md(model.population)}", ""]
     for kind, title in zip(_KINDS, ("Risk factors", "Causes", "Findings"), strict=True):
         ids = frame.loc[frame["kind"] == kind, "identifier"]
         lines.append(f"- {title} ({len(ids)}): " + ", ".join(f"`{i}`" for i in ids))

@@ -39,9 +39,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from toeprob.api import EngineName, get_engine, rank_causes
-from toeprob.errors import EvidenceError, UnknownIdentifierError, closest_matches
+from toeprob.arguments import resolve_model
+from toeprob.errors import EvidenceError, ParameterError, UnknownIdentifierError, closest_matches, shorten
 from toeprob.evidence import parse_evidence
-from toeprob.model import Link, Model, load_model
+from toeprob.model import Link, Model
 from toeprob.results import DISCLAIMER, Diagnosis
 from toeprob.triage import UrgencyReason, urgency_lines
 from toeprob.urgency import Urgency
@@ -376,7 +377,9 @@ def explain(
     UnknownIdentifierError
         For a cause or evidence identifier the model does not know (with the closest ones).
     EvidenceError
-        For a finding or risk factor given as ``cause``, a bad evidence value, or a bad ``n_unconfirmed``.
+        For a finding or risk factor given as ``cause``, or a bad evidence value.
+    ParameterError
+        For a bad ``n_unconfirmed`` or a ``model`` that is not a :class:`~toeprob.Model`.
 
     Examples
     --------
@@ -385,7 +388,7 @@ def explain(
     >>> [x.identifier for x in e.supporting][:1]
     ['low_fluid_intake']
     """
-    model = load_model() if model is None else model
+    model = resolve_model(model, "explain")
     return explain_diagnosis(
         rank_causes(evidence, model=model, engine=engine), cause, n_unconfirmed=n_unconfirmed, engine=engine
     )
@@ -397,8 +400,8 @@ def explain_diagnosis(
     """Explain ``cause`` in an existing :class:`~toeprob.Diagnosis` (see :func:`explain`)."""
     ok = isinstance(n_unconfirmed, int) and not isinstance(n_unconfirmed, bool) and n_unconfirmed >= 0
     if not ok:
-        raise EvidenceError(
-            f"The 'n_unconfirmed' parameter must be an int >= 0. Got {n_unconfirmed!r} instead."
+        raise ParameterError(
+            f"The 'n_unconfirmed' parameter must be an int >= 0. Got {shorten(n_unconfirmed)} instead."
         )
     model = diagnosis.model
     if model is None:

@@ -79,9 +79,10 @@ from numpy.typing import NDArray
 from scipy.special import entr
 
 from toeprob.api import EngineName, PosteriorEngine, get_engine, rank_causes
-from toeprob.errors import EvidenceError, UnknownIdentifierError, closest_matches
+from toeprob.arguments import check_type, resolve_model
+from toeprob.errors import ParameterError, UnknownIdentifierError, closest_matches, shorten
 from toeprob.evidence import Evidence, parse_evidence
-from toeprob.model import Model, load_model
+from toeprob.model import Model
 from toeprob.results import DISCLAIMER, Diagnosis
 from toeprob.urgency import Urgency
 
@@ -127,7 +128,7 @@ _STOP_TEXT = {
 
 def _check(name: str, value: Any, ok: bool, allowed: str) -> None:
     if not ok:
-        raise EvidenceError(f"The {name!r} parameter must be {allowed}. Got {value!r} instead.")
+        raise ParameterError(f"The {name!r} parameter must be {allowed}. Got {shorten(value)} instead.")
 
 
 def _is_number(value: Any) -> bool:
@@ -165,7 +166,7 @@ class InterviewPolicy:
     >>> InterviewPolicy(max_questions=0)
     Traceback (most recent call last):
     ...
-    toeprob.errors.EvidenceError: The 'max_questions' parameter must be an int >= 1. Got 0 instead.
+    toeprob.errors.ParameterError: The 'max_questions' parameter must be an int >= 1. Got 0 instead.
     """
 
     red_flag_threshold: float = 0.15
@@ -517,7 +518,10 @@ def suggest_questions(
     UnknownIdentifierError
         For an identifier in ``evidence`` or ``exclude`` that the model does not know.
     EvidenceError
-        For a bad value, a ``k`` that is not a positive integer or a negative ``questions_asked``.
+        For a bad evidence value.
+    ParameterError
+        For a ``k`` that is not a positive integer, a negative ``questions_asked``, or a ``model`` or
+        ``policy`` of the wrong type.
 
     Examples
     --------
@@ -531,8 +535,9 @@ def suggest_questions(
     _check("k", k, isinstance(k, int) and not isinstance(k, bool) and k >= 1, "an int >= 1")
     n = questions_asked
     _check("questions_asked", n, isinstance(n, int) and not isinstance(n, bool) and n >= 0, "an int >= 0")
-    model = load_model() if model is None else model
+    model = resolve_model(model, "suggest_questions")
     policy = InterviewPolicy() if policy is None else policy
+    check_type(policy, "policy", "suggest_questions", InterviewPolicy, "an InterviewPolicy or None")
     ev = parse_evidence(evidence, model)
     skip = _validate_ids(exclude, model, "exclude") | set(ev.values)
     diagnosis = rank_causes(ev.values, model=model, engine=engine)

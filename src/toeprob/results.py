@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from toeprob.errors import UnknownIdentifierError, closest_matches, shorten
 from toeprob.triage import UrgencyReason, urgency_lines
 from toeprob.urgency import Urgency
 
@@ -82,11 +83,33 @@ class Diagnosis:
         return self.ranked[0]
 
     def probability(self, cause: str) -> float:
-        """The posterior probability of ``cause``."""
+        """The posterior probability of ``cause``.
+
+        Raises
+        ------
+        UnknownIdentifierError
+            If ``cause`` is not a cause of the model (also a ``KeyError``); the message lists the
+            closest causes.
+
+        Examples
+        --------
+        >>> from toeprob import rank_causes
+        >>> rank_causes({"cramp": True}).probability("dehydratoin")
+        Traceback (most recent call last):
+        ...
+        toeprob.errors.UnknownIdentifierError: 'dehydratoin' is not a cause of model 'default'. \
+Closest: dehydration.
+        """
         for rc in self.ranked:
             if rc.cause == cause:
                 return rc.probability
-        raise KeyError(f"{cause!r} is not a cause of model {self.model_name!r}.")
+        causes = [rc.cause for rc in self.ranked]
+        hint = closest_matches(cause, causes) if isinstance(cause, str) else []
+        extra = f" Closest: {', '.join(hint)}." if hint else ""
+        kind = "" if isinstance(cause, str) else f" (a cause is a string, got {type(cause).__name__})"
+        raise UnknownIdentifierError(
+            f"{shorten(cause)} is not a cause of model {self.model_name!r}{kind}.{extra}"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per cause, ranked: ``cause, probability, prior, care_level, description``.
