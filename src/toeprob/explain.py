@@ -340,9 +340,9 @@ def _check_cause(model: Model, cause: Any) -> str:
     if not isinstance(cause, str) or cause not in model.cause_specs:
         if isinstance(cause, str) and (cause in model.finding_specs or cause in model.risk_factor_specs):
             raise EvidenceError(f"{cause!r} is evidence, not a cause; explain one of the model's causes.")
-        hint = closest_matches(str(cause), model.causes)
+        hint = closest_matches(cause, model.causes)
         extra = f" Closest: {', '.join(hint)}." if hint else ""
-        raise UnknownIdentifierError(f"{cause!r} is not a cause of model {model.name!r}.{extra}")
+        raise UnknownIdentifierError(f"{shorten(cause)} is not a cause of model {model.name!r}.{extra}")
     return cause
 
 

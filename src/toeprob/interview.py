@@ -37,6 +37,7 @@ from toeprob.errors import (
     ParameterError,
     UnknownIdentifierError,
     closest_matches,
+    shorten,
 )
 from toeprob.evaluate import CaseScore
 from toeprob.evidence import parse_evidence, parse_value
@@ -180,9 +181,11 @@ class Interview:
         if not isinstance(question, str) or (
             question not in model.finding_specs and question not in model.risk_factor_specs
         ):
-            hint = closest_matches(str(question), (*model.findings, *model.risk_factors))
+            hint = closest_matches(question, (*model.findings, *model.risk_factors))
             extra = f" Closest: {', '.join(hint)}." if hint else ""
-            raise UnknownIdentifierError(f"{question!r} is not a question of model {model.name!r}.{extra}")
+            raise UnknownIdentifierError(
+                f"{shorten(question)} is not a question of model {model.name!r}.{extra}"
+            )
         if question in self._evidence:
             said = "yes" if self._evidence[question] else "no"
             raise EvidenceError(f"{question!r} has already been answered ({said}).")

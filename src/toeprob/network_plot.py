@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from toeprob.display import care_colour
-from toeprob.errors import UnknownIdentifierError, closest_matches
+from toeprob.errors import UnknownIdentifierError, closest_matches, shorten
 from toeprob.plotting import _axes, _care_legend_handles
 from toeprob.urgency import Urgency
 
@@ -42,7 +42,7 @@ def _neighbourhood(model: Model, nodes: Sequence[str], depth: int) -> set[str]:
         if node not in every:
             hint = closest_matches(node, every)
             extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
-            raise UnknownIdentifierError(f"{node!r} is not a node of model {model.name!r}.{extra}")
+            raise UnknownIdentifierError(f"{shorten(node)} is not a node of model {model.name!r}.{extra}")
     adjacent: dict[str, set[str]] = {n: set() for n in every}
     for lk in (*model.risk_links, *model.finding_links):
         adjacent[lk.parent].add(lk.child)

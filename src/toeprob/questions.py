@@ -464,10 +464,10 @@ def _validate_ids(names: Iterable[str], model: Model, what: str) -> set[str]:
     out = set()
     for name in names:
         if name not in model.finding_specs and name not in model.risk_factor_specs:
-            hint = closest_matches(str(name), allowed)
+            hint = closest_matches(name, allowed)
             extra = f" Closest: {', '.join(hint)}." if hint else ""
             raise UnknownIdentifierError(
-                f"{what}: {name!r} is not a finding or risk factor of model {model.name!r}.{extra}"
+                f"{what}: {shorten(name)} is not a finding or risk factor of model {model.name!r}.{extra}"
             )
         out.add(name)
     return out

@@ -116,13 +116,18 @@ def decode(data: bytes, name: str, *, error: type[ToeprobError], what: str, enco
             raise error(f"{name}: the {what} is {label}; save it as UTF-8.")
     if encoding != "utf-8-sig" and data.startswith(b"\xef\xbb\xbf"):
         raise error(f"{name}: the {what} starts with a byte-order mark; save it as UTF-8 without one.")
+    if b"\x00" in data:  # valid UTF-8, but no text file of toeprob's holds NUL: UTF-16 or UTF-32
+        offset = data.index(b"\x00")
+        raise error(
+            f"{name}: the {what} is not UTF-8 text (it looks like UTF-16): a NUL byte at offset "
+            f"{offset}; save it as UTF-8."
+        )
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        hint = " (it looks like UTF-16)" if b"\x00" in data[:64] else ""
         raise error(
-            f"{name}: the {what} is not UTF-8 text{hint}: byte 0x{data[exc.start]:02x} at offset "
+            f"{name}: the {what} is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset "
             f"{exc.start} (line {line}); save it as UTF-8."
         ) from None
 

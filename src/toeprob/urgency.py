@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from toeprob.errors import EvidenceError, closest_matches
+from toeprob.errors import EvidenceError, closest_matches, shorten
 
 __all__ = ["Urgency"]
 
@@ -59,10 +59,10 @@ class Urgency(enum.IntEnum):
                 if level.label == key:
                     return level
         allowed = [level.label for level in cls]
-        hint = closest_matches(str(value), allowed)
+        hint = closest_matches(value, allowed) if isinstance(value, str) else []
         extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
         raise EvidenceError(
-            f"{value!r} is not an urgency level; expected one of {', '.join(allowed)}.{extra}"
+            f"{shorten(value)} is not an urgency level; expected one of {', '.join(allowed)}.{extra}"
         )
 
 

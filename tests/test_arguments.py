@@ -1,0 +1,114 @@
+"""Wrong arguments get clear errors naming the parameter and the type; huge inputs stay cheap."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+import toeprob
+from toeprob import (
+    EvidenceError,
+    Interview,
+    Model,
+    ParameterError,
+    ParameterTypeError,
+    UnknownIdentifierError,
+    rank_batch,
+    rank_causes,
+)
+from toeprob.cli import main, parse_assignments
+from toeprob.display_model import model_markdown
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (
+            lambda: rank_causes({}, model="x.toml"),
+            "The 'model' parameter of rank_causes must be a toeprob.Model",
+        ),
+        (lambda: rank_batch([], model="x"), "The 'model' parameter of rank_batch must be a toeprob.Model"),
+        (lambda: Interview(policy="x"), "The 'policy' parameter of Interview must be an InterviewPolicy"),
+        (
+            lambda: Interview(model=3),
+            "The 'model' parameter of Interview must be a toeprob.Model or None. Got 3",
+        ),
+        (lambda: toeprob.explain({}, "dehydration", model={}), "The 'model' parameter of explain"),
+        (lambda: toeprob.suggest_questions({}, policy=1), "The 'policy' parameter of suggest_questions"),
+        (lambda: toeprob.evaluate([], model="m.toml"), "The 'model' parameter of evaluate"),
+        (
+            lambda: rank_causes({}, engine=None),
+            "The 'engine' parameter of rank_causes must be one of 'fast', 'pgmpy'",
+        ),
+        (lambda: rank_batch({"cramp": True}), "DataFrame or an iterable of mappings, got dict"),
+        (lambda: rank_batch("cramp"), "DataFrame or an iterable of mappings, got str"),
+        (lambda: rank_batch([], progress="yes"), "The 'progress' parameter of rank_batch must be a bool"),
+    ],
+)
+def test_wrong_types_name_parameter_and_type(call: Any, expected: str) -> None:
+    with pytest.raises(ParameterTypeError) as info:
+        call()
+    assert expected in str(info.value)
+    assert isinstance(info.value, TypeError) and isinstance(info.value, ValueError)
+    assert not isinstance(info.value, EvidenceError)
+
+
+def test_parameter_values_are_parameter_errors() -> None:
+    with pytest.raises(ParameterError, match="The 'chunk_size' parameter of rank_batch must be an int >= 1"):
+        rank_batch([], chunk_size=True)
+    with pytest.raises(ParameterError, match="'engine' parameter of rank_causes.*Got 'exact'"):
+        rank_causes({}, engine="exact")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="'k' parameter"):
+        toeprob.suggest_questions({}, k=0)
+
+
+def test_probability_of_an_unknown_cause() -> None:
+    d = rank_causes({"cramp": True})
+    with pytest.raises(
+        UnknownIdentifierError, match="'dehydratoin' is not a cause of model 'default'. Closest: dehydration"
+    ):
+        d.probability("dehydratoin")
+    with pytest.raises(KeyError):
+        d.probability("bogus")
+    with pytest.raises(UnknownIdentifierError, match="a cause is a string, got int"):
+        d.probability(3)  # type: ignore[arg-type]
+
+
+def test_cli_conflicting_duplicate_evidence(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rank", "cramp=yes", "cramp=no"]) == 2
+    err = capsys.readouterr().err
+    assert err == "toeprob: error: evidence 'cramp' is given twice with different values ('yes', 'no').\n"
+    assert parse_assignments(["cramp=yes", "cramp=y", " cramp=present"]) == {"cramp": "yes"}
+    assert parse_assignments(["cramp=yes", "cramp=?"]) == {"cramp": "yes"}
+    assert parse_assignments(["cramp=?", "cramp=no"]) == {"cramp": "no"}
+    assert main(["rank", "cramp=yes,cramp=no"]) == 2
+
+
+def test_huge_identifier_is_fast_and_cut() -> None:
+    name = "cramp" * 2_000_000  # 10 MB
+    for call in (
+        lambda: rank_causes({name: True}),
+        lambda: rank_batch([{name: True}]),
+        lambda: rank_causes({"cramp": name}),
+        lambda: rank_causes({}).probability(name),
+        lambda: toeprob.Urgency.parse(name),
+        lambda: Interview().answer(name, True),
+    ):
+        start = time.perf_counter()
+        with pytest.raises(toeprob.ToeprobError) as info:
+            call()
+        assert time.perf_counter() - start < 1.0
+        assert len(str(info.value)) < 400, str(info.value)[:500]
+
+
+def test_markdown_escapes_a_model_name_with_backticks(model: Model) -> None:
+    data = model.to_dict()
+    data["model"]["name"] = "x` <img src=a onerror=alert(1)> `y"
+    md = model_markdown(Model.from_dict(data))
+    first = md.splitlines()[0]
+    assert first.startswith("**Model ``x` <img src=a onerror=alert(1)> `y``**")
+    # CommonMark: a code span closes only at a backtick run as long as its opening one
+    span = first[len("**Model ") : first.index("**", 2)]
+    assert span.startswith("``") and span.endswith("``") and "``" not in span[2:-2]
