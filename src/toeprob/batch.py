@@ -120,6 +120,8 @@ def _chunks(
     import pandas as pd
 
     if isinstance(cases, pd.DataFrame):
+        if len(cases) == 0:
+            _columns_to_states(cases, model)  # the columns are checked even without rows
         for start in range(0, len(cases), size):
             part = cases.iloc[start : start + size]
             fs, rs = _columns_to_states(part, model)
