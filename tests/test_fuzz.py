@@ -342,7 +342,7 @@ def frames(draw: Any) -> pd.DataFrame:
         cells = [draw(CELLS) for _ in range(n_rows)]
         try:
             series = pd.Series(cells, dtype=dtype, index=frame.index)
-        except (TypeError, ValueError):
+        except Exception:  # pandas cannot hold these cells in this dtype
             series = pd.Series(cells, dtype=object, index=frame.index)
         data[i] = series
     frame = pd.concat([frame, pd.DataFrame(data, index=frame.index)], axis=1) if data else frame
