@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import toeprob
@@ -130,14 +130,16 @@ def _get(data: Any, path: tuple[Any, ...]) -> Any:
 @st.composite
 def mutated_models(draw: Any) -> dict[str, Any]:
     data = copy.deepcopy(DEFAULT)
-    for _ in range(draw(st.integers(1, 3))):
+    for _ in range(draw(st.sampled_from([1, 1, 1, 2, 3]))):
         path = draw(st.sampled_from(PATHS))
         try:
             parent, key = _get(data, path[:-1]), path[-1]
             current = parent[key]
         except (KeyError, IndexError, TypeError):
             continue  # an earlier mutation removed it
-        op = draw(st.sampled_from(["type", "word", "number", "delete", "copy", "wrap", "rename", "add"]))
+        op = draw(
+            st.sampled_from(["type", "word", "word", "number", "delete", "copy", "wrap", "rename", "add"])
+        )
         if op == "type":
             parent[key] = draw(VALUES)
         elif op == "word" and isinstance(current, str):
@@ -164,10 +166,11 @@ def _use(model: Model) -> None:
     _outcome(lambda: rank_causes(present, model=model))
 
 
-@_fuzz(25)
+@_fuzz(40)
 @given(data=mutated_models())
 def test_mutated_model_structures(data: dict[str, Any]) -> None:
     model = _outcome(lambda: Model.from_dict(data, "mutated.toml"))
+    event("loaded" if isinstance(model, Model) else "refused")
     if isinstance(model, Model):
         _use(model)
 
@@ -227,12 +230,13 @@ def mutated_texts(draw: Any) -> bytes:
     return raw
 
 
-@_fuzz(25)
+@_fuzz(40)
 @given(raw=mutated_texts())
 def test_mutated_model_texts(tmp_path_factory: pytest.TempPathFactory, raw: bytes) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "model.toml"
     path.write_bytes(raw)
     model = _outcome(lambda: load_model(path))
+    event("loaded" if isinstance(model, Model) else "refused")
     if isinstance(model, Model):
         _use(model)
     else:

@@ -412,7 +412,9 @@ class _Validator:
     def probability(self, value: Any, where: str, key: str) -> float:
         # a float strictly between 0 and 1 (an int never is; comparing first avoids float(huge int))
         if not isinstance(value, float) or not 0.0 < value < 1.0:
-            raise self.fail(where, f"key {shorten(key)}: {_got(value)} is not a probability in (0, 1).")
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            got = shorten(value) if number else _got(value)
+            raise self.fail(where, f"key {shorten(key)}: {got} is not a probability in (0, 1).")
         return value
 
     def cite(self, entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
@@ -641,7 +643,7 @@ class _Validator:
                         extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
                         raise self.fail(
                             lw,
-                            f"links to {target!r}, which is not one of the model's {key}.{extra}",
+                            f"links to {shorten(target)}, which is not one of the model's {key}.{extra}",
                         )
                     if not isinstance(link, Mapping):
                         raise self.fail(lw, "a link must be a table {strength = ..., sources = [...]}.")
