@@ -192,3 +192,19 @@ def test_identifier_with_a_newline_does_not_load(tmp_path: Path) -> None:
 
 def test_the_default_model_still_loads() -> None:
     assert toeprob.load_model().causes
+
+
+def test_a_large_file_is_refused_before_reading(tmp_path: Path) -> None:
+    import tracemalloc
+
+    big = tmp_path / "big.toml"
+    with big.open("wb") as handle:  # sparse: 64 MiB that take no disk space
+        handle.truncate(64 * 2**20)
+    tracemalloc.start()
+    try:
+        message = _load_error(big)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "67,108,864 bytes, more than the limit of 8,388,608 (max_bytes)" in message
+    assert peak < 2**20

@@ -4,19 +4,19 @@ A case file is UTF-8 JSON: a list of cases, or an object ``{"cases": [...]}``. E
 with the keys below (format: ``docs/case-format.md``); every case is checked against the model when it
 is read, and an error names the file, the case (its ``id``, or its position) and the key.
 
-========== ======== ==================================================================================
-key        required value
-========== ======== ==================================================================================
-id         yes      a non-empty string, unique in the file
-evidence   yes      finding or risk-factor identifier -> true / false (as for ``rank_causes``)
-gold_cause yes      a cause identifier of the model
-acceptable no       a list of cause identifiers also accepted as the top cause (default: none)
-urgency_min yes     an urgency level, at most ``urgency_max``
-urgency_max yes     an urgency level
-story      no       a string: what the person says
-basis      no       a string: where the answer comes from
-kind       no       a string, e.g. ``typical``, ``tricky`` or ``red_flag``
-========== ======== ==================================================================================
+=========== ======== ================================================================================
+key         required value
+=========== ======== ================================================================================
+id          yes      a non-empty string, unique in the file
+evidence    yes      finding or risk-factor identifier -> true / false (as for ``rank_causes``)
+gold_cause  yes      a cause identifier of the model
+acceptable  no       a list of cause identifiers also accepted as the top cause (default: none)
+urgency_min yes      an urgency level, at most ``urgency_max``
+urgency_max yes      an urgency level
+story       no       a string: what the person says
+basis       no       a string: where the answer comes from
+kind        no       a string, e.g. ``typical``, ``tricky`` or ``red_flag``
+=========== ======== ================================================================================
 
 Examples
 --------
