@@ -273,34 +273,65 @@ JSON_VALUES = st.recursive(
 @st.composite
 def case_files(draw: Any) -> Any:
     cases = []
-    for n in range(draw(st.integers(0, 3))):
+    for n in range(draw(st.sampled_from([0, 1, 1, 2, 3]))):
         case = copy.deepcopy(GOOD_CASE)
-        case["id"] = draw(st.sampled_from([f"c{n}", "c1"]))
-        for _ in range(draw(st.integers(0, 2))):
+        case["id"] = draw(st.sampled_from([f"c{n}", f"c{n}", "c1"]))
+        for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
             key = draw(st.sampled_from(CASE_KEYS))
             if draw(st.booleans()) and key in case:
                 del case[key]
             else:
                 case[key] = draw(JSON_VALUES)
-        if draw(st.booleans()):
+        if not draw(st.integers(0, 3)):
             case["evidence"] = draw(
                 st.dictionaries(
                     st.sampled_from(["cramp", " numbness", "diabetes", "tetanus", "x"]),
-                    JSON_SCALARS,
+                    st.booleans() | JSON_SCALARS,
                     max_size=3,
                 )
             )
         cases.append(case if draw(st.integers(0, 9)) else draw(JSON_VALUES))
     return (
-        draw(st.sampled_from([cases, {"cases": cases}, {"cases": cases, "x": 1}]))
+        draw(st.sampled_from([cases, cases, cases, {"cases": cases}, {"cases": cases, "x": 1}]))
         if cases
         else draw(JSON_VALUES)
     )
 
 
+MODEL = load_model()
+LEVELS = ["self_care", "routine", "soon", "urgent", "emergency"]
+
+
+@st.composite
+def valid_case_files(draw: Any) -> list[dict[str, Any]]:
+    """Case files that follow the schema: evaluate must score them."""
+    cases = []
+    for n in range(draw(st.integers(1, 3))):
+        low, high = sorted(draw(st.lists(st.integers(0, 4), min_size=2, max_size=2)))
+        evidence = draw(
+            st.dictionaries(
+                st.sampled_from([*MODEL.findings, *MODEL.risk_factors]),
+                st.sampled_from([True, False, "yes", "no", None]),
+                max_size=5,
+            )
+        )
+        cases.append(
+            {
+                "id": f"v{n}",
+                "evidence": evidence,
+                "gold_cause": draw(st.sampled_from(MODEL.causes)),
+                "acceptable": draw(st.lists(st.sampled_from(MODEL.causes), max_size=2)),
+                "urgency_min": LEVELS[low],
+                "urgency_max": LEVELS[high],
+            }
+        )
+    return cases
+
+
 @_fuzz(60)
 @given(
-    data=case_files(), encoding=st.sampled_from(["utf-8", "utf-8", "utf-8", "utf-8-sig", "utf-16", "latin-1"])
+    data=valid_case_files() | case_files(),
+    encoding=st.sampled_from(["utf-8", "utf-8", "utf-8", "utf-8-sig", "utf-16", "latin-1"]),
 )
 def test_case_files(data: Any, encoding: str) -> None:
     try:
@@ -308,6 +339,7 @@ def test_case_files(data: Any, encoding: str) -> None:
     except UnicodeEncodeError:
         raw = json.dumps(data).encode(encoding)
     cases = _outcome(lambda: loads_cases(raw, source="fuzz.json"))
+    event("loaded" if isinstance(cases, tuple) else "refused")
     if isinstance(cases, tuple):
         report = _outcome(lambda: evaluate(cases))
         assert not isinstance(report, ToeprobError) or isinstance(report, toeprob.ImpossibleEvidenceError)
@@ -358,6 +390,7 @@ def frames(draw: Any) -> pd.DataFrame:
 @given(frame=frames(), chunk=st.integers(1, 3))
 def test_batch_frames(frame: pd.DataFrame, chunk: int) -> None:
     out = _outcome(lambda: rank_batch(frame, chunk_size=chunk))
+    event("scored" if isinstance(out, pd.DataFrame) else "refused")
     if isinstance(out, pd.DataFrame):
         assert len(out) == len(frame) and list(out.index) == list(frame.index)
         rows = frame.astype(object).to_dict(orient="records")
