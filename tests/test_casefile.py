@@ -232,3 +232,13 @@ def test_cli_case_file_errors_are_one_line(
     deep.write_text("[" * 100_000)
     assert main([command, str(deep)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_documented_example_is_a_valid_case_file() -> None:
+    import re
+
+    doc = (Path(__file__).parent.parent / "docs" / "case-format.md").read_text(encoding="utf-8")
+    example = re.search(r"```json\n(.*?)```", doc, re.S)
+    assert example is not None
+    (case,) = loads_cases(example.group(1), source="docs/case-format.md")
+    assert case.gold_cause == "dehydration" and case.acceptable == ("electrolyte_deficiency",)
