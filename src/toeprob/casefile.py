@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from toeprob.arguments import resolve_model
@@ -84,6 +84,7 @@ class Case:
     story: str = ""
     basis: str = ""
     kind: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The case as a JSON-ready dictionary in the case-file format."""
@@ -97,6 +98,7 @@ class Case:
             "urgency_max": self.urgency_max.label,
             "basis": self.basis,
             "kind": self.kind,
+            **dict(self.extra),
         }
 
 
@@ -158,14 +160,16 @@ class _Checker:
         cid = case.get("id")
         if isinstance(cid, str) and cid.strip():
             self.where = f"case {shorten(cid)}" if cid not in seen else f"case {shorten(cid)} (#{n})"
-        for key in case:
-            if key not in _KEYS:
-                hint = closest_matches(key, _KEYS) if isinstance(key, str) else []
-                extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
-                raise self.fail(None, f"unknown key {shorten(key)}; allowed: {', '.join(_KEYS)}.{extra}")
+        # keys of other case sets (notes, authors, ...) are kept, not refused: nothing is lost
+        unknown = [key for key in case if key not in _KEYS]
+        for key in unknown:
+            if not isinstance(key, str):
+                raise self.fail(None, f"keys must be strings, got {_got(key)}.")
         missing = [k for k in _REQUIRED if k not in case]
         if missing:
-            raise self.fail(None, f"missing required key(s) {', '.join(map(repr, missing))}.")
+            hints = [k for k in unknown if closest_matches(k, missing)]
+            extra = f" The case has {', '.join(map(shorten, hints))}: a misspelling?" if hints else ""
+            raise self.fail(None, f"missing required key(s) {', '.join(map(repr, missing))}.{extra}")
         if not isinstance(cid, str) or not cid.strip():
             raise self.fail("id", f"must be a non-empty string, got {_got(cid)}.")
         if cid in seen:
@@ -207,6 +211,7 @@ class _Checker:
             story=self.text(case, "story"),
             basis=self.text(case, "basis"),
             kind=self.text(case, "kind"),
+            extra={key: case[key] for key in unknown},
         )
 
 
