@@ -10,9 +10,11 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
+    "CaseTableError",
     "EvidenceError",
     "EvidenceTypeError",
     "ImpossibleEvidenceError",
+    "MissingDependencyError",
     "ModelFileError",
     "ToeprobError",
     "UnknownIdentifierError",
@@ -48,6 +50,14 @@ class UnknownIdentifierError(EvidenceError, KeyError):
 
 class ImpossibleEvidenceError(ToeprobError, ValueError):
     """Evidence to which the model gives probability zero (or a probability that underflows)."""
+
+
+class CaseTableError(ToeprobError, ValueError):
+    """A case table that cannot be read or written; the message names the file, row and column."""
+
+
+class MissingDependencyError(ToeprobError, ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
 
 
 def closest_matches(name: str, allowed: Iterable[str], n: int = 3) -> list[str]:
