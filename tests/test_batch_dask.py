@@ -67,7 +67,7 @@ def test_cluster_result_is_bitwise_the_pandas_result(client: Any, model: Model) 
         assert got.index.equals(expected.index)
         assert got.dtypes.equals(expected.dtypes)
         assert got.dtypes.equals(lazy.dtypes)  # the declared meta is what the workers return
-        floats = list(model.causes) + ["top_probability"]
+        floats = [*model.causes, "top_probability"]
         # bitwise: compare the float64 bit patterns, not values within a tolerance
         assert np.array_equal(
             got[floats].to_numpy().view(np.uint64), expected[floats].to_numpy().view(np.uint64)

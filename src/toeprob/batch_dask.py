@@ -16,7 +16,7 @@ Examples
 >>> import dask.dataframe as dd
 >>> import pandas as pd
 >>> from toeprob import rank_batch
->>> cases = pd.DataFrame({"cramp": ["yes", "no", "yes", "unknown"], "tight_footwear": [True, True, False, True]})
+>>> cases = pd.DataFrame({"cramp": ["yes", "no", "yes", "unknown"], "numbness": [True, True, False, True]})
 >>> lazy = rank_batch(dd.from_pandas(cases, npartitions=2))
 >>> lazy.npartitions
 2

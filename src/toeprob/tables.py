@@ -163,17 +163,28 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
     try:
         with path.open(newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), None)
-        if header is None:
-            raise CaseTableError(f"{path}: the file is empty; its first line must name the columns.")
-        _check_columns(header, path)
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None:
+                raise CaseTableError(f"{path}: the file is empty; its first line must name the columns.")
+            _check_columns(header, path)
+            rows = []
+            for row in reader:
+                if not row:
+                    continue  # a blank line
+                if len(row) != len(header):
+                    raise CaseTableError(
+                        f"{path}: line {reader.line_num} (row {len(rows) + 1}) has {len(row)} cells; "
+                        f"the header names {len(header)} columns."
+                    )
+                rows.append(row)
     except OSError as exc:
         raise CaseTableError(f"{path}: cannot read the case table ({exc.strerror}).") from None
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise CaseTableError(f"{path}: not a readable UTF-8 CSV table: {exc}".strip()) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    except UnicodeDecodeError as exc:
+        raise CaseTableError(f"{path}: not UTF-8 text ({exc.reason}).") from None
+    except csv.Error as exc:
+        raise CaseTableError(f"{path}: not a readable CSV table ({exc}).") from None
+    return pd.DataFrame(rows, columns=[c.strip() for c in header], dtype=object)
 
 
 def _read_jsonl(path: Path) -> pd.DataFrame:
@@ -237,8 +248,9 @@ def _decode(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     import pandas as pd
 
     ids = raw[ID_COLUMN] if ID_COLUMN in raw.columns else None
-    if ids is not None and ids.isna().any():
-        row = int(np.flatnonzero(ids.isna().to_numpy())[0]) + 1
+    blank = None if ids is None else ids.map(lambda v: v is None or _is_blank(v)).to_numpy(dtype=bool)
+    if blank is not None and blank.any():
+        row = int(np.flatnonzero(blank)[0]) + 1
         raise CaseTableError(f"{path}: row {row}, column {ID_COLUMN!r}: every case needs an id.")
 
     def where(position: int) -> str:
@@ -256,6 +268,12 @@ def _decode(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     else:
         out.index = pd.RangeIndex(1, len(raw) + 1, name="row")
     return out
+
+
+def _is_blank(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, float | np.floating) and math.isnan(value)
 
 
 def _decode_column(values: pd.Series, column: str, where: Callable[[int], str]) -> Any:
