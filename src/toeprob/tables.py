@@ -168,7 +168,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
             if header is None:
                 raise CaseTableError(f"{path}: the file is empty; its first line must name the columns.")
             _check_columns(header, path)
-            rows = []
+            rows: list[list[str]] = []
             for row in reader:
                 if not row:
                     continue  # a blank line
