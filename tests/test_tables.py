@@ -237,3 +237,14 @@ def test_empty_tables(tmp_path: Path, model: Model) -> None:
     assert len(out) == 0 and (tmp_path / "out.jsonl").read_text() == ""
     (tmp_path / "cases.jsonl").write_text("")
     assert len(score_file(tmp_path / "cases.jsonl", tmp_path / "out.csv", model=model)) == 0
+
+
+def test_the_documented_example_table(tmp_path: Path, model: Model) -> None:
+    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "cases.csv"
+    out = score_file(example, tmp_path / "scores.csv", model=model)
+    assert out.loc["shoes", "top_cause"] == "ill_fitting_footwear"
+    assert out.loc["neuropathy", "top_cause"] == "peripheral_neuropathy"
+    assert (
+        out.loc["unknown_all", list(model.causes)]
+        == rank_batch([{}], model=model).iloc[0, : len(model.causes)]
+    ).all()
