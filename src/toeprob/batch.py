@@ -173,7 +173,7 @@ def rank_batch(
                 "progress=True is for pandas input; for a dask DataFrame use dask.diagnostics.ProgressBar, "
                 "distributed.progress or the Dask dashboard."
             )
-        return rank_dask_frame(cases, model=model, chunk_size=chunk_size)
+        return rank_dask_frame(cases, rank_batch, model=model, chunk_size=chunk_size)
     model = load_model() if model is None else model
     engine = get_engine(model, "fast")
     total = len(cases) if isinstance(cases, Sized) else None

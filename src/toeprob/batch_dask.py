@@ -38,6 +38,7 @@ import sys
 import threading
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeGuard
 
@@ -155,14 +156,18 @@ def worker_models() -> dict[str, int]:
     return {"models": len(_PROCESS_MODELS._models), "builds": _PROCESS_MODELS.builds}
 
 
-def _rank_partition(part: pd.DataFrame, ref: ModelReference, chunk_size: int) -> pd.DataFrame:
-    from toeprob.batch import rank_batch
+PandasScorer = Callable[..., "pd.DataFrame"]
+"""The pandas scorer, :func:`toeprob.rank_batch` (passed in, so that this module does not import it)."""
 
-    return rank_batch(part, model=ref.resolve(), chunk_size=chunk_size)
+
+def _rank_partition(
+    part: pd.DataFrame, score: PandasScorer, ref: ModelReference, chunk_size: int
+) -> pd.DataFrame:
+    return score(part, model=ref.resolve(), chunk_size=chunk_size)
 
 
 def rank_dask_frame(
-    cases: dd.DataFrame, *, model: Model | None = None, chunk_size: int = 20_000
+    cases: dd.DataFrame, score: PandasScorer, *, model: Model | None = None, chunk_size: int = 20_000
 ) -> dd.DataFrame:
     """Score a Dask DataFrame lazily, partition by partition (what :func:`toeprob.rank_batch` calls).
 
@@ -170,6 +175,8 @@ def rank_dask_frame(
     ----------
     cases : dask.dataframe.DataFrame
         Columns are finding and risk-factor identifiers, values as for :func:`toeprob.rank_batch`.
+    score : callable
+        :func:`toeprob.rank_batch` itself, applied to each partition (a pandas DataFrame).
     model : Model, optional
         Defaults to the shipped model.
     chunk_size : int
@@ -191,21 +198,20 @@ def rank_dask_frame(
     --------
     >>> import dask.dataframe as dd
     >>> import pandas as pd
+    >>> from toeprob import rank_batch
     >>> cases = pd.DataFrame({"numbness": [True], "burning_pain": [True], "diabetes": [True]})
-    >>> rank_dask_frame(dd.from_pandas(cases, npartitions=1)).compute()["top_cause"].tolist()
+    >>> rank_dask_frame(dd.from_pandas(cases, npartitions=1), rank_batch).compute()["top_cause"].tolist()
     ['peripheral_neuropathy']
     """
     import pandas as pd
 
-    from toeprob.batch import rank_batch
-
     model = load_model() if model is None else model
     # check the column names on the client, now, with rank_batch's messages; the one-row result
     # gives the dtypes of a non-empty result (an empty one would type top_cause as object)
-    probe = rank_batch(pd.DataFrame({c: [None] for c in cases.columns}), model=model)
+    probe = score(pd.DataFrame({c: [None] for c in cases.columns}), model=model)
     meta = probe.iloc[:0].set_axis(cases._meta.index, axis=0)
     ref = ModelReference.of(model)
     result: dd.DataFrame = cases.map_partitions(  # type: ignore[no-untyped-call]
-        _rank_partition, ref, chunk_size, meta=meta
+        _rank_partition, score, ref, chunk_size, meta=meta
     )
     return result

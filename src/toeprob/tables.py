@@ -45,6 +45,7 @@ Examples
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import json
 import math
 from collections.abc import Callable
@@ -366,12 +367,10 @@ def write_results(results: pd.DataFrame, path: str | Path) -> None:
             import pyarrow as pa
 
             table = pa.Table.from_pandas(frame, preserve_index=False)
-            from toeprob import __version__
-
             metadata = {
                 **(table.schema.metadata or {}),
                 b"toeprob.disclaimer": DISCLAIMER.encode(),
-                b"toeprob.version": __version__.encode(),
+                b"toeprob.version": importlib.metadata.version("toeprob").encode(),
             }
             pq.write_table(table.replace_schema_metadata(metadata), path)
     except OSError as exc:
