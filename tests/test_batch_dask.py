@@ -57,7 +57,7 @@ def client() -> Iterator[Any]:
 def test_cluster_result_is_bitwise_the_pandas_result(client: Any, model: Model) -> None:
     # a model of its own (another source, so another reference key) that no worker holds yet
     model = Model.from_dict(model.to_dict(), source="test_batch_dask")
-    cases = _cases(model, 600, seed=11)
+    cases = _cases(model, 120, seed=11)
     lazy = rank_batch(dd.from_pandas(cases, npartitions=6), model=model)
     assert is_dask_frame(lazy) and lazy.npartitions == 6
     expected = rank_batch(cases, model=model)
