@@ -6,7 +6,7 @@ columns, dtypes and numbers as the pandas result (bitwise: each row is scored on
 the rows are split into partitions does not change a value).
 
 The model travels to the workers as a :class:`ModelReference`: its content hash and its compressed
-data (about 10 kB for the shipped model). Each worker process builds and compiles the model the first
+data (about 15 kB for the shipped model). Each worker process builds and compiles the model the first
 time it meets a reference and keeps it for later partitions and later computations, so the model is
 compiled once per worker process, not once per partition. The workers need toeprob installed (the
 same version as the client), and Dask itself: ``pip install "toeprob[dask]"``.
