@@ -3,18 +3,14 @@
 A *case table* has one row per case and one column per finding or risk-factor identifier (``toeprob
 vocabulary`` lists them). Each cell says whether that finding or risk factor is present:
 
-=============================================  =======
-cell (case-insensitive, spaces ignored)         meaning
-=============================================  =======
-``yes``, ``true``, ``1`` (also ``y``, ``present``)  present
-``no``, ``false``, ``0`` (also ``n``, ``absent``)   absent
-empty, ``unknown``, ``?``; ``null`` in JSON/Parquet  unknown
-=============================================  =======
+- present: ``yes``, ``true``, ``1`` (also ``y``, ``present``);
+- absent: ``no``, ``false``, ``0`` (also ``n``, ``absent``);
+- unknown: an empty cell, ``unknown`` or ``?`` (``null`` in JSON Lines and Parquet).
 
-JSON and Parquet cells may also be booleans or the numbers ``1``/``0``. An identifier left out of the
-table is unknown for every case. An optional column ``id`` names the cases; it is copied to the output.
-Rows are numbered from 1 (row 1 is the first case, the line after a CSV header); every error names the
-file, the row and the column.
+Cells are read case-insensitively, surrounding spaces ignored; JSON Lines and Parquet cells may also
+be booleans or the numbers ``1``/``0``. An identifier left out of the table is unknown for every case.
+An optional column ``id`` names the cases; it is copied to the output. Rows are numbered from 1 (row 1
+is the first case, the line after a CSV header); every error names the file, the row and the column.
 
 Formats, chosen by the file name's ending:
 
