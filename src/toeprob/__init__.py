@@ -17,9 +17,11 @@ import logging
 from toeprob.api import rank_causes
 from toeprob.batch import rank_batch
 from toeprob.errors import (
+    CaseTableError,
     EvidenceError,
     EvidenceTypeError,
     ImpossibleEvidenceError,
+    MissingDependencyError,
     ModelFileError,
     ToeprobError,
     UnknownIdentifierError,
@@ -40,6 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DISCLAIMER",
+    "CaseTableError",
     "Diagnosis",
     "EvaluationReport",
     "EvidenceError",
@@ -48,6 +51,7 @@ __all__ = [
     "ImpossibleEvidenceError",
     "Interview",
     "InterviewPolicy",
+    "MissingDependencyError",
     "Model",
     "ModelFileError",
     "Question",
