@@ -20,9 +20,11 @@ from toeprob.batch import rank_batch
 from toeprob.casefile import Case
 from toeprob.errors import (
     CaseFileError,
+    CaseTableError,
     EvidenceError,
     EvidenceTypeError,
     ImpossibleEvidenceError,
+    MissingDependencyError,
     ModelFileError,
     ParameterError,
     ParameterTypeError,
@@ -47,6 +49,7 @@ __all__ = [
     "DISCLAIMER",
     "Case",
     "CaseFileError",
+    "CaseTableError",
     "Diagnosis",
     "EvaluationReport",
     "EvidenceError",
@@ -55,6 +58,7 @@ __all__ = [
     "ImpossibleEvidenceError",
     "Interview",
     "InterviewPolicy",
+    "MissingDependencyError",
     "Model",
     "ModelFileError",
     "ParameterError",

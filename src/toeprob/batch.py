@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sized
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +29,7 @@ from toeprob.triage import urgency_batch
 from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
+    import dask.dataframe as dd
     import pandas as pd
 
 __all__ = ["rank_batch"]
@@ -146,27 +147,46 @@ def _chunks(
         row += len(batch)
 
 
+@overload
+def rank_batch(
+    cases: dd.DataFrame, *, model: Model | None = None, chunk_size: int = 20_000, progress: bool = False
+) -> dd.DataFrame: ...
+
+
+@overload
 def rank_batch(
     cases: pd.DataFrame | Iterable[Mapping[str, Any]],
     *,
     model: Model | None = None,
     chunk_size: int = 20_000,
     progress: bool = False,
-) -> pd.DataFrame:
+) -> pd.DataFrame: ...
+
+
+def rank_batch(
+    cases: pd.DataFrame | dd.DataFrame | Iterable[Mapping[str, Any]],
+    *,
+    model: Model | None = None,
+    chunk_size: int = 20_000,
+    progress: bool = False,
+) -> pd.DataFrame | dd.DataFrame:
     """Score many cases: one row per case with every cause's posterior, the top cause and the urgency.
 
     Parameters
     ----------
-    cases : DataFrame or iterable of mappings
+    cases : DataFrame, dask DataFrame or iterable of mappings
         Columns (or keys) are finding and risk-factor identifiers; values ``True``/``False`` (or the
         strings accepted by :func:`toeprob.rank_causes`), missing values (``None``/``NaN``/``pd.NA``,
         also in nullable ``boolean`` and ``string`` columns) unknown.
+        A ``dask.dataframe.DataFrame`` (``toeprob[dask]``) is scored lazily, partition by partition,
+        and a dask DataFrame is returned (see :mod:`toeprob.batch_dask`).
     model : Model, optional
         Defaults to the shipped model.
     chunk_size : int
         Cases processed at a time; memory use is bounded by it (plus the output).
     progress : bool
-        Show a progress bar (tqdm) over chunks.
+        Show a progress bar (tqdm) over chunks. Not for a dask DataFrame: use Dask's own
+        (``dask.diagnostics.ProgressBar``, ``distributed.progress`` or the dashboard).
 
     Returns
     -------
@@ -193,6 +213,15 @@ def rank_batch(
         )
     check_type(progress, "progress", "rank_batch", bool, "a bool")
     model = resolve_model(model, "rank_batch")
+    from toeprob.batch_dask import is_dask_frame, rank_dask_frame
+
+    if is_dask_frame(cases):
+        if progress:
+            raise ParameterError(
+                "The 'progress' parameter of rank_batch must be False for a dask DataFrame; use "
+                "dask.diagnostics.ProgressBar, distributed.progress or the Dask dashboard."
+            )
+        return rank_dask_frame(cases, rank_batch, model=model, chunk_size=chunk_size)
     engine = get_engine(model, "fast")
     total = len(cases) if isinstance(cases, Sized) else None
     chunks: Iterable[tuple[list[Any], NDArray[np.int8], NDArray[np.int8]]] = _chunks(cases, model, chunk_size)

@@ -200,6 +200,15 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from toeprob.tables import score_file
+
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    results = score_file(args.cases, args.output, model=_model(args), progress=progress)
+    print(f"Scored {len(results)} cases into {args.output}. {DISCLAIMER}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``toeprob`` command."""
     parser = argparse.ArgumentParser(
@@ -245,6 +254,16 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--start-findings", type=int, default=2, help="findings known at the start (default 2)")
     rp.add_argument("--json", action="store_true", help="print JSON")
     rp.set_defaults(func=_cmd_replay)
+
+    bt = sub.add_parser("batch", help="score a case table (.csv, .jsonl, .parquet) into an output table")
+    bt.add_argument("cases", help="a case table: one column per identifier, cells yes/no/empty")
+    bt.add_argument("-o", "--output", required=True, help="the output table (.csv, .jsonl or .parquet)")
+    bt.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="progress bar on standard error (default: only when it is a terminal)",
+    )
+    bt.set_defaults(func=_cmd_batch)
 
     return parser
 

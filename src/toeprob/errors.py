@@ -11,9 +11,11 @@ from collections.abc import Iterable
 
 __all__ = [
     "CaseFileError",
+    "CaseTableError",
     "EvidenceError",
     "EvidenceTypeError",
     "ImpossibleEvidenceError",
+    "MissingDependencyError",
     "ModelFileError",
     "ParameterError",
     "ParameterTypeError",
@@ -94,6 +96,14 @@ def shorten(value: object, limit: int = ECHO_LIMIT) -> str:
     if len(text) <= limit and size <= 4 * limit:
         return text
     return f"{text[: limit - 1]}… ({size} characters)"
+
+
+class CaseTableError(ToeprobError, ValueError):
+    """A case table that cannot be read or written; the message names the file, row and column."""
+
+
+class MissingDependencyError(ToeprobError, ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
 
 
 def closest_matches(name: str, allowed: Iterable[str], n: int = 3) -> list[str]:

@@ -247,6 +247,43 @@ class Model:
 
         return to_pgmpy(self)
 
+    def to_bif(self, path: str | Path) -> None:
+        """Write the model's pgmpy network (:meth:`to_pgmpy`) as a BIF file.
+
+        The network is named after the model; auxiliary OR nodes are named ``or__<node>__<k>``
+        and every node has a ``role`` property. See :func:`toeprob.pgmpy_adapter.write_bif`.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> path = Path(tempfile.mkdtemp()) / "toeprob.bif"
+        >>> load_model().to_bif(path)
+        >>> path.read_text().splitlines()[0]
+        'network default {'
+        """
+        from toeprob.pgmpy_adapter import write_bif
+
+        write_bif(self, path)
+
+    def to_xmlbif(self, path: str | Path) -> None:
+        """Write the model's pgmpy network (:meth:`to_pgmpy`) as an XMLBIF file.
+
+        Named like :meth:`to_bif`. See :func:`toeprob.pgmpy_adapter.write_xmlbif`.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> path = Path(tempfile.mkdtemp()) / "toeprob.xml"
+        >>> load_model().to_xmlbif(path)
+        >>> "<NAME>default</NAME>" in path.read_text()
+        True
+        """
+        from toeprob.pgmpy_adapter import write_xmlbif
+
+        write_xmlbif(self, path)
+
     def draw(
         self,
         ax: Axes | None = None,

@@ -3,15 +3,24 @@
 Noisy-OR nodes are expanded to full conditional probability tables here and only here. A node with
 many parents would need a table of ``2 ** k`` columns (a finding such as ``cramp`` has a score of
 causes), so nodes with more than ``max_table_parents`` parents are written exactly as a chain of
-auxiliary OR nodes (*parent divorcing*): ``X__or1`` takes the first parents with the node's leak,
-each next link takes the previous one (deterministically) plus further parents, and the last link is
-the node itself. Every auxiliary node is binary with the states ``("absent", "present")``, and the
-marginal distribution of the model's own nodes is exactly the noisy-OR model's.
+auxiliary OR nodes (*parent divorcing*): ``or__X__1`` takes the first parents with the node's leak,
+each next link (``or__X__2``, ...) takes the previous one (deterministically) plus further parents,
+and the last link is the node itself. Every auxiliary node is binary with the states
+``("absent", "present")``, and the marginal distribution of the model's own nodes is exactly the
+noisy-OR model's. There are no separate leak nodes: a node's leak is the column of its table where
+every parent is absent.
+
+Every node carries a ``role`` attribute (``risk_factor``, ``cause``, ``finding`` or ``or_chain``),
+which the BIF and XMLBIF writers store as a property, and the network is named after the model.
+:func:`write_bif` and :func:`write_xmlbif` write the network with pgmpy's writers.
 """
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +31,15 @@ if TYPE_CHECKING:
 
     from toeprob.model import Model
 
-__all__ = ["STATES", "noisy_or_table", "to_pgmpy"]
+__all__ = [
+    "STATES",
+    "network_name",
+    "noisy_or_table",
+    "or_node_name",
+    "to_pgmpy",
+    "write_bif",
+    "write_xmlbif",
+]
 
 STATES = ("absent", "present")
 DEFAULT_MAX_TABLE_PARENTS = 8
@@ -45,6 +62,29 @@ def noisy_or_table(leak: float, strengths: Sequence[float]) -> NDArray[np.float6
     if k:
         absent = absent.reshape((2,) * k).transpose(tuple(range(k - 1, -1, -1))).reshape(-1)
     return np.vstack([absent, 1.0 - absent])
+
+
+def or_node_name(node: str, k: int) -> str:
+    """The name of the ``k``-th auxiliary OR node of ``node``'s chain (from 1).
+
+    Examples
+    --------
+    >>> or_node_name("cramp", 3)
+    'or__cramp__3'
+    """
+    return f"or__{node}__{k}"
+
+
+def network_name(model: Model) -> str:
+    """The model's name as a network name that BIF readers accept (letters, digits, ``_``, ``-``).
+
+    Examples
+    --------
+    >>> from toeprob import load_model
+    >>> network_name(load_model())
+    'default'
+    """
+    return re.sub(r"[^\w-]+", "_", model.name.strip()) or "toeprob"
 
 
 def to_pgmpy(
@@ -72,7 +112,10 @@ def to_pgmpy(
     if max_table_parents is not None and max_table_parents < 2:
         raise ValueError(f"max_table_parents must be None or at least 2, got {max_table_parents}.")
     net = DiscreteBayesianNetwork()
-    net.add_nodes_from([*model.risk_factors, *model.causes, *model.findings])
+    net.name = network_name(model)
+    net.add_nodes_from(model.risk_factors, role="risk_factor")
+    net.add_nodes_from(model.causes, role="cause")
+    net.add_nodes_from(model.findings, role="finding")
     cpds = []
     for rid, rf in model.risk_factor_specs.items():
         cpds.append(TabularCPD(rid, 2, [[1.0 - rf.prevalence], [rf.prevalence]], state_names={rid: STATES}))
@@ -89,12 +132,12 @@ def to_pgmpy(
         else:
             # first link: `limit` real parents and the leak; next links: previous link + limit-1
             first, rest = parents[:limit], parents[limit:]
-            chain.append((f"{node}__or1", first, strengths[:limit], leak))
+            chain.append((or_node_name(node, 1), first, strengths[:limit], leak))
             rest_p = strengths[limit:]
             step = limit - 1
             for k, start in enumerate(range(0, len(rest), step), start=2):
                 last = start + step >= len(rest)
-                name = node if last else f"{node}__or{k}"
+                name = node if last else or_node_name(node, k)
                 prev = chain[-1][0]
                 chain.append(
                     (
@@ -106,7 +149,12 @@ def to_pgmpy(
                 )
         for name, pars, probs, lk in chain:
             if name != node:
-                net.add_node(name)
+                if name in net:
+                    raise ValueError(
+                        f"model {model.name!r}: the auxiliary node {name!r} of {node!r} has the name "
+                        "of a node of the model; rename that node."
+                    )
+                net.add_node(name, role="or_chain")
             net.add_edges_from((p, name) for p in pars)
             table = noisy_or_table(lk, probs)
             cpds.append(
@@ -121,3 +169,67 @@ def to_pgmpy(
             )
     net.add_cpds(*cpds)
     return net
+
+
+def write_bif(
+    model: Model, path: str | Path, *, max_table_parents: int | None = DEFAULT_MAX_TABLE_PARENTS
+) -> None:
+    """Write ``model`` as a BIF file with ``pgmpy.readwrite.BIFWriter`` (probabilities unrounded).
+
+    Parameters
+    ----------
+    model : Model
+    path : str or Path
+        The file to write; an existing file is replaced.
+    max_table_parents : int or None
+        As for :func:`to_pgmpy`: nodes with more parents become a chain of ``or__...`` nodes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from toeprob import load_model
+    >>> path = Path(tempfile.mkdtemp()) / "toeprob.bif"
+    >>> write_bif(load_model(), path)
+    >>> text = path.read_text()
+    >>> text.splitlines()[0], "variable or__cramp__1 {" in text, "property role = or_chain ;" in text
+    ('network default {', True, True)
+    """
+    from pgmpy.readwrite import BIFWriter
+
+    net = to_pgmpy(model, max_table_parents=max_table_parents)
+    with warnings.catch_warnings():  # pgmpy's own deprecation notices
+        warnings.simplefilter("ignore", FutureWarning)
+        BIFWriter(net).write(str(path))
+
+
+def write_xmlbif(
+    model: Model, path: str | Path, *, max_table_parents: int | None = DEFAULT_MAX_TABLE_PARENTS
+) -> None:
+    """Write ``model`` as an XMLBIF file with ``pgmpy.readwrite.XMLBIFWriter`` (probabilities unrounded).
+
+    Parameters
+    ----------
+    model : Model
+    path : str or Path
+        The file to write; an existing file is replaced.
+    max_table_parents : int or None
+        As for :func:`to_pgmpy`: nodes with more parents become a chain of ``or__...`` nodes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from pgmpy.readwrite import XMLBIFReader
+    >>> from toeprob import load_model
+    >>> path = Path(tempfile.mkdtemp()) / "toeprob.xml"
+    >>> write_xmlbif(load_model(), path)
+    >>> XMLBIFReader(path).get_property()["or__cramp__1"]
+    ['role = or_chain']
+    """
+    from pgmpy.readwrite import XMLBIFWriter
+
+    net = to_pgmpy(model, max_table_parents=max_table_parents)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        XMLBIFWriter(net).write(str(path))
