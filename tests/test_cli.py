@@ -72,3 +72,20 @@ def test_console_script_runs() -> None:
 
 def test_parse_assignments_bare_name_means_yes() -> None:
     assert parse_assignments(["a", "b=no,c=yes"]) == {"a": "yes", "b": "no", "c": "yes"}
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import toeprob
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"toeprob {toeprob.__version__}"
+
+
+def test_installed_metadata_has_the_package_version() -> None:
+    import importlib.metadata
+
+    import toeprob
+
+    assert importlib.metadata.version("toeprob") == toeprob.__version__

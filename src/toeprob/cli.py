@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from toeprob import datasets
+from toeprob import __version__
 from toeprob.api import rank_causes
 from toeprob.errors import CaseFileError, EvidenceError, ToeprobError, closest_matches, shorten
 from toeprob.evaluate import evaluate
@@ -215,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="toeprob",
         description="Probabilistic reasoning about involuntary toe movements. " + DISCLAIMER,
     )
+    parser.add_argument("--version", action="version", version=f"toeprob {__version__}")
     parser.add_argument("--model", help="a model file (default: the shipped model)")
     sub = parser.add_subparsers(dest="command", required=True)
     shipped = ", ".join(datasets.list_cases())
