@@ -212,3 +212,26 @@ def test_tiny_model_leaks_solve_the_priors(tiny: Model) -> None:
     assert np.isclose(tiny.cause_specs["benign"].prior, 0.1)
     assert 0 < tiny.cause_specs["serious"].leak < tiny.cause_specs["serious"].prior
     assert tiny.red_flags == {"weak": Urgency.SOON, "drop": Urgency.URGENT}
+
+
+def test_every_default_cause_has_a_plain_label(model: Model) -> None:
+    for cid, spec in model.cause_specs.items():
+        assert spec.label and spec.label != cid and "_" not in spec.label, cid
+        assert "(" not in spec.label, cid  # labels sit inside parentheses in some displays
+
+
+def test_a_cause_without_label_gets_one_from_its_identifier(tiny_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(tiny_data)
+    cid = next(iter(data["causes"]))
+    data["causes"][cid].pop("label", None)
+    assert Model.from_dict(data).cause_specs[cid].label == toeprob.model.humanize(cid)
+    data["causes"][cid]["label"] = "A plain name"
+    assert Model.from_dict(data).cause_specs[cid].label == "A plain name"
+
+
+def test_an_empty_label_is_an_error(tiny_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(tiny_data)
+    cid = next(iter(data["causes"]))
+    data["causes"][cid]["label"] = " "
+    with pytest.raises(ModelFileError, match=rf"\[causes\.{cid}\]: key 'label'"):
+        Model.from_dict(data)

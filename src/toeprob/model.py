@@ -47,6 +47,7 @@ __all__ = [
     "RiskFactorSpec",
     "Scale",
     "TriageSettings",
+    "humanize",
     "load_model",
 ]
 
@@ -128,6 +129,9 @@ class CauseSpec:
 
     ``population`` is set when the prior comes from a population figure rather than the frequency
     word (which is then kept as the source articles' framing).
+
+    ``label`` is a plain name for readers who do not know the identifier ("Tired foot muscles"); a
+    model file may leave it out, and then it is made from the identifier (see :func:`humanize`).
     """
 
     id: str
@@ -138,6 +142,23 @@ class CauseSpec:
     care_level: Urgency
     sources: tuple[str, ...]
     population: PopulationFigure | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", humanize(self.id))
+
+
+def humanize(identifier: str) -> str:
+    """A readable name made from an identifier, for entries without a ``label``.
+
+    Examples
+    --------
+    >>> humanize("peripheral_artery_disease")
+    'Peripheral artery disease'
+    """
+    words = identifier.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
 
 
 @dataclass(frozen=True)
@@ -699,6 +720,7 @@ class _Validator:
             self.keys(
                 entry,
                 [
+                    "label",
                     "description",
                     "frequency",
                     "care_level",
@@ -744,6 +766,7 @@ class _Validator:
                 self.urgency(entry, "care_level", where),
                 self.cite(entry, where),
                 population,
+                self.text(entry, "label", where) if "label" in entry else "",
             )
         if not out:
             raise self.fail("[causes]", "a model needs at least one cause.")
