@@ -15,6 +15,7 @@ Examples
 import logging
 
 from toeprob import datasets
+from toeprob._version import __version__ as __version__
 from toeprob.api import rank_causes
 from toeprob.batch import rank_batch
 from toeprob.casefile import Case
@@ -43,7 +44,6 @@ from toeprob.urgency import Urgency
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__version__ = "0.1.0"
 
 __all__ = [
     "DISCLAIMER",
