@@ -18,7 +18,7 @@ def test_rank_prints_causes_urgency_and_disclaimer(capsys: pytest.CaptureFixture
     assert "peripheral_neuropathy" in out
     assert "Urgency:" in out and "red flag numbness" in out
     assert "not a medical device" in out
-    assert out.count("%  (prior") == 3
+    assert out.count(", prior") == 3
 
 
 def test_rank_json(capsys: pytest.CaptureFixture[str]) -> None:

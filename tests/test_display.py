@@ -40,9 +40,10 @@ def diagnosis(model: toeprob.Model) -> toeprob.Diagnosis:
 def test_diagnosis_html_has_top_causes_urgency_reasons_and_disclaimer(diagnosis: toeprob.Diagnosis) -> None:
     out = diagnosis_html(diagnosis, top=5)
     frame = diagnosis.to_frame()
-    for cause in frame["cause"].head(5):
+    for cause in frame.index[:5]:
         assert f"<code>{cause}</code>" in out
-    for cause in frame["cause"].iloc[5:]:
+        assert html.escape(frame.loc[cause, "label"]) in out  # the plain name beside the identifier
+    for cause in frame.index[5:]:
         assert f"<code>{cause}</code>" not in out
     assert out.count("<tr>") == 1 + 5
     assert diagnosis.urgency.label in out and html.escape(diagnosis.urgency.meaning) in out
@@ -75,7 +76,7 @@ def test_diagnosis_html_escapes_text(diagnosis: toeprob.Diagnosis) -> None:
 def test_diagnosis_markdown_lists_the_same_rows(diagnosis: toeprob.Diagnosis) -> None:
     out = diagnosis_markdown(diagnosis, top=4)
     rows = [line for line in out.splitlines() if line.startswith("| ") and "`" in line]
-    assert [r.split("`")[1] for r in rows] == diagnosis.to_frame()["cause"].head(4).tolist()
+    assert [r.split("`")[1] for r in rows] == diagnosis.to_frame().index[:4].tolist()
     assert f"**Urgency: {diagnosis.urgency.label}**" in out
     assert out.rstrip().endswith("*") and "not a medical device" in out
 

@@ -38,7 +38,7 @@ def test_diagnosis_plot_bars_labels_and_colours(model: toeprob.Model) -> None:
     ax = d.plot(top=6)
     frame = d.to_frame().head(6)
     assert len(ax.patches) == 6
-    assert [t.get_text() for t in ax.get_yticklabels()] == frame["cause"].tolist()
+    assert [t.get_text() for t in ax.get_yticklabels()] == frame.index.tolist()
     assert [round(p.get_width(), 12) for p in ax.patches] == [round(p, 12) for p in frame["probability"]]
     assert [to_hex(p.get_facecolor()) for p in ax.patches] == [care_colour(c) for c in frame["care_level"]]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -67,7 +67,7 @@ def test_plot_posteriors_rows_dots_and_legend(model: toeprob.Model) -> None:
     ax = toeprob.plot_posteriors({"before": before, "after": after}, top=5)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(labels) == 5
-    last = after.to_frame().set_index("cause")["probability"]
+    last = after.to_frame()["probability"]
     assert [last[c] for c in labels] == sorted((last[c] for c in labels), reverse=True)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["before", "after"]
     assert len(ax.collections) == 2  # one scatter per diagnosis

@@ -57,7 +57,7 @@ def test_posteriors_are_probabilities_and_sorted(evidence: dict[str, Any]) -> No
     d = rank_causes(evidence)
     probs = np.array([rc.probability for rc in d.ranked])
     assert np.all((probs >= 0) & (probs <= 1))
-    assert np.all(np.diff(probs) <= 0)
+    assert np.all(np.diff(np.round(probs, 9)) <= 0)  # equal to 9 decimals counts as a tie
     assert d.urgency >= max((rf.floor for rf in d.red_flags), default=Urgency.SELF_CARE)
 
 

@@ -113,7 +113,10 @@ def rank_causes(
         raise ImpossibleEvidenceError("the model gives this evidence probability zero.")
     causes = model.causes
     specs = [model.cause_specs[c] for c in causes]
-    order = sorted(range(len(causes)), key=lambda i: (-posterior[i], causes[i]))
+    # probabilities equal to 9 decimals are ties (the engines agree to 1e-9; rounding noise must not
+    # reorder symmetric causes), broken by identifier: the same order whatever the engine
+    rounded = np.round(posterior, 9)
+    order = sorted(range(len(causes)), key=lambda i: (-rounded[i], causes[i]))
     ranked = tuple(
         RankedCause(
             cause=causes[i],
@@ -121,6 +124,7 @@ def rank_causes(
             prior=specs[i].prior,
             care_level=specs[i].care_level,
             description=specs[i].description,
+            label=specs[i].label,
         )
         for i in order
     )
@@ -135,6 +139,7 @@ def rank_causes(
         urgency_reasons=assessment.reasons,
         evidence=ev.values,
         model_name=model.name,
+        model_version=model.version,
         model=model,
         assumed_absent=assessment.assumed_absent,
     )

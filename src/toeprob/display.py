@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from toeprob.formatting import format_probability
+from toeprob.results import SCORING_NOTE
 from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
@@ -78,11 +80,7 @@ def _e(value: object) -> str:
 
 
 def _percent(p: float) -> str:
-    if 0.0 < p < 0.0005:
-        return "<0.1%"
-    if 0.9995 <= p < 1.0:
-        return ">99.9%"
-    return f"{p:.1%}"
+    return format_probability(p)
 
 
 def _badge(level: Urgency | str, text: str | None = None) -> str:
@@ -289,7 +287,7 @@ def frame_markdown(
 
 # ---------------------------------------------------------------------------------------- Diagnosis
 
-_DIAGNOSIS_HEADERS = {"rank": "#", "probability": "posterior", "care_level": "care level"}
+_DIAGNOSIS_HEADERS = {"rank": "#", "label": "name", "probability": "posterior", "care_level": "care level"}
 
 
 def _evidence_text(evidence: Mapping[str, bool]) -> str:
@@ -307,7 +305,7 @@ def _urgency_html(urgency: Urgency, reasons: Iterable[UrgencyReason]) -> str:
 
 
 def _urgency_markdown(urgency: Urgency, reasons: Iterable[UrgencyReason]) -> list[str]:
-    lines = [f"**Urgency: {urgency.label}** ({_md(urgency.meaning)})", ""]
+    lines = [f"**Urgency: {urgency.label}**, {_md(urgency.meaning)}", ""]
     items = [f"- **{_md(r.text)}** (sets the level)" if r.sets_level else f"- {_md(r.text)}" for r in reasons]
     return lines + ([*items, ""] if items else [])
 
@@ -337,8 +335,8 @@ def diagnosis_html(diagnosis: Diagnosis, top: int = 10) -> str:
     >>> d.top.cause in html and d.urgency.label in html
     True
     """
-    frame = diagnosis.to_frame()
-    shown = frame.head(top)[["rank", "cause", "probability", "prior", "care_level", "description"]]
+    frame = diagnosis.to_frame().reset_index()
+    shown = frame.head(top)[["rank", "cause", "label", "probability", "prior", "care_level", "description"]]
     table = frame_html(
         shown,
         bars=["probability"],
@@ -360,6 +358,7 @@ def diagnosis_html(diagnosis: Diagnosis, top: int = 10) -> str:
             f'<div style="{_MUTED}">&hellip; and {more} more causes (<code>to_frame()</code> lists all)</div>'
             if more > 0
             else "",
+            f'<div style="{_MUTED}">{_e(SCORING_NOTE)}</div>',
             _disclaimer_html(diagnosis.disclaimer),
         ],
     )
@@ -373,12 +372,12 @@ def diagnosis_markdown(diagnosis: Diagnosis, top: int = 10) -> str:
     >>> from toeprob import rank_causes
     >>> md = diagnosis_markdown(rank_causes({"cramp": True}), top=2)
     >>> print(md.splitlines()[0])  # doctest: +ELLIPSIS
-    **Urgency: self_care** (manage at home ...)
-    >>> "| # | cause | posterior | prior | care level |" in md
+    **Urgency: self_care**, manage at home ...
+    >>> "| # | cause | name | posterior | prior | care level |" in md
     True
     """
-    frame = diagnosis.to_frame()
-    shown = frame.head(top)[["rank", "cause", "probability", "prior", "care_level"]]
+    frame = diagnosis.to_frame().reset_index()
+    shown = frame.head(top)[["rank", "cause", "label", "probability", "prior", "care_level"]]
     lines = _urgency_markdown(diagnosis.urgency, diagnosis.urgency_reasons)
     lines += [f"Evidence: {_md(_evidence_text(diagnosis.evidence))}", ""]
     lines.append(
@@ -392,6 +391,7 @@ def diagnosis_markdown(diagnosis: Diagnosis, top: int = 10) -> str:
     )
     if len(frame) > len(shown):
         lines += ["", f"... and {len(frame) - len(shown)} more causes."]
+    lines += ["", _md(SCORING_NOTE)]
     lines += ["", f"*{_md(diagnosis.disclaimer)}*"]
     return "\n".join(lines)
 

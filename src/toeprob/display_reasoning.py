@@ -26,6 +26,7 @@ from toeprob.display import (
     frame_html,
     frame_markdown,
 )
+from toeprob.formatting import format_times
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,12 +49,14 @@ _EFFECT_HEADERS = {
     "identifier": "answer",
     "answer": "",
     "log_odds_change": "effect (log-odds)",
+    "times_as_likely": "with it",
     "counterfactual_probability": "without it",
     "link_strength": "link",
 }
 _WHAT_IF_HEADERS = {
     "identifier": "not asked yet",
     "log_odds_change": "effect of a yes (log-odds)",
+    "times_as_likely": "a yes makes it",
     "counterfactual_probability": "if yes",
     "link_strength": "link",
 }
@@ -61,13 +64,18 @@ _WHAT_IF_HEADERS = {
 
 def _effect_parts(explanation: Explanation) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = explanation.to_frame()
-    frame = frame.assign(link_strength=frame["link_strength"].where(frame["direct"], "indirect"))
+    frame = frame.assign(
+        link_strength=frame["link_strength"].where(frame["direct"], "indirect"),
+        sources=[", ".join(s) for s in frame["sources"]],
+        times_as_likely=[format_times(r) for r in frame["times_as_likely"]],
+    )
     answered = frame[frame["answer"] != "unasked"]
     unasked = frame[frame["answer"] == "unasked"]
     cols = [
         "identifier",
         "answer",
         "log_odds_change",
+        "times_as_likely",
         "counterfactual_probability",
         "link_strength",
         "sources",
@@ -89,7 +97,8 @@ def explanation_html(explanation: Explanation) -> str:
     """
     answered, unasked = _effect_parts(explanation)
     head = (
-        f"<div><b>Why <code>{_e(explanation.cause)}</code></b> {_badge(explanation.care_level)} "
+        f"<div><b>Why <code>{_e(explanation.cause)}</code></b> {_e(explanation.label)} "
+        f"{_badge(explanation.care_level)} "
         f'<span style="{_MUTED}">{_e(explanation.description)}</span></div>'
         f"<div>prior {_e(_percent(explanation.prior))} &rarr; posterior "
         f"<b>{_e(_percent(explanation.posterior))}</b> given the answers below</div>"
@@ -140,7 +149,8 @@ def explanation_markdown(explanation: Explanation) -> str:
     """
     answered, unasked = _effect_parts(explanation)
     lines = [
-        f"**Why `{explanation.cause}`** ({explanation.care_level.label}): {_md(explanation.description)}",
+        f"**Why `{explanation.cause}`**, {_md(explanation.label)}, care level "
+        f"{explanation.care_level.label}: {_md(explanation.description)}",
         "",
         f"Prior {_percent(explanation.prior)} → posterior **{_percent(explanation.posterior)}**.",
         "",

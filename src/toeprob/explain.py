@@ -42,8 +42,10 @@ from toeprob.api import EngineName, get_engine, rank_causes
 from toeprob.arguments import resolve_model
 from toeprob.errors import EvidenceError, ParameterError, UnknownIdentifierError, closest_matches, shorten
 from toeprob.evidence import parse_evidence
+from toeprob.formatting import format_probability, format_times
 from toeprob.model import Link, Model
 from toeprob.results import DISCLAIMER, Diagnosis
+from toeprob.serialize import header, plain
 from toeprob.triage import UrgencyReason, urgency_lines
 from toeprob.urgency import Urgency
 
@@ -124,6 +126,7 @@ _COLUMNS = [
     "kind",
     "answer",
     "log_odds_change",
+    "times_as_likely",
     "counterfactual_probability",
     "direct",
     "link_strength",
@@ -138,6 +141,8 @@ class Explanation:
     Attributes
     ----------
     cause, description : str
+    label : str
+        The cause's plain name.
     care_level : Urgency
     prior, posterior : float
         ``P(c)`` and ``P(c | E)``.
@@ -162,6 +167,8 @@ class Explanation:
     urgency_reasons: tuple[UrgencyReason, ...]
     evidence: Mapping[str, bool]
     model_name: str
+    model_version: str = ""
+    label: str = ""
     disclaimer: str = field(default=DISCLAIMER)
 
     @property
@@ -189,9 +196,11 @@ class Explanation:
 
         Columns: ``role`` (``supporting``, ``opposing``, ``no_effect``, ``would_raise``,
         ``would_lower``), ``identifier``, ``kind``, ``answer`` (``yes``/``no``/``unasked``),
-        ``log_odds_change``, ``counterfactual_probability`` (``P(c | E without it)`` for an answer,
+        ``log_odds_change``, ``times_as_likely`` (the same effect as a ratio of probabilities:
+        ``P(c | E) / P(c | E without it)`` for an answer, ``P(c | E + yes) / P(c | E)`` for an
+        unasked question), ``counterfactual_probability`` (``P(c | E without it)`` for an answer,
         ``P(c | E + yes)`` for an unasked question), ``direct`` (a direct model link),
-        ``link_strength`` (its word), ``sources`` (comma-separated citations).
+        ``link_strength`` (its word), ``sources`` (tuple of citations).
 
         Examples
         --------
@@ -211,20 +220,31 @@ class Explanation:
                     e.kind,
                     "yes" if e.present else "no",
                     e.effect,
+                    _ratio(self.posterior, e.probability_without),
                     e.probability_without,
                     e.links,
                 )
             )
         for u in self.unconfirmed:
             role = "would_raise" if u.effect > 0 else "would_lower"
+            ratio = _ratio(u.probability_if_present, self.posterior)
             rows.append(
-                self._row(role, u.identifier, u.kind, "unasked", u.effect, u.probability_if_present, u.links)
+                self._row(
+                    role, u.identifier, u.kind, "unasked", u.effect, ratio, u.probability_if_present, u.links
+                )
             )
         return pd.DataFrame(rows, columns=_COLUMNS)
 
     @staticmethod
     def _row(
-        role: str, ident: str, kind: str, answer: str, effect: float, p: float, links: tuple[Link, ...]
+        role: str,
+        ident: str,
+        kind: str,
+        answer: str,
+        effect: float,
+        ratio: float,
+        p: float,
+        links: tuple[Link, ...],
     ) -> dict[str, Any]:
         return {
             "role": role,
@@ -232,25 +252,31 @@ class Explanation:
             "kind": kind,
             "answer": answer,
             "log_odds_change": effect,
+            "times_as_likely": ratio,
             "counterfactual_probability": p,
             "direct": bool(links),
             "link_strength": links[0].strength if links else None,
-            "sources": ", ".join(dict.fromkeys(s for lk in links for s in lk.sources)),
+            "sources": tuple(dict.fromkeys(s for lk in links for s in lk.sources)),
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary."""
+        """The JSON document of the explanation (``kind = "explanation"``; shape in ``docs/json.md``)."""
+        effects = [
+            {key: plain(value) for key, value in row.items()}
+            for row in self.to_frame().to_dict(orient="records")
+        ]
         return {
-            "model": self.model_name,
+            **header("explanation", self.model_name, self.model_version),
             "cause": self.cause,
+            "label": self.label,
             "description": self.description,
             "care_level": self.care_level.label,
             "prior": self.prior,
             "posterior": self.posterior,
             "evidence": dict(self.evidence),
-            "effects": self.to_frame().to_dict(orient="records"),
+            "effects": effects,
             "urgency": self.urgency.label,
-            "urgency_reasons": [r.text for r in self.urgency_reasons],
+            "urgency_reasons": [{**plain(r), "text": r.text} for r in self.urgency_reasons],
             "disclaimer": self.disclaimer,
         }
 
@@ -270,14 +296,17 @@ class Explanation:
         # answers whose effect rounds to zero at the printed precision are listed together
         answered = frame["answer"] != "unasked"
         frame.loc[answered & (frame["log_odds_change"].abs() < 0.005), "role"] = "no_effect"
+        p = format_probability
         lines = [
-            f"Why {self.cause} ({self.description}): prior {self.prior:.1%}, now {self.posterior:.1%}.",
-            "Effect of each answer = change in log-odds when that answer is left out (leave-one-out).",
+            f"Why {self.cause}, {self.label}: prior {p(self.prior)}, now {p(self.posterior)}.",
+            f"  {self.description}",
+            "Effect of each answer: how much more or less likely the cause is with the answer than "
+            "without it, and the change in log-odds.",
         ]
         titles = {
             "supporting": "Supporting:",
             "opposing": "Opposing:",
-            "no_effect": "Little or no effect (|change| < 0.005):",
+            "no_effect": "Little or no effect, log-odds change below 0.005:",
             "would_raise": "Not asked yet; a yes would raise it:",
             "would_lower": "Not asked yet; a yes would lower it:",
         }
@@ -286,18 +315,16 @@ class Explanation:
             if part.empty:
                 continue
             lines.append(title)
-            for row in part.itertuples(index=False):
-                if row.answer == "unasked":
-                    what = (
-                        f"{row.identifier}: {row.log_odds_change:+.2f} "
-                        f"-> {row.counterfactual_probability:.1%}"
-                    )
+            for row in part.to_dict("records"):
+                times = format_times(row["times_as_likely"])
+                ident, change = row["identifier"], f"log-odds {row['log_odds_change']:+.2f}"
+                if row["answer"] == "unasked":
+                    what = f"{ident}: {times}, to {p(row['counterfactual_probability'])}; {change}"
                 else:
-                    what = (
-                        f"{row.identifier} = {row.answer}: {row.log_odds_change:+.2f} "
-                        f"({row.counterfactual_probability:.1%} without it)"
-                    )
-                link = f"  [{row.link_strength}; sources {row.sources}]" if row.direct else "  [indirect]"
+                    without = p(row["counterfactual_probability"])
+                    what = f"{ident} = {row['answer']}: {times}, {without} without it; {change}"
+                sources = ", ".join(row["sources"])
+                link = f"  [{row['link_strength']}; sources {sources}]" if row["direct"] else "  [indirect]"
                 lines.append(f"  {what}{link}")
         if urgency:
             lines += urgency_lines(self.urgency, self.urgency_reasons)
@@ -328,6 +355,10 @@ class Explanation:
             f"<Explanation {self.cause}: prior {self.prior:.3f} -> {self.posterior:.3f}, "
             f"{len(self.effects)} answers>"
         )
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else float("inf")
 
 
 def _links_between(model: Model, ident: str, cause: str) -> tuple[Link, ...]:
@@ -465,4 +496,6 @@ def explain_diagnosis(
         urgency_reasons=diagnosis.urgency_reasons,
         evidence=dict(ev.values),
         model_name=model.name,
+        model_version=model.version,
+        label=spec.label,
     )

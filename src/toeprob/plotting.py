@@ -125,8 +125,8 @@ def plot_diagnosis(
     >>> matplotlib.use("Agg")
     >>> from toeprob import rank_causes
     >>> ax = plot_diagnosis(rank_causes({"cramp": True}), top=3)
-    >>> [t.get_text() for t in ax.get_yticklabels()] == rank_causes({"cramp": True}).to_frame()[
-    ...     "cause"].head(3).tolist()
+    >>> [t.get_text() for t in ax.get_yticklabels()] == rank_causes({"cramp": True}).to_frame(
+    ...     ).index[:3].tolist()
     True
     """
     _check_top(top)
@@ -158,7 +158,7 @@ def plot_diagnosis(
         priors = [float(p) for p in frame["prior"]]
         ax.scatter(priors, y, marker="|", s=140, color="black", linewidths=1.6, zorder=3)
         handles.append(Line2D([], [], color="black", marker="|", linestyle="", markersize=10, label="prior"))
-    ax.set_yticks(y, list(frame["cause"]))
+    ax.set_yticks(y, list(frame.index))
     ax.invert_yaxis()
     ax.set_xlim(0, 1.0)
     ax.set_xlabel("posterior probability P(cause present | evidence)")
@@ -234,7 +234,7 @@ def plot_posteriors(
             f"The 'diagnoses' parameter of plot_posteriors must hold at least two diagnoses. "
             f"Got {len(items)} instead."
         )
-    tables = [d.to_frame().set_index("cause")["probability"] for _, d in items]
+    tables = [d.to_frame()["probability"] for _, d in items]
     causes = set(tables[0].index)
     for (label, _), table in zip(items, tables, strict=True):
         if set(table.index) != causes:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from toeprob.errors import UnknownIdentifierError, closest_matches, shorten
+from toeprob.formatting import format_probability
+from toeprob.serialize import header, plain
 from toeprob.triage import UrgencyReason, urgency_lines
 from toeprob.urgency import Urgency
 
@@ -17,7 +19,13 @@ if TYPE_CHECKING:
     from toeprob.explain import Explanation
     from toeprob.model import Model
 
-__all__ = ["DISCLAIMER", "Diagnosis", "RankedCause", "RedFlag"]
+__all__ = ["DISCLAIMER", "SCORING_NOTE", "Diagnosis", "RankedCause", "RedFlag"]
+
+#: One line for readers: the causes are not mutually exclusive.
+SCORING_NOTE = (
+    "Each cause is scored on its own (a person can have several), so the percentages need not add up to 100%."
+)
+
 
 DISCLAIMER = (
     "toeprob is not a medical device and gives no diagnosis: it ranks possible explanations from a "
@@ -35,6 +43,19 @@ class RankedCause:
     prior: float
     care_level: Urgency
     description: str
+    label: str = ""
+
+    @property
+    def changed(self) -> bool:
+        """False when the evidence left the cause at its prior: both print the same (to 0.1 points).
+
+        Examples
+        --------
+        >>> from toeprob import rank_causes
+        >>> rank_causes({}).top.changed
+        False
+        """
+        return format_probability(self.probability) != format_probability(self.prior)
 
 
 @dataclass(frozen=True)
@@ -52,7 +73,8 @@ class Diagnosis:
     Attributes
     ----------
     ranked : tuple of RankedCause
-        Every cause, highest posterior first, ties broken by identifier.
+        Every cause, highest posterior first; probabilities equal to 9 decimals are ties, broken by
+        identifier (the same order with either engine).
     urgency : Urgency
     red_flags : tuple of RedFlag
         The red flags present, highest floor first.
@@ -73,6 +95,7 @@ class Diagnosis:
     urgency_reasons: tuple[UrgencyReason, ...]
     evidence: Mapping[str, bool]
     model_name: str
+    model_version: str = ""
     disclaimer: str = DISCLAIMER
     model: Model | None = field(default=None, repr=False, compare=False)
     assumed_absent: tuple[str, ...] = ()
@@ -112,21 +135,27 @@ Closest: dehydration.
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per cause, ranked: ``cause, probability, prior, care_level, description``.
+        """One row per cause, ranked, indexed by cause identifier.
+
+        Columns: ``rank, label, probability, prior, care_level, description``.
 
         Examples
         --------
         >>> from toeprob import rank_causes
-        >>> rank_causes({"cramp": "yes"}).to_frame().columns.tolist()
-        ['rank', 'cause', 'probability', 'prior', 'care_level', 'description']
+        >>> frame = rank_causes({"cramp": "yes"}).to_frame()
+        >>> frame.columns.tolist()
+        ['rank', 'label', 'probability', 'prior', 'care_level', 'description']
+        >>> bool(frame.loc["dehydration", "probability"] > frame.loc["dehydration", "prior"])
+        True
         """
         import pandas as pd
 
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             [
                 {
-                    "rank": i + 1,
                     "cause": rc.cause,
+                    "rank": i + 1,
+                    "label": rc.label,
                     "probability": rc.probability,
                     "prior": rc.prior,
                     "care_level": rc.care_level.label,
@@ -135,45 +164,78 @@ Closest: dehydration.
                 for i, rc in enumerate(self.ranked)
             ]
         )
+        return frame.set_index("cause")
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary of the whole result."""
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        """The JSON document of the result (``kind = "diagnosis"``; shape in ``docs/json.md``).
+
+        ``top`` keeps only the first ``top`` causes in ``ranked`` (``causes_total`` still counts all).
+
+        Examples
+        --------
+        >>> from toeprob import rank_causes
+        >>> data = rank_causes({"cramp": "yes"}).to_dict(top=2)
+        >>> data["kind"], len(data["ranked"]), data["causes_total"] > 2
+        ('diagnosis', 2, True)
+        """
+        ranked = self.ranked if top is None else self.ranked[:top]
         return {
-            "model": self.model_name,
+            **header("diagnosis", self.model_name, self.model_version),
             "evidence": dict(self.evidence),
+            "causes_total": len(self.ranked),
             "ranked": [
                 {
+                    "rank": i,
                     "cause": rc.cause,
+                    "label": rc.label,
                     "probability": rc.probability,
                     "prior": rc.prior,
+                    "changed": rc.changed,
                     "care_level": rc.care_level.label,
                     "description": rc.description,
                 }
-                for rc in self.ranked
+                for i, rc in enumerate(ranked, start=1)
             ],
             "urgency": self.urgency.label,
             "urgency_meaning": self.urgency.meaning,
-            "red_flags": [{"finding": r.finding, "floor": r.floor.label} for r in self.red_flags],
-            "urgency_reasons": [
-                {
-                    "kind": r.kind,
-                    "identifier": r.identifier,
-                    "level": r.level.label,
-                    "probability": r.probability,
-                    "sets_level": r.sets_level,
-                    "text": r.text,
-                }
-                for r in self.urgency_reasons
-            ],
+            "red_flags": [plain(r) for r in self.red_flags],
+            "urgency_reasons": [{**plain(r), "text": r.text} for r in self.urgency_reasons],
+            "scoring_note": SCORING_NOTE,
             "assumed_absent": list(self.assumed_absent),
             "disclaimer": self.disclaimer,
         }
 
-    def to_text(self, top: int = 5) -> str:
-        """A plain-text report: the top causes, the urgency with its reasons, the disclaimer."""
+    def to_text(self, top: int = 5, *, hide_unchanged: bool = False) -> str:
+        """A plain-text report: the top causes, the urgency with its reasons, the disclaimer.
+
+        Parameters
+        ----------
+        top : int
+            How many causes to list.
+        hide_unchanged : bool
+            Leave out causes the evidence did not move from their prior (see
+            :attr:`RankedCause.changed`); the report says how many were left out.
+
+        Examples
+        --------
+        >>> from toeprob import rank_causes
+        >>> print(rank_causes({"cramp": "yes"}).to_text(top=1))  # doctest: +ELLIPSIS
+        Most likely causes:
+           1. dehydration   33.3%, prior  25.0%  Not enough fluids
+        ...
+        """
+        shown = [(i, rc) for i, rc in enumerate(self.ranked, start=1) if rc.changed or not hide_unchanged]
         lines = ["Most likely causes:"]
-        for i, rc in enumerate(self.ranked[:top], start=1):
-            lines.append(f"  {i}. {rc.cause:<28} {rc.probability:6.1%}  (prior {rc.prior:.1%})")
+        width = max((len(rc.cause) for _, rc in shown[:top]), default=0)
+        for i, rc in shown[:top]:
+            lines.append(
+                f"  {i:>2}. {rc.cause:<{width}}  {format_probability(rc.probability):>6}, "
+                f"prior {format_probability(rc.prior):>6}  {rc.label}"
+            )
+        hidden = len(self.ranked) - len(shown)
+        if hidden:
+            lines.append(f"  ({hidden} causes left out: the evidence did not move them from their prior.)")
+        lines.append(SCORING_NOTE)
         lines += urgency_lines(self.urgency, self.urgency_reasons)
         if self.assumed_absent:
             lines.append("  Taken as absent, each would raise the urgency: " + ", ".join(self.assumed_absent))

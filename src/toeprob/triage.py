@@ -77,6 +77,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from toeprob.evidence import Evidence
+from toeprob.formatting import format_probability
 from toeprob.model import Model
 from toeprob.urgency import Urgency
 
@@ -116,7 +117,8 @@ class UrgencyReason:
         """A one-line plain-language statement."""
         if self.kind == "red_flag":
             return f"red flag {self.identifier}: at least {self.level}"
-        return f"{self.identifier} (care level {self.level}) has probability {self.probability:.2f}"
+        probability = format_probability(self.probability or 0.0)
+        return f"{self.identifier} (care level {self.level}) has probability {probability}"
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ class UrgencyAssessment:
 
 def urgency_lines(urgency: Urgency, reasons: Sequence[UrgencyReason]) -> list[str]:
     """Plain-text lines: the urgency and its reasons (``*`` marks those that set the level)."""
-    lines = [f"Urgency: {urgency.label} ({urgency.meaning})"]
+    lines = [f"Urgency: {urgency.label}, {urgency.meaning}"]
     lines += [f"  {'*' if r.sets_level else '-'} {r.text}" for r in reasons]
     return lines
 
