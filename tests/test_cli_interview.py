@@ -125,3 +125,133 @@ def test_replay_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     data = json.loads(capsys.readouterr().out)
     assert data["summary"]["cases"] == 1 and data["cases"][0]["id"] == "a"
     assert main(["--model", TINY, "replay", str(tmp_path / "missing.json")]) == 2
+
+
+def test_model_option_goes_before_or_after_the_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--model", TINY, "rank", "twitch=yes", "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert main(["rank", "twitch=yes", "--model", TINY, "--json"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert before == after and after["model"]["name"] == "tiny"
+    assert main(["vocabulary", "--model", TINY]) == 0
+    assert "twitch" in capsys.readouterr().out
+
+
+def test_interview_answers_are_separate_arguments_like_rank(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--model", TINY, "interview", "--json", "--answers", "twitch=yes", "night=no"]
+    status, out, _ = _run(argv, "", monkeypatch, capsys)
+    assert status == 0 and json.loads(out)["start"] == {"twitch": True, "night": False}
+    status, out, _ = _run([*argv[:4], "--answers", "twitch=yes,night=no"], "", monkeypatch, capsys)
+    assert status == 0 and json.loads(out)["start"] == {"twitch": True, "night": False}
+
+
+def test_interview_help_states_the_api_default_and_the_final_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["interview", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"(default {toeprob.InterviewPolicy().max_questions})" in text
+    assert "final red-flag check" in text and "not counted" in text
+
+
+def test_interview_json_transcript_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = _run(
+        ["--model", TINY, "interview", "--json", "--answers", "twitch"], "y\n", monkeypatch, capsys
+    )
+    assert status == 0 and "Q1." in err and "Q1." not in out  # the conversation is on stderr
+    saved = json.loads(out)
+    assert [a["answer"] for a in saved["answers"]] == ["yes"] and saved["stopped"] is False
+    path = tmp_path / "transcript.json"
+    path.write_text(out)
+    status, out, _ = _run(
+        ["--model", TINY, "interview", "--json", "--resume", str(path)], "n\n" * 20, monkeypatch, capsys
+    )
+    resumed = json.loads(out)
+    assert status == 0 and resumed["answers"][0] == saved["answers"][0]
+    assert len(resumed["answers"]) > 1 and resumed["answers"][1]["answer"] == "no"
+    status, _, err = _run(["interview", "--resume", str(path)], "", monkeypatch, capsys)
+    assert status == 2 and "model 'tiny'" in err
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("toeprob.cli.rank_causes", interrupted)
+    assert main(["rank", "cramp=yes"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "toeprob: interrupted" and "Traceback" not in err
+
+
+def test_ctrl_c_during_an_interview_in_a_real_process() -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "toeprob", "--model", TINY, "interview"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + 120
+    while "[y/n/?]" not in seen and time.monotonic() < deadline:  # waiting for the first answer
+        seen += proc.stdout.read(1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip() == "toeprob: interrupted" and "Traceback" not in err
+
+
+def test_replay_summary_agrees_with_its_under_triage_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = [
+        {  # no red flag, but a minimum the benign story cannot reach: under-triaged
+            "id": "low",
+            "evidence": {"twitch": True, "night": True},
+            "gold_cause": "benign",
+            "urgency_min": "urgent",
+            "urgency_max": "emergency",
+        },
+        {
+            "id": "fine",
+            "evidence": {"twitch": True, "night": True},
+            "gold_cause": "benign",
+            "urgency_min": "self_care",
+            "urgency_max": "routine",
+        },
+        {  # a red flag reaching its minimum: the final check asks it
+            "id": "flag",
+            "evidence": {"twitch": True, "weak": True, "drop": True},
+            "gold_cause": "serious",
+            "urgency_min": "urgent",
+            "urgency_max": "emergency",
+        },
+    ]
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps(cases))
+    assert main(["--model", TINY, "replay", str(path), "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""  # no progress bar unless asked for (or on a terminal)
+    lines = out.splitlines()
+    assert "under-triaged at stop: 1 of 3" in lines
+    listed = [line.split(":")[0].strip() for line in lines if line.startswith("  ")]
+    assert listed == ["low"]
+    assert "under-triaged among the 1 cases with a red flag reaching their minimum: 0" in lines
+    assert main(["--model", TINY, "replay", str(path), "--json", "--progress"]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert data["under_triaged"] == ["low"] and data["summary"]["under_triage"] == 1
+    assert "replay" in err and "3/3" in err  # the progress bar

@@ -145,7 +145,7 @@ def explanation_markdown(explanation: Explanation) -> str:
     --------
     >>> from toeprob.explain import explain
     >>> print(explanation_markdown(explain({"cramp": "yes"}, "dehydration")))  # doctest: +ELLIPSIS
-    **Why `dehydration`** ...
+    **Why `dehydration`**, Not enough fluids, ...
     """
     answered, unasked = _effect_parts(explanation)
     lines = [

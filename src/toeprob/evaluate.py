@@ -30,6 +30,7 @@ from toeprob.arguments import resolve_model
 from toeprob.casefile import Case, as_cases
 from toeprob.errors import ImpossibleEvidenceError
 from toeprob.model import Model
+from toeprob.serialize import header
 from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ class EvaluationReport:
     """Per-case results and the summary metrics."""
 
     cases: tuple[CaseResult, ...]
+    model_name: str = ""
+    model_version: str = ""
 
     def _rate(self, attr: str) -> float:
         return sum(bool(getattr(c, attr)) for c in self.cases) / max(len(self.cases), 1)
@@ -245,6 +248,36 @@ class EvaluationReport:
             ]
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (``kind = "evaluation"``; shape in ``docs/json.md``).
+
+        ``summary`` holds every metric of :meth:`summary` (``cases`` as an integer), ``failing``
+        the identifiers of :attr:`failures`, ``cases`` one object per case.
+        """
+        return {
+            **header("evaluation", self.model_name, self.model_version),
+            "summary": {**self.summary(), "cases": len(self.cases)},
+            "failing": [c.id for c in self.failures],
+            "cases": [
+                {
+                    "id": c.id,
+                    "kind": c.kind,
+                    "gold_cause": c.gold_cause,
+                    "acceptable": list(c.acceptable),
+                    "top3": list(c.top3),
+                    "top_probability": c.top_probability,
+                    "top1_ok": c.top1_ok,
+                    "top3_ok": c.top3_ok,
+                    "urgency": c.urgency.label,
+                    "urgency_min": c.urgency_min.label,
+                    "urgency_max": c.urgency_max.label,
+                    "under_triage": c.under_triage,
+                    "over_triage": c.over_triage,
+                }
+                for c in self.cases
+            ],
+        }
+
     def to_text(self) -> str:
         """The metrics and the failing cases, as plain text."""
         s = self.summary()
@@ -327,4 +360,4 @@ def evaluate(
                 probabilities={rc.cause: rc.probability for rc in d.ranked},
             )
         )
-    return EvaluationReport(tuple(results))
+    return EvaluationReport(tuple(results), model.name, model.version)

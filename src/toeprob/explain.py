@@ -290,7 +290,7 @@ class Explanation:
         --------
         >>> from toeprob import explain
         >>> print(explain({"cramp": "yes"}, "dehydration").to_text())
-        Why dehydration ...
+        Why dehydration, Not enough fluids: ...
         """
         frame = self.to_frame()
         # answers whose effect rounds to zero at the printed precision are listed together

@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ from toeprob.questions import (
     suggest_questions,
 )
 from toeprob.results import DISCLAIMER, Diagnosis
+from toeprob.serialize import header, plain
 from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
@@ -61,12 +63,18 @@ __all__ = ["Answer", "Interview", "ReplayCase", "ReplayReport", "replay"]
 
 @dataclass(frozen=True)
 class Answer:
-    """One answered question: ``value`` is True (yes), False (no) or None (don't know)."""
+    """One answered question: ``value`` is True (yes), False (no) or None (don't know).
+
+    ``final_check`` is true when the final red-flag check asked it (see :mod:`toeprob.questions`):
+    such questions come after the stop rule would have fired and do not count towards
+    ``max_questions``.
+    """
 
     question: str
     kind: str
     text: str
     value: bool | None
+    final_check: bool = False
 
     @property
     def label(self) -> str:
@@ -115,6 +123,7 @@ class Interview:
         check_type(self.policy, "policy", "Interview", InterviewPolicy, "an InterviewPolicy or None")
         self.engine: EngineName = check_engine(engine, "Interview")
         self._evidence: dict[str, bool] = dict(parse_evidence(evidence, self.model).values)
+        self._start: dict[str, bool] = dict(self._evidence)
         self._history: list[Answer] = []
         self._unknown: set[str] = set()
         self._ranking: QuestionRanking | None = None
@@ -191,13 +200,101 @@ class Interview:
             raise EvidenceError(f"{question!r} has already been answered ({said}).")
         parsed = parse_value(question, value)
         kind, text = question_text(model, question)
-        self._history.append(Answer(question, kind, text, parsed))
+        final = question in self.ranking.final_check
+        self._history.append(Answer(question, kind, text, parsed, final))
         if parsed is None:
             self._unknown.add(question)
         else:
             self._evidence[question] = parsed
             self._unknown.discard(question)
         self._ranking = None
+
+    def to_dict(self, top: int | None = 5) -> dict[str, Any]:
+        """The transcript as a JSON document (``kind = "interview"``; shape in ``docs/json.md``).
+
+        It holds the starting evidence, every answer in order (yes, no or don't know), the stop
+        decision and the current diagnosis; :meth:`resume` continues from it.
+
+        Examples
+        --------
+        >>> from toeprob import Interview
+        >>> iv = Interview({"cramp": "yes"})
+        >>> iv.answer("low_fluid_intake", "yes")
+        >>> data = iv.to_dict()
+        >>> data["kind"], data["start"], data["answers"][0]["answer"]
+        ('interview', {'cramp': True}, 'yes')
+        """
+        stop = self.stop_reason
+        return {
+            **header("interview", self.model.name, self.model.version),
+            "start": dict(self._start),
+            "answers": [
+                {
+                    "number": n,
+                    "question": a.question,
+                    "kind": a.kind,
+                    "text": a.text,
+                    "answer": a.label,
+                    "value": a.value,
+                    "final_check": a.final_check,
+                }
+                for n, a in enumerate(self._history, start=1)
+            ],
+            "questions_counted": sum(not a.final_check for a in self._history),
+            "policy": plain(self.policy),
+            "stopped": stop is not None,
+            "stop_reason": None if stop is None else stop.value,
+            "stop_reason_text": None if stop is None else stop.text,
+            "diagnosis": self.diagnosis.to_dict(top=top),
+            "disclaimer": DISCLAIMER,
+        }
+
+    @classmethod
+    def resume(
+        cls,
+        transcript: Mapping[str, Any],
+        *,
+        model: Model | None = None,
+        policy: InterviewPolicy | None = None,
+        engine: EngineName = "fast",
+    ) -> Interview:
+        """Continue an interview saved with :meth:`to_dict` (or ``toeprob interview --json``).
+
+        The starting evidence and the answers are replayed in order. ``policy`` defaults to the one
+        saved in the transcript.
+
+        Raises
+        ------
+        EvidenceError
+            If the transcript is not an interview document or was made with another model.
+
+        Examples
+        --------
+        >>> from toeprob import Interview
+        >>> iv = Interview({"cramp": "yes"})
+        >>> iv.answer("low_fluid_intake", "no")
+        >>> again = Interview.resume(iv.to_dict())
+        >>> again.evidence == iv.evidence and again.history == iv.history
+        True
+        """
+        model = resolve_model(model, "Interview.resume")
+        if not isinstance(transcript, Mapping) or transcript.get("kind") != "interview":
+            raise EvidenceError("not an interview transcript: expected a JSON object with kind 'interview'.")
+        saved = transcript.get("model", {})
+        name = saved.get("name") if isinstance(saved, Mapping) else None
+        if name != model.name:
+            raise EvidenceError(
+                f"the transcript was made with model {name!r}; resume it with that model, "
+                f"not {model.name!r} (toeprob --model FILE)."
+            )
+        if policy is None and isinstance(transcript.get("policy"), Mapping):
+            policy = InterviewPolicy(**transcript["policy"])
+        iv = cls(transcript.get("start", {}), model=model, policy=policy, engine=engine)
+        for n, item in enumerate(transcript.get("answers", ()), start=1):
+            if not isinstance(item, Mapping) or "question" not in item:
+                raise EvidenceError(f"answer #{n} of the transcript has no 'question'.")
+            iv.answer(item["question"], item.get("value"))
+        return iv
 
     def _repr_html_(self) -> str:
         from toeprob.display_reasoning import interview_html
@@ -214,8 +311,10 @@ class ReplayCase(CaseScore):
     """The outcome of replaying the interview on one case.
 
     ``questions_to_final`` is the number of questions after which the top cause was already the
-    one at the stop and stayed so. ``safety_applies`` is true when the case reports a red flag whose
-    floor reaches its ``urgency_min``; ``safe`` is ``urgency >= urgency_min`` for those cases.
+    one at the stop and stayed so; ``final_check_questions`` of the questions were asked by the final
+    red-flag check (they do not count towards ``max_questions``). ``safety_applies`` is true when the
+    case reports a red flag whose floor reaches its ``urgency_min``; ``safe`` is ``urgency >=
+    urgency_min`` for those cases.
     """
 
     id: str
@@ -231,10 +330,11 @@ class ReplayCase(CaseScore):
     urgency_min: Urgency
     urgency_max: Urgency
     red_flags: tuple[str, ...]
+    final_check_questions: int = 0
 
     @property
     def questions(self) -> int:
-        """Questions asked until the stop."""
+        """Questions asked until the stop, the final red-flag check included."""
         return len(self.asked)
 
     @property
@@ -254,20 +354,33 @@ class ReplayReport:
 
     cases: tuple[ReplayCase, ...]
     policy: InterviewPolicy
+    model_name: str = ""
+    model_version: str = ""
+
+    @property
+    def under_triaged(self) -> tuple[ReplayCase, ...]:
+        """The cases whose urgency at the stop is below their ``urgency_min``."""
+        return tuple(c for c in self.cases if c.under_triage)
 
     def summary(self) -> dict[str, float]:
-        """Mean questions asked and to the final top-1, top-1/top-3 at the stop, safety counts."""
+        """Mean questions asked and to the final top-1, top-1/top-3 at the stop, safety counts.
+
+        Counts are integers; ``under_triage`` counts every under-triaged case and
+        ``red_flag_cases_unsafe`` those of them that report a red flag reaching their minimum.
+        """
         n = max(len(self.cases), 1)
         applies = [c for c in self.cases if c.safety_applies]
         return {
-            "cases": float(len(self.cases)),
+            "cases": len(self.cases),
             "mean_questions": sum(c.questions for c in self.cases) / n,
+            "mean_final_check_questions": sum(c.final_check_questions for c in self.cases) / n,
+            "max_questions": self.policy.max_questions,
             "mean_questions_to_final_top1": sum(c.questions_to_final for c in self.cases) / n,
             "top1": sum(c.top1_ok for c in self.cases) / n,
             "top3": sum(c.top3_ok for c in self.cases) / n,
-            "under_triage": float(sum(c.under_triage for c in self.cases)),
-            "red_flag_cases": float(len(applies)),
-            "red_flag_cases_unsafe": float(sum(not c.safe for c in applies)),
+            "under_triage": len(self.under_triaged),
+            "red_flag_cases": len(applies),
+            "red_flag_cases_unsafe": sum(not c.safe for c in applies),
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -282,6 +395,7 @@ class ReplayReport:
                     "gold_cause": c.gold_cause,
                     "start": ", ".join(c.start),
                     "questions": c.questions,
+                    "final_check_questions": c.final_check_questions,
                     "questions_to_final_top1": c.questions_to_final,
                     "stop_reason": c.stop_reason.value if c.stop_reason else None,
                     "top1": c.top3[0],
@@ -298,26 +412,60 @@ class ReplayReport:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary: the summary and the per-case rows."""
-        return {"summary": self.summary(), "cases": self.to_frame().to_dict(orient="records")}
+        """The JSON document (``kind = "replay"``; shape in ``docs/json.md``): summary and cases."""
+        return {
+            **header("replay", self.model_name, self.model_version),
+            "policy": plain(self.policy),
+            "summary": self.summary(),
+            "under_triaged": [c.id for c in self.under_triaged],
+            "cases": [
+                {
+                    "id": c.id,
+                    "kind": c.kind,
+                    "gold_cause": c.gold_cause,
+                    "acceptable": list(c.acceptable),
+                    "start": list(c.start),
+                    "asked": list(c.asked),
+                    "questions": c.questions,
+                    "final_check_questions": c.final_check_questions,
+                    "questions_to_final_top1": c.questions_to_final,
+                    "stop_reason": c.stop_reason.value if c.stop_reason else None,
+                    "top3": list(c.top3),
+                    "top1_ok": c.top1_ok,
+                    "top3_ok": c.top3_ok,
+                    "urgency": c.urgency.label,
+                    "urgency_min": c.urgency_min.label,
+                    "urgency_max": c.urgency_max.label,
+                    "under_triage": c.under_triage,
+                    "red_flags": list(c.red_flags),
+                    "safety_applies": c.safety_applies,
+                    "safe": c.safe,
+                }
+                for c in self.cases
+            ],
+            "disclaimer": DISCLAIMER,
+        }
 
     def to_text(self) -> str:
-        """The summary and the cases that end below their urgency minimum."""
+        """The summary, then every under-triaged case, then the red-flag safety line."""
         s = self.summary()
         lines = [
-            f"cases: {int(s['cases'])}",
-            f"mean questions asked: {s['mean_questions']:.2f}",
+            f"cases: {s['cases']}",
+            f"mean questions asked: {s['mean_questions']:.2f}, of which "
+            f"{s['mean_final_check_questions']:.2f} in the final red-flag check; at most "
+            f"{s['max_questions']} before it",
             f"mean questions to the final top-1: {s['mean_questions_to_final_top1']:.2f}",
             f"top-1 at stop: {s['top1']:.3f}",
             f"top-3 at stop: {s['top3']:.3f}",
-            f"under-triaged at stop: {int(s['under_triage'])}",
-            f"red-flag cases ending below urgency_min: {int(s['red_flag_cases_unsafe'])} "
-            f"of {int(s['red_flag_cases'])}",
+            f"under-triaged at stop: {s['under_triage']} of {s['cases']}",
         ]
-        for c in self.cases:
-            if c.under_triage:
-                flags = ", ".join(c.red_flags) or "-"
-                lines.append(f"  {c.id}: {c.urgency.label} < {c.urgency_min.label} (red flags: {flags})")
+        for c in self.under_triaged:
+            flags = f"red flags {', '.join(c.red_flags)}" if c.red_flags else "no red flag reaching it"
+            lines.append(f"  {c.id}: {c.urgency.label} < {c.urgency_min.label}; {flags}")
+        lines.append(
+            f"under-triaged among the {s['red_flag_cases']} cases with a red flag reaching their "
+            f"minimum: {s['red_flag_cases_unsafe']}"
+        )
         lines.append(DISCLAIMER)
         return "\n".join(lines)
 
@@ -333,6 +481,7 @@ def _replay_one(
     while (q := iv.next_question()) is not None:
         iv.answer(q.id, full.get(q.id))
         tops.append(iv.diagnosis.top.cause)
+    final_check = sum(a.final_check for a in iv.history)
     final = tops[-1]
     settled = len(tops) - 1
     while settled > 0 and tops[settled - 1] == final:
@@ -355,6 +504,7 @@ def _replay_one(
         urgency_min=umin,
         urgency_max=case.urgency_max,
         red_flags=flags,
+        final_check_questions=final_check,
     )
 
 
@@ -365,6 +515,7 @@ def replay(
     policy: InterviewPolicy | None = None,
     start_findings: int = 2,
     engine: EngineName = "fast",
+    progress: bool = False,
 ) -> ReplayReport:
     """Replay the interview on every case (see the module docstring).
 
@@ -379,6 +530,8 @@ def replay(
         The interview starts from this many of the case's findings, in the order the case lists
         them (with their values); everything else must be asked.
     engine : {"fast", "pgmpy"}
+    progress : bool
+        Show a progress bar (tqdm, on standard error) over the cases.
 
     Returns
     -------
@@ -400,10 +553,16 @@ def replay(
     model = resolve_model(model, "replay")
     policy = InterviewPolicy() if policy is None else policy
     check_type(policy, "policy", "replay", InterviewPolicy, "an InterviewPolicy or None")
+    cases_list = list(as_cases(cases, model, "replay"))
+    rows: Iterable[Case] = cases_list
+    if progress:
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+        rows = tqdm(cases_list, desc="replay", unit="case", file=sys.stderr)
     out = []
-    for case in as_cases(cases, model, "replay"):
+    for case in rows:
         try:
             out.append(_replay_one(case, model, policy, start_findings, engine))
         except ImpossibleEvidenceError as exc:
             raise ImpossibleEvidenceError(f"case {case.id!r}: {exc}") from exc
-    return ReplayReport(tuple(out), policy)
+    return ReplayReport(tuple(out), policy, model.name, model.version)
