@@ -23,7 +23,7 @@ from toeprob.evidence import parse_evidence
 def test_ranking_is_sorted_and_complete(model: Model) -> None:
     d = rank_causes({"numbness": "yes", "burning_pain": "yes", "diabetes": True})
     probs = [rc.probability for rc in d.ranked]
-    keys = [(-round(rc.probability, 9), rc.cause) for rc in d.ranked]
+    keys = [(-float(np.round(rc.probability, 9)), rc.cause) for rc in d.ranked]
     assert keys == sorted(keys)  # probability first; equal to 9 decimals: by identifier
     assert sorted(rc.cause for rc in d.ranked) == sorted(model.causes)
     assert d.top.cause == "peripheral_neuropathy"

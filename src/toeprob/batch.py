@@ -242,9 +242,9 @@ def rank_batch(
     urg = np.concatenate(urgencies) if urgencies else np.empty(0, dtype=int)
     out = pd.DataFrame(post, columns=causes)
     out.index = cases.index if isinstance(cases, pd.DataFrame) else pd.RangeIndex(n_rows)
-    # the same order as rank_causes: highest posterior, ties broken by identifier
+    # the same order as rank_causes: highest posterior (equal to 9 decimals is a tie), then identifier
     order = np.argsort(np.array(causes))
-    top = order[np.argmax(post[:, order], axis=1)] if len(post) else np.empty(0, dtype=int)
+    top = order[np.argmax(np.round(post[:, order], 9), axis=1)] if len(post) else np.empty(0, dtype=int)
     out["top_cause"] = np.array(causes, dtype=object)[top]
     out["top_probability"] = post[np.arange(len(post)), top] if len(post) else np.empty(0)
     labels_u = [u.label for u in Urgency]
