@@ -4,15 +4,24 @@ Usage (from the project root)::
 
     uv run python docs/render_figures.py            # plots, and HTML reprs if chromium is installed
     uv run python docs/render_figures.py --no-html  # plots only
+    uv run python docs/render_figures.py --check    # exit 1 if an image is out of date; writes nothing
 
 The plots need matplotlib (``toeprob[plot]``). The HTML reprs are screenshotted with a headless
-Debian chromium (``apt-get install -y chromium``) when one is on the PATH; the tests do not need it.
+Debian chromium (``apt-get install -y chromium``) when one is on the PATH.
 ``docs/images/quickstart.png`` is the figure shown in the README.
+
+Beside the images, ``docs/images/content.json`` records a SHA-256 digest of what each image shows:
+for a plot, every text of the figure (titles, tick labels, numbers) and the bars' and markers'
+coordinates rounded to 4 decimals; for an HTML screenshot, the HTML itself. The test suite
+recomputes the digests (no pixels, no browser) and fails when an image would change in content, so a
+change to the numbers or the wording that the figures show means running this script again.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -24,7 +33,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.patches
 import matplotlib.pyplot as plt
+import matplotlib.text
+from matplotlib.axes import Axes
 
 import toeprob
 from toeprob.explain import explain
@@ -40,28 +52,98 @@ HTML_PAGE = (
 )
 
 
-def _save(name: str, draw: Callable[[], object], dpi: int = 110) -> Path:
-    ax = draw()
-    figure = ax.figure  # type: ignore[attr-defined]
-    path = OUT / f"{name}.png"
-    figure.savefig(path, dpi=dpi, facecolor="white")
-    plt.close(figure)
-    return path
+DIGESTS = OUT / "content.json"
 
 
-def render_plots() -> list[Path]:
-    """Every plot of the quickstart story, the network and a neighbourhood."""
+def _draw_plots() -> dict[str, Callable[[], Axes]]:
+    """Every plot of the quickstart story, the network and a neighbourhood, as drawing functions."""
     model = toeprob.load_model()
     before, after = toeprob.rank_causes(STORY), toeprob.rank_causes(MORE)
-    return [
-        _save("quickstart", lambda: after.plot(top=8)),
-        _save(
-            "comparison", lambda: toeprob.plot_posteriors({"story": before, "+ diabetes, tingling": after})
-        ),
-        _save("explanation", lambda: explain(MORE, "peripheral_neuropathy").plot()),
-        _save("network", lambda: model.draw(), dpi=90),
-        _save("neighbourhood", lambda: model.draw(nodes=["tetanus", "foot_drop"])),
-    ]
+    return {
+        "quickstart": lambda: after.plot(top=8),
+        "comparison": lambda: toeprob.plot_posteriors({"story": before, "+ diabetes, tingling": after}),
+        "explanation": lambda: explain(MORE, "peripheral_neuropathy").plot(),
+        "network": lambda: model.draw(),
+        "neighbourhood": lambda: model.draw(nodes=["tetanus", "foot_drop"]),
+    }
+
+
+def _html_reprs() -> dict[str, str]:
+    """The HTML reprs of a diagnosis, an explanation, questions, an interview and the model."""
+    interview = Interview({"cramp": True})
+    for answer in ("yes", "no", "yes"):
+        question = interview.next_question()
+        if question is None:
+            break
+        interview.answer(question.id, answer)
+    return {
+        "html_diagnosis": toeprob.rank_causes(MORE)._repr_html_(),
+        "html_explanation": explain(MORE, "peripheral_neuropathy")._repr_html_(),
+        "html_questions": suggest_questions(STORY, k=5)._repr_html_(),
+        "html_interview": interview._repr_html_(),
+        "html_model": toeprob.load_model()._repr_html_(),
+    }
+
+
+def _plot_content(ax: Axes) -> str:
+    """What a plot shows, as text: every text artist and the data coordinates of bars and markers."""
+    figure = ax.figure
+    for axes in figure.axes:  # sets the tick labels' texts without drawing the figure
+        axes.get_xticklabels()
+        axes.get_yticklabels()
+    texts = sorted(
+        t.get_text() for t in figure.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()
+    )
+    shapes = []
+    for axes in figure.axes:
+        for patch in axes.patches:
+            if isinstance(patch, matplotlib.patches.Rectangle):
+                shapes.append(f"bar {patch.get_x():.4f} {patch.get_y():.4f} {patch.get_width():.4f}")
+        for collection in axes.collections:
+            offsets = collection.get_offsets()
+            shapes += [f"marker {x:.4f} {y:.4f}" for x, y in offsets]
+    return "\n".join([*texts, *sorted(shapes)])
+
+
+def _digest(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def content_digests(*, html: bool = True) -> dict[str, str]:
+    """The digest of what every image would show if rendered now (see the module docstring)."""
+    digests = {}
+    for name, draw in _draw_plots().items():
+        ax = draw()
+        digests[name] = _digest(_plot_content(ax))
+        plt.close(ax.figure)  # type: ignore[arg-type]
+    if html:
+        digests.update({name: _digest(body) for name, body in _html_reprs().items()})
+    return digests
+
+
+def recorded_digests() -> dict[str, str]:
+    """The digests recorded when the images were last rendered."""
+    if not DIGESTS.exists():
+        return {}
+    data: dict[str, str] = json.loads(DIGESTS.read_text(encoding="utf-8"))
+    return data
+
+
+def _save(name: str, draw: Callable[[], Axes], dpi: int = 110) -> tuple[Path, str]:
+    ax = draw()
+    figure = ax.figure
+    digest = _digest(_plot_content(ax))
+    path = OUT / f"{name}.png"
+    figure.savefig(path, dpi=dpi, facecolor="white")  # type: ignore[union-attr]
+    plt.close(figure)  # type: ignore[arg-type]
+    return path, digest
+
+
+def render_plots() -> dict[Path, str]:
+    """Render every plot; returns each image with the digest of its content."""
+    return dict(
+        _save(name, draw, dpi=90 if name == "network" else 110) for name, draw in _draw_plots().items()
+    )
 
 
 def _browser() -> str | None:
@@ -81,22 +163,10 @@ def _crop(path: Path) -> None:
         plt.imsave(path, image[: min(rows[-1] + 16, len(image)), : min(cols[-1] + 16, image.shape[1])])
 
 
-def render_html(browser: str) -> list[Path]:
-    """Screenshots of the HTML reprs of a diagnosis, an explanation, questions, an interview, the model."""
-    interview = Interview({"cramp": True})
-    for answer in ("yes", "no", "yes"):
-        question = interview.next_question()
-        if question is None:
-            break
-        interview.answer(question.id, answer)
-    reprs = {
-        "html_diagnosis": toeprob.rank_causes(MORE)._repr_html_(),
-        "html_explanation": explain(MORE, "peripheral_neuropathy")._repr_html_(),
-        "html_questions": suggest_questions(STORY, k=5)._repr_html_(),
-        "html_interview": interview._repr_html_(),
-        "html_model": toeprob.load_model()._repr_html_(),
-    }
-    paths = []
+def render_html(browser: str) -> dict[Path, str]:
+    """Screenshots of the HTML reprs; returns each image with the digest of its HTML."""
+    reprs = _html_reprs()
+    paths = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, body in reprs.items():
             page = Path(tmp) / f"{name}.html"
@@ -123,21 +193,31 @@ def render_html(browser: str) -> list[Path]:
                 timeout=120,
             )
             _crop(path)
-            paths.append(path)
+            paths[path] = _digest(body)
     return paths
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-html", action="store_true", help="skip the HTML screenshots")
+    parser.add_argument("--check", action="store_true", help="only report out-of-date images")
     args = parser.parse_args(argv)
+    if args.check:
+        recorded, now = recorded_digests(), content_digests()
+        stale = sorted(name for name in now if recorded.get(name) != now[name])
+        for name in stale:
+            print(f"docs/images/{name}.png is out of date", file=sys.stderr)
+        return 1 if stale else 0
     OUT.mkdir(parents=True, exist_ok=True)
     written = render_plots()
     browser = None if args.no_html else _browser()
     if browser:
-        written += render_html(browser)
+        written.update(render_html(browser))
     elif not args.no_html:
         print("no chromium on the PATH: HTML reprs not rendered", file=sys.stderr)
+    digests = recorded_digests()
+    digests.update({path.stem: digest for path, digest in written.items()})
+    DIGESTS.write_text(json.dumps(dict(sorted(digests.items())), indent=2) + "\n", encoding="utf-8")
     for path in written:
         print(path.relative_to(OUT.parent.parent))
     return 0

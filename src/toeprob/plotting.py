@@ -168,7 +168,7 @@ def plot_diagnosis(
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.set_title(
-        f"Most likely causes · urgency: {diagnosis.urgency.label} ({diagnosis.urgency.meaning})",
+        f"Most likely causes · urgency: {diagnosis.urgency.label}, {diagnosis.urgency.meaning}",
         fontsize=10,
         loc="left",
     )
