@@ -82,6 +82,7 @@ from toeprob.api import EngineName, PosteriorEngine, get_engine, rank_causes
 from toeprob.arguments import check_type, resolve_model
 from toeprob.errors import ParameterError, UnknownIdentifierError, closest_matches, shorten
 from toeprob.evidence import Evidence, parse_evidence
+from toeprob.formatting import format_probability
 from toeprob.model import Model
 from toeprob.results import DISCLAIMER, Diagnosis
 from toeprob.urgency import Urgency
@@ -316,11 +317,12 @@ class QuestionRanking:
     def to_text(self) -> str:
         """A plain-text list of the questions and the stop decision."""
         lines = ["Next questions:"]
-        for row in self.to_frame().itertuples(index=False):
-            first = row.pending_red_flag or row.final_check
-            flag = f"  [red flag: {row.red_flag_floor}]" if first else ""
+        for row in self.to_frame().to_dict("records"):
+            first = row["pending_red_flag"] or row["final_check"]
+            flag = f"  [red flag: {row['red_flag_floor']}]" if first else ""
             lines.append(
-                f"  {row.rank}. {row.text}  (P(yes) {row.p_yes:.0%}, gain {row.gain_bits:.3f} bits){flag}"
+                f"  {row['rank']}. {row['text']}  P(yes) {format_probability(row['p_yes'])}, "
+                f"gain {row['gain_bits']:.3f} bits{flag}"
             )
         if self.stop_reason is not None:
             lines.append(f"Stop: {self.stop_reason.text}.")
