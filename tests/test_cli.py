@@ -89,3 +89,32 @@ def test_installed_metadata_has_the_package_version() -> None:
     import toeprob
 
     assert importlib.metadata.version("toeprob") == toeprob.__version__
+
+
+def test_rank_hide_unchanged_leaves_out_causes_at_their_prior(capsys: pytest.CaptureFixture[str]) -> None:
+    import toeprob
+
+    d = toeprob.rank_causes({"cramp": True})
+    unchanged = [rc.cause for rc in d.ranked if not rc.changed]
+    assert unchanged and "hypnic_jerk" in unchanged  # cramp says nothing about sleep jerks
+    assert main(["rank", "cramp=yes", "--top", "100", "--hide-unchanged"]) == 0
+    out = capsys.readouterr().out
+    assert f"({len(unchanged)} causes left out" in out
+    assert all(f" {cause} " not in out for cause in unchanged)
+    assert all(f" {rc.cause} " in out for rc in d.ranked if rc.changed)
+    assert d.to_text(top=100, hide_unchanged=True) in out
+
+
+def test_rank_text_shows_labels_and_the_scoring_note(capsys: pytest.CaptureFixture[str]) -> None:
+    import toeprob
+
+    assert main(["rank", "cramp=yes", "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    for rc in toeprob.rank_causes({"cramp": True}).ranked[:3]:
+        assert f"{rc.cause} " in out and rc.label in out
+    assert toeprob.results.SCORING_NOTE in out
+    for line in out.splitlines():  # no nested parentheses
+        depth = 0
+        for ch in line:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            assert depth <= 1, line
