@@ -30,7 +30,7 @@ from toeprob.arguments import resolve_model
 from toeprob.casefile import Case, as_cases
 from toeprob.errors import ImpossibleEvidenceError
 from toeprob.model import Model
-from toeprob.serialize import header
+from toeprob.serialize import header, plain
 from toeprob.urgency import Urgency
 
 if TYPE_CHECKING:
@@ -256,7 +256,7 @@ class EvaluationReport:
         """
         return {
             **header("evaluation", self.model_name, self.model_version),
-            "summary": {**self.summary(), "cases": len(self.cases)},
+            "summary": {**plain(self.summary()), "cases": len(self.cases)},
             "failing": [c.id for c in self.failures],
             "cases": [
                 {
