@@ -182,3 +182,19 @@ def test_replay_never_ends_below_urgency_min_when_red_flags_were_askable(dev_cas
         if c.stop_reason is not StopReason.EMERGENCY:
             asked_or_known = set(c.asked) | set(c.start)
             assert all(red[f] <= c.urgency for f in red if f not in asked_or_known)
+
+
+def test_final_check_questions_are_marked_and_not_counted(model: toeprob.Model) -> None:
+    iv = Interview({"cramp": True}, model=model, policy=InterviewPolicy(max_questions=1))
+    while (q := iv.next_question()) is not None:
+        iv.answer(q.id, "no")
+        assert iv.history[-1].final_check == q.final_check
+    flags = [a.final_check for a in iv.history]
+    assert flags[0] is False and any(flags[1:])  # the budget of one, then the final red-flag check
+    assert flags == sorted(flags)  # the final check comes last
+    data = iv.to_dict()
+    assert (
+        data["questions_counted"] == flags.index(True) == sum(not a["final_check"] for a in data["answers"])
+    )
+    again = Interview.resume(data, model=model)
+    assert again.history == iv.history and again.stop_reason == iv.stop_reason

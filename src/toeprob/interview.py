@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -200,7 +200,8 @@ class Interview:
             raise EvidenceError(f"{question!r} has already been answered ({said}).")
         parsed = parse_value(question, value)
         kind, text = question_text(model, question)
-        final = question in self.ranking.final_check
+        # asked by the final red-flag check: it is among the check's questions of the current state
+        final = self._ranking is not None and question in self._ranking.final_check
         self._history.append(Answer(question, kind, text, parsed, final))
         if parsed is None:
             self._unknown.add(question)
@@ -294,6 +295,8 @@ class Interview:
             if not isinstance(item, Mapping) or "question" not in item:
                 raise EvidenceError(f"answer #{n} of the transcript has no 'question'.")
             iv.answer(item["question"], item.get("value"))
+            if item.get("final_check") is True:  # as recorded when it was asked
+                iv._history[-1] = replace(iv._history[-1], final_check=True)
         return iv
 
     def _repr_html_(self) -> str:
@@ -452,8 +455,8 @@ class ReplayReport:
         lines = [
             f"cases: {s['cases']}",
             f"mean questions asked: {s['mean_questions']:.2f}, of which "
-            f"{s['mean_final_check_questions']:.2f} in the final red-flag check; at most "
-            f"{s['max_questions']} before it",
+            f"{s['mean_final_check_questions']:.2f} in the final red-flag check; budget "
+            f"{s['max_questions']}, which plausible red flags and the final check may exceed",
             f"mean questions to the final top-1: {s['mean_questions_to_final_top1']:.2f}",
             f"top-1 at stop: {s['top1']:.3f}",
             f"top-3 at stop: {s['top3']:.3f}",
