@@ -5,6 +5,7 @@ Usage (from the project root)::
     uv run python docs/render_figures.py            # plots, and HTML reprs if chromium is installed
     uv run python docs/render_figures.py --no-html  # plots only
     uv run python docs/render_figures.py --check    # exit 1 if an image is out of date; writes nothing
+    uv run python docs/render_figures.py --force    # redraw every image, changed or not
 
 The plots need matplotlib (``toeprob[plot]``). The HTML reprs are screenshotted with a headless
 Debian chromium (``apt-get install -y chromium``) when one is on the PATH.
@@ -129,20 +130,23 @@ def recorded_digests() -> dict[str, str]:
     return data
 
 
-def _save(name: str, draw: Callable[[], Axes], dpi: int = 110) -> tuple[Path, str]:
+def _save(name: str, draw: Callable[[], Axes], dpi: int = 110, force: bool = False) -> tuple[Path, str]:
     ax = draw()
     figure = ax.figure
     digest = _digest(_plot_content(ax))
     path = OUT / f"{name}.png"
-    figure.savefig(path, dpi=dpi, facecolor="white")  # type: ignore[union-attr]
+    # an image whose content has not changed is kept as it is (PNG bytes vary from run to run)
+    if force or not path.exists() or recorded_digests().get(name) != digest:
+        figure.savefig(path, dpi=dpi, facecolor="white")  # type: ignore[union-attr]
     plt.close(figure)  # type: ignore[arg-type]
     return path, digest
 
 
-def render_plots() -> dict[Path, str]:
-    """Render every plot; returns each image with the digest of its content."""
+def render_plots(force: bool = False) -> dict[Path, str]:
+    """Render every plot whose content changed; returns each image with the digest of its content."""
     return dict(
-        _save(name, draw, dpi=90 if name == "network" else 110) for name, draw in _draw_plots().items()
+        _save(name, draw, dpi=90 if name == "network" else 110, force=force)
+        for name, draw in _draw_plots().items()
     )
 
 
@@ -163,12 +167,16 @@ def _crop(path: Path) -> None:
         plt.imsave(path, image[: min(rows[-1] + 16, len(image)), : min(cols[-1] + 16, image.shape[1])])
 
 
-def render_html(browser: str) -> dict[Path, str]:
-    """Screenshots of the HTML reprs; returns each image with the digest of its HTML."""
+def render_html(browser: str, force: bool = False) -> dict[Path, str]:
+    """Screenshots of the HTML reprs whose HTML changed; returns each image with the digest of its HTML."""
     reprs = _html_reprs()
+    recorded = recorded_digests()
     paths = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, body in reprs.items():
+            if not force and (OUT / f"{name}.png").exists() and recorded.get(name) == _digest(body):
+                paths[OUT / f"{name}.png"] = _digest(body)
+                continue
             page = Path(tmp) / f"{name}.html"
             page.write_text(HTML_PAGE.format(body=body), encoding="utf-8")
             path = OUT / f"{name}.png"
@@ -201,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-html", action="store_true", help="skip the HTML screenshots")
     parser.add_argument("--check", action="store_true", help="only report out-of-date images")
+    parser.add_argument("--force", action="store_true", help="redraw every image, changed or not")
     args = parser.parse_args(argv)
     if args.check:
         recorded, now = recorded_digests(), content_digests()
@@ -209,10 +218,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"docs/images/{name}.png is out of date", file=sys.stderr)
         return 1 if stale else 0
     OUT.mkdir(parents=True, exist_ok=True)
-    written = render_plots()
+    written = render_plots(force=args.force)
     browser = None if args.no_html else _browser()
     if browser:
-        written.update(render_html(browser))
+        written.update(render_html(browser, force=args.force))
     elif not args.no_html:
         print("no chromium on the PATH: HTML reprs not rendered", file=sys.stderr)
     digests = recorded_digests()
