@@ -224,7 +224,7 @@ def test_shipped_cases_need_the_model_identifiers(tiny: toeprob.Model) -> None:
 
 def test_cli_accepts_a_shipped_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "blind", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["cases"] == 40
+    assert json.loads(capsys.readouterr().out)["summary"]["cases"] == 40
     assert main(["evaluate", "teem"]) == 2
     err = capsys.readouterr().err
     assert (
