@@ -33,6 +33,15 @@ def test_vocabulary_lists_identifiers(capsys: pytest.CaptureFixture[str]) -> Non
     assert "foot_drop" in out and "red flag: at least urgent" in out and "tetanus" in out
 
 
+def test_sources_lists_titles_and_citations(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sources"]) == 0
+    out = capsys.readouterr().out
+    assert "10 Reasons Your Toes Cramp" in out and "cited by" in out and "icsd3" in out
+    assert main(["sources", "--json"]) == 0
+    entries = {e["key"]: e for e in json.loads(capsys.readouterr().out)["sources"]}
+    assert entries["003"]["title"] == "10 Reasons Your Toes Cramp" and entries["clinical"]["title"] is None
+
+
 def test_evaluate_prints_metrics(capsys: pytest.CaptureFixture[str], dev_cases_path: Path) -> None:
     assert main(["evaluate", str(dev_cases_path)]) == 0
     out = capsys.readouterr().out

@@ -181,6 +181,10 @@ CASES = [
         r"\[causes\.serious\.population\].*is not a probability",
     ),
     (
+        lambda d: d.update(source_titles={"999": "A title"}),
+        r"\[source_titles\].*'999' is not a key of \[sources\]",
+    ),
+    (
         lambda d: d["triage"].update(red_flag_combination_size=4),
         r"red_flag_combination_size must be an integer 0\.\.3",
     ),

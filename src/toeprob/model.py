@@ -200,6 +200,7 @@ class Model:
     population: str
     description: str
     sources: Mapping[str, str]
+    source_titles: Mapping[str, str]
     scales: Mapping[str, Scale]
     triage: TriageSettings
     symptomatic_share: float | None
@@ -512,6 +513,7 @@ class _Validator:
                 "schema_version",
                 "model",
                 "sources",
+                "source_titles",
                 "scales",
                 "population",
                 "triage",
@@ -541,6 +543,16 @@ class _Validator:
                 raise self.fail("[sources]", "a source needs a non-empty key.")
         self.known_sources = tuple(sources)
         model.sources = dict(sources)
+        model.source_titles = {}
+        if "source_titles" in d:
+            titles = self.table(d, "source_titles", "top level")
+            for key in titles:
+                if key not in sources:
+                    raise self.fail(
+                        "[source_titles]",
+                        f"{shorten(key)} is not a key of [sources] ({', '.join(self.known_sources)}).",
+                    )
+                model.source_titles[key] = self.text(titles, key, "[source_titles]")
 
         scales_table = self.table(d, "scales", "top level")
         self.keys(scales_table, _SCALES, "[scales]")

@@ -107,19 +107,23 @@ def sources_dict(model: Model) -> dict[str, Any]:
     return {
         **header("sources", model.name, model.version),
         "sources": [
-            {"key": key, "description": text, "cited_by": counts[key]} for key, text in model.sources.items()
+            {"key": key, "title": model.source_titles.get(key), "description": text, "cited_by": counts[key]}
+            for key, text in model.sources.items()
         ],
     }
 
 
 def sources_text(model: Model) -> str:
-    """The sources of ``model`` as plain text."""
+    """The sources of ``model`` as plain text: key, title (where the model gives one), description."""
     counts = _citations(model)
+    width = max(map(len, model.sources), default=0)
     lines = [f"Sources of model {model.name} {model.version}:"]
     for key, text in model.sources.items():
         n = counts[key]
-        lines.append(f"  {key:<9} {text}")
-        lines.append(
-            f"  {'':<9} cited by {n['causes']} causes, {n['risk_factors']} risk factors, {n['links']} links"
-        )
+        title = model.source_titles.get(key)
+        lines.append(f"  {key:<{width}}  {title or text}")
+        if title:
+            lines.append(f"  {'':<{width}}  {text}")
+        cited = f"cited by {n['causes']} causes, {n['risk_factors']} risk factors, {n['links']} links"
+        lines.append(f"  {'':<{width}}  {cited}")
     return "\n".join(lines)
