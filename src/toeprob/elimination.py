@@ -44,10 +44,12 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from toeprob.calibration import calibrate
+from toeprob.budget import Budget, describe_bytes
+from toeprob.calibration import MAX_STORED, calibrate
 from toeprob.compiled import CompiledModel
+from toeprob.errors import CostLimitError
 
-__all__ = ["OrderCache", "eliminate"]
+__all__ = ["Factor", "OrderCache", "eliminate", "network_factors"]
 
 FloatArray = NDArray[np.float64]
 Factor = tuple[tuple[int, ...], FloatArray]  # variables, table with a leading variant axis
@@ -119,14 +121,13 @@ def _greedy_order(
     return order, width, cost
 
 
-def _elimination_order(scopes: list[tuple[int, ...]], variables: set[int]) -> tuple[list[int], int]:
-    """The greedy min-fill order and its widest clique.
+def _elimination_order(scopes: list[tuple[int, ...]], variables: set[int]) -> tuple[list[int], int, float]:
+    """The greedy min-fill order, its widest clique and its cost ``sum 2**clique``.
 
     (The engine used to compute min-degree as well and keep the cheaper order; on realistic rows of
     the default model that search cost more than it saved.)
     """
-    order, width, _ = _greedy_order(scopes, variables, by_fill=True)
-    return order, width
+    return _greedy_order(scopes, variables, by_fill=True)
 
 
 def _multiply_out(factors: list[Factor], var: int) -> Factor:
@@ -147,10 +148,13 @@ def _multiply_out(factors: list[Factor], var: int) -> Factor:
     return tuple(v for v in scope if v != var), out
 
 
-def _network(
+def network_factors(
     cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8], hubs: NDArray[np.intp] | None = None
-) -> tuple[list[Factor], list[int], float]:
-    """Folded factors (cause factors first, one per cause) and the log of the constant.
+) -> tuple[list[Factor], list[str], float]:
+    """Folded factors (cause factors first, one per cause), variable names and the log of the constant.
+
+    Variables are numbered causes first, then the unobserved shared risk factors, then the links
+    of the OR chains (named ``or(finding)``).
 
     Present findings listed in ``hubs`` are not divorced: the cause factors get a leading axis of
     ``2**len(hubs)`` inclusion-exclusion terms instead (term ``b`` treats the hubs in the bits of
@@ -174,6 +178,7 @@ def _network(
         prior = np.log(np.where(rs == 1, cm.rf_prevalence, np.where(rs == 0, 1.0 - cm.rf_prevalence, 1.0)))
     log_const += float(np.sum(prior))
     rf_var = {r: n_c + k for k, r in enumerate(free)}
+    names = [*cm.causes, *(cm.risk_factors[r] for r in free)]
     bits = (np.arange(1 << len(hubs))[:, None] >> np.arange(len(hubs))[None, :]) & 1
     term_q = np.prod(np.where(bits[:, :, None] == 1, cm.finding_q[hubs][None], 1.0), axis=1)  # (B, C)
     factors: list[Factor] = []
@@ -204,6 +209,7 @@ def _network(
             factors.append((tuple(int(c) for c in links), table))
             continue
         # Y_1 = leak or parent 1 fired: P(Y_1 = 0 | C) = (1 - mu) (1 - p)**C
+        names.extend([f"or({cm.findings[j]})"] * (len(links) - 1))
         factors.append(
             (
                 (int(links[0]), next_var),
@@ -220,7 +226,7 @@ def _network(
         # the finding itself is present: P(F = 1 | Y, C) = 1 - [Y = 0] (1 - p)**C
         factors.append(((next_var, int(links[-1])), np.array([[[0.0, p[-1]], [1.0, 1.0]]])))
         next_var += 1
-    return factors, list(range(next_var)), log_const
+    return factors, names, log_const
 
 
 def _eliminate_all(factors: list[Factor], order: list[int]) -> FloatArray:
@@ -244,13 +250,13 @@ def _eliminate_all(factors: list[Factor], order: list[int]) -> FloatArray:
         return np.asarray(np.log(total) + log_scale)
 
 
-OrderCache = dict[bytes, tuple[list[int], int]]
+OrderCache = dict[bytes, tuple[list[int], int, float]]
 MAX_CACHED_ORDERS = 4096
 
 
 def _order(
     factors: list[Factor], variables: list[int], key: bytes, orders: OrderCache | None
-) -> tuple[list[int], int]:
+) -> tuple[list[int], int, float]:
     cached = orders.get(key) if orders is not None else None
     if cached is None:
         cached = _elimination_order([vs for vs, _ in factors], set(variables))
@@ -269,8 +275,8 @@ def _expanded(
     hubs = present[np.argsort(-cm.finding_parent_count[present], kind="stable")][:MAX_HUBS]
     if len(hubs) == 0:
         return None
-    factors, variables, log_const = _network(cm, fs, rs, hubs)
-    order, _ = _order(factors, variables, key + b"hubs", orders)
+    factors, names, log_const = network_factors(cm, fs, rs, hubs)
+    order, _, _ = _order(factors, list(range(len(names))), key + b"hubs", orders)
     calibrated = calibrate(factors, order, len(cm.causes))
     if calibrated is None:
         return None
@@ -297,6 +303,7 @@ def eliminate(
     orders: OrderCache | None = None,
     *,
     hubs: bool = True,
+    budget: Budget | None = None,
 ) -> tuple[FloatArray, float]:
     """Exact posteriors ``P(C_i = 1 | E)`` and ``log P(E)`` for one row, by variable elimination.
 
@@ -318,12 +325,20 @@ def eliminate(
         structure (which shared risk factors are unknown, which multi-parent findings present).
     hubs : bool, default True
         Whether to try the hub expansion first.
+    budget : Budget, optional
+        Checked against the cost of the unexpanded network's elimination order before any table
+        is built.
 
     Returns
     -------
     posterior : ndarray, shape (C,)
     log_evidence : float
         ``-inf`` if the evidence is impossible (the posterior is then all NaN).
+
+    Raises
+    ------
+    CostLimitError
+        If the elimination's estimated memory or work exceeds ``budget``.
     """
     n_c = len(cm.causes)
     key = np.concatenate([rs[cm.shared_rf] < 0, (fs == 1) & (cm.finding_parent_count >= 2)]).tobytes()
@@ -331,8 +346,21 @@ def eliminate(
         expanded = _expanded(cm, fs, rs, key, orders)
         if expanded is not None:
             return expanded
-    factors, variables, log_const = _network(cm, fs, rs)
-    order, width = _order(factors, variables, key, orders)
+    factors, names, log_const = network_factors(cm, fs, rs)
+    order, width, cost = _order(factors, list(range(len(names))), key, orders)
+    if budget is not None:
+        # calibrated: the clique tables are kept (8 bytes each), about ten operations per element;
+        # clamped variants: chunks of at most MAX_TABLE elements, one elimination per chunk
+        memory = 8.0 * (min(cost, MAX_STORED) + max(2.0 ** (width + 1), min(cost, MAX_TABLE)))
+        work = 10.0 * cost * (1 if cost <= MAX_STORED else n_c + 1)
+        if not budget.fits(memory=memory, operations=work):
+            raise CostLimitError(
+                f"Exact elimination of this evidence needs about {describe_bytes(memory)} and "
+                f"{work:.3g} operations (widest table over {width} variables, {cost:.3g} table "
+                f"elements in all), beyond the budget of {budget.describe()}; present findings "
+                f"{[cm.findings[j] for j in np.flatnonzero(fs == 1)]}. Give a larger Budget or "
+                "fewer present findings."
+            )
     calibrated = calibrate(factors, order, n_c)
     if calibrated is not None:
         log_z, marginals = calibrated

@@ -6,12 +6,19 @@
   risk factors fold into per-cause factors; the ``m`` present findings with several parents are
   expanded by inclusion-exclusion into ``2**m`` factorized terms; shared risk factors are summed
   exactly by a junction-tree program compiled once (:mod:`toeprob.risksum`). Vectorized over rows.
-* **Variable elimination** (:mod:`toeprob.elimination`): the present findings with many parents
-  expanded by inclusion-exclusion (a few terms that cancel little), everything else non-negative;
+* **Hidden-variable elimination** (:mod:`toeprob.hidden`): each present finding joins its parents
+  through one hidden variable, so that the network stays narrow however many findings are present;
   one calibrated two-pass elimination gives every cause's posterior. Used when Quickscore is not
-  safe or not cheap.
+  safe or not cheap. Its cancellation is measured; a row that cancels too much (a model with
+  vanishing leaks) is recomputed by
+* **non-negative variable elimination** (:mod:`toeprob.elimination`, OR chains, no subtraction).
 
-A row takes the fallback when ``m > max_present`` (default 10; Quickscore's cost doubles with every
+Cost is bounded by a :class:`~toeprob.budget.Budget`: Quickscore works on chunks of at most
+:data:`MAX_ELEMENTS` elements and leaves rows whose ``2**m`` terms would not fit to elimination;
+the cost of every elimination is estimated from its order before any table is built, and a row
+beyond the budget raises :class:`~toeprob.errors.CostLimitError` naming the widest table.
+
+A row takes elimination when ``m > max_present`` (default 10; Quickscore's cost doubles with every
 present finding), or when the inclusion-exclusion sum cancels too much: ``sum |terms| > 1e5 * P(E)``
 in float64 (:data:`~toeprob.quickscore.CANCELLATION_LIMIT`) and, for ``m <= 9``
 (:data:`~toeprob.quickscore.PRECISE_MAX_PRESENT`), still ``> 1e8 * P(E)`` when recomputed in
@@ -43,9 +50,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from toeprob.budget import DEFAULT_BUDGET, Budget, describe_bytes
 from toeprob.compiled import CompiledModel
 from toeprob.elimination import OrderCache, eliminate
-from toeprob.errors import EvidenceError, ImpossibleEvidenceError
+from toeprob.errors import CostLimitError, EvidenceError, ImpossibleEvidenceError
+from toeprob.hidden import HIDDEN_LIMIT, Plan, network, plan, solve
 from toeprob.quickscore import (
     CANCELLATION_LIMIT,
     PRECISE_FIRST,
@@ -64,6 +73,9 @@ MAX_ELEMENTS = 1 << 21
 """Elements of the largest per-chunk work array of the Quickscore path (4 MiB of float64; larger
 chunks ran slower, out of cache)."""
 
+MAX_PLANS = 4096
+"""Elimination orders kept per engine (keyed by the structure of the evidence)."""
+
 
 class ExactEngine:
     """Exact posteriors of every cause for a :class:`~toeprob.compiled.CompiledModel`.
@@ -74,17 +86,25 @@ class ExactEngine:
         From :func:`~toeprob.compiled.compile_model` or :func:`~toeprob.compiled.compile_arrays`.
     max_present : int, default 10
         Rows with more present findings that have two or more parents use variable elimination.
+    budget : Budget, optional
+        Memory and work allowed for one row's elimination (default :data:`~toeprob.budget.DEFAULT_BUDGET`).
 
     Notes
     -----
     States are int8 arrays in model order: ``-1`` unknown, ``0`` absent, ``1`` present.
     """
 
-    def __init__(self, compiled: CompiledModel, *, max_present: int = 10) -> None:
+    def __init__(
+        self, compiled: CompiledModel, *, max_present: int = 10, budget: Budget | None = None
+    ) -> None:
         if not isinstance(max_present, int) or max_present < 0:
             raise ValueError(f"max_present must be a non-negative int; got {max_present!r}.")
+        if budget is not None and not isinstance(budget, Budget):
+            raise TypeError(f"The 'budget' parameter must be a toeprob.budget.Budget; got {budget!r}.")
         self.compiled = compiled
         self.max_present = max_present
+        self.budget = DEFAULT_BUDGET if budget is None else budget
+        self._plans: dict[tuple[tuple[int, ...], ...], Plan] = {}
         self._elements = term_elements(compiled)
         self._multi = compiled.finding_parent_count >= 2
         self._orders: OrderCache = {}
@@ -243,11 +263,37 @@ class ExactEngine:
                 else:
                     fallback[part[redo]] = True
         for k in np.flatnonzero(fallback).tolist():
-            post[k], log_ev[k] = eliminate(cm, fs[k], rs[k], self._orders)
+            post[k], log_ev[k] = self._eliminate(fs[k], rs[k])
         if not (np.isfinite(log_ev).all() and np.isfinite(post).all()):
             bad = ~np.isfinite(log_ev) | ~np.all(np.isfinite(post), axis=1)
             self._impossible(fs, rs, int(np.flatnonzero(bad)[0]))
         return post, log_ev, fallback
+
+    def _eliminate(self, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> tuple[FloatArray, float]:
+        """One row by hidden-variable elimination, or by non-negative elimination if it cancels."""
+        cm = self.compiled
+        net = network(cm, fs, rs)
+        key = net.key
+        order = self._plans.get(key)
+        if order is None:
+            order = plan(net)
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.clear()
+            self._plans[key] = order
+        if not self.budget.fits(memory=order.memory_bytes, operations=order.operations):
+            widest = [net.names[v] for v in order.widest]
+            raise CostLimitError(
+                f"Exact inference for this evidence needs a table over {order.width} variables "
+                f"({order.elements:.3g} table elements in all: about {describe_bytes(order.memory_bytes)} "
+                f"and {order.operations:.3g} operations), beyond the budget of "
+                f"{self.budget.describe()}. The widest table joins {widest}; present findings: "
+                f"{[cm.findings[j] for j in np.flatnonzero(fs == 1)]}. Give a larger Budget or "
+                "fewer present findings."
+            )
+        log_z, marginals, cancellation = solve(net, order)
+        if cancellation <= HIDDEN_LIMIT:
+            return np.clip(marginals[:, 1], 0.0, 1.0), log_z + net.log_const
+        return eliminate(cm, fs, rs, self._orders, hubs=False, budget=self.budget)
 
     def _impossible(self, fs: NDArray[np.int8], rs: NDArray[np.int8], row: int) -> None:
         cm = self.compiled

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 __all__ = [
     "CaseFileError",
     "CaseTableError",
+    "CostLimitError",
     "EvidenceError",
     "EvidenceTypeError",
     "ImpossibleEvidenceError",
@@ -104,6 +105,14 @@ class CaseTableError(ToeprobError, ValueError):
 
 class MissingDependencyError(ToeprobError, ImportError):
     """An optional dependency is not installed; the message names the extra that installs it."""
+
+
+class CostLimitError(ToeprobError, RuntimeError):
+    """A model or a query whose exact computation would exceed the :class:`~toeprob.budget.Budget`.
+
+    Raised before anything large is allocated; the message names what makes it expensive (the
+    causes and risk factors of the widest table, its size), the estimate and the budget.
+    """
 
 
 def closest_matches(name: str, allowed: Iterable[str], n: int = 3) -> list[str]:
