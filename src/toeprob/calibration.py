@@ -34,6 +34,11 @@ MAX_STORED = 1 << 24
 """Elements of all kept clique tables together; above it :func:`calibrate` gives up (``None``)."""
 
 
+SAFE_DIVISOR = 1e-200
+"""A message (scaled to a largest entry of 1) with a positive entry below this is not divided by in
+the downward pass; the belief is rebuilt from the other inputs instead."""
+
+
 def _aligned(vs: tuple[int, ...], table: FloatArray, scope: tuple[int, ...]) -> FloatArray:
     """``table`` (batch axis first) over ``vs`` as an array that broadcasts over the sorted ``scope``."""
     pos = {v: i for i, v in enumerate(scope)}
@@ -116,8 +121,19 @@ def calibrate(
         for vs, table, child in mine:
             if child < 0:
                 continue
-            sent = _aligned(vs, table, scope)
-            quotient = np.divide(belief, sent, out=np.zeros(belief.shape), where=sent > 0)
+            if np.any((table > 0) & (table < SAFE_DIVISOR)):
+                # dividing by so small a message would lose digits or overflow: the product of
+                # every other input instead (no division), scaled by its own largest entry
+                others = np.ones((1,) * (len(scope) + 1))
+                for other_vs, other, other_child in mine:
+                    if other_child != child:
+                        others = others * _aligned(other_vs, other, scope)
+                if message_in is not None:
+                    others = others * _aligned(tuple(v for v in scope if v != var), message_in, scope)
+                quotient = _normalized(np.broadcast_to(others, belief.shape))[0]
+            else:
+                sent = _aligned(vs, table, scope)
+                quotient = np.divide(belief, sent, out=np.zeros(belief.shape), where=sent > 0)
             rest = tuple(1 + i for i, v in enumerate(scope) if v not in vs)
             down[child] = _normalized(quotient.sum(axis=rest))[0]
         if var < n_marginals:

@@ -40,7 +40,7 @@ Examples
 >>> net = network(cm, np.array([1], dtype=np.int8), np.zeros(0, dtype=np.int8))
 >>> log_z, marginals, cancellation = solve(net, plan(net))
 >>> marginals[:, 1].round(4).tolist(), cancellation < HIDDEN_LIMIT
-([0.3794, 0.3727, 0.4437], True)
+([0.3217, 0.4214, 0.5377], True)
 """
 
 from __future__ import annotations
@@ -76,6 +76,10 @@ HIDDEN_PARENTS = 2
 
 SEARCH_ELEMENTS = 1 << 20
 """Above this many table elements, :func:`plan` tries more orders and keeps the cheapest."""
+
+SAFE_DIVISOR = 1e-200
+"""Messages (scaled to a largest entry of 1) with a positive entry below this are not divided by in
+the downward pass: the belief is rebuilt from the other inputs instead."""
 
 VARIANTS = 12
 """Orders tried beyond min-fill when the network is large (min-degree, random tie-breaking)."""
@@ -326,8 +330,19 @@ def solve(net: HiddenNetwork, order: Plan) -> tuple[float, FloatArray, float]:
         for vs, table, child, _ in mine:
             if child < 0:
                 continue
-            sent = _aligned(vs, table, scope)
-            quotient = np.divide(belief, sent, out=np.zeros(belief.shape), where=sent > 0)
+            if np.any((table > 0) & (table < SAFE_DIVISOR)):
+                # dividing by so small a message would lose digits or overflow: the product of
+                # every other input instead (no division), scaled by its own largest entry
+                others = np.ones((1,) * len(scope))
+                for other_vs, other, other_child, _ in mine:
+                    if other_child != child:
+                        others = others * _aligned(other_vs, other, scope)
+                if incoming is not None:
+                    others = others * _aligned(tuple(v for v in scope if v != var), incoming[0], scope)
+                quotient = _scaled(np.broadcast_to(others, belief.shape))[0]
+            else:
+                sent = _aligned(vs, table, scope)
+                quotient = np.divide(belief, sent, out=np.zeros(belief.shape), where=sent > 0)
             axes = tuple(i for i, v in enumerate(scope) if v not in vs)
             outside = np.add.reduce(quotient, axis=axes)
             if signed:

@@ -191,8 +191,11 @@ def quickscore_rows(
     qp = q[pt]  # (m, n, C)
     for k in range(m):
         np.multiply(g[:, : 1 << k], qp[k].T[:, None, :], out=g[:, 1 << k : 2 << k])
-    log_c = log_const + np.add.reduce(bits * log1m[pt][:, None, :], axis=0)  # (T, n)
-    log_b, ratio, tiny = risk_sums(cm.program, rho, z0, e0, g)
+    # every term's log without the parts common to all terms of a row (``log_const``, ``log_ref``):
+    # large logs (improbable evidence) would otherwise carry an absolute rounding error of
+    # ``|log| * eps`` into each term, which the signed sum amplifies
+    log_c = np.add.reduce(bits * log1m[pt][:, None, :], axis=0)  # (T, n)
+    log_b, log_ref, ratio, tiny = risk_sums(cm.program, rho, z0, e0, g)
     log_term = log_c + log_b
     top = np.maximum.reduce(log_term, axis=0)
     good = top > -np.inf
@@ -205,7 +208,7 @@ def quickscore_rows(
     good &= (den > 0) & ~tiny
     den = np.where(good, den, 1.0)
     post = np.clip(num / den, 0.0, 1.0).T
-    log_ev = np.where(good, top + np.log(den), -np.inf)
+    log_ev = np.where(good, log_const + log_ref + top + np.log(den), -np.inf)
     cancellation = np.where(good, spread / den, np.inf)
     f64 = np.float64
     return post.astype(f64, copy=False), log_ev.astype(f64, copy=False), cancellation.astype(f64, copy=False)

@@ -57,8 +57,8 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
 TINY = 1e-250
-"""A component sum below this (and above zero) may hide underflowed products: such rows are
-flagged for the scaled method."""
+"""A component sum or a message below this (and above zero) may hide underflowed products, and
+dividing by it may overflow: such rows are flagged for the scaled method."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -305,7 +305,7 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
 
 def risk_sums(
     prog: RiskProgram, rho: FloatArray, z0: FloatArray, e0: FloatArray, g: FloatArray
-) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
     """Sum over the shared risk factors for every row and term.
 
     Arrays are laid out with the rows last (and contiguous), so that every operation runs along
@@ -324,7 +324,10 @@ def risk_sums(
     Returns
     -------
     log_sum : ndarray, shape (T, n)
-        Log of the sum over causes and shared risk factors.
+        Log of the sum over causes and shared risk factors, less ``log_ref``.
+    log_ref : ndarray, shape (n,)
+        A per-row constant: the log sum of each term is ``log_sum + log_ref`` (split so that the
+        terms' logs are small numbers, exact to a few ulps, however improbable the evidence).
     ratio : ndarray, shape (C, T, n)
         ``P(C_i = 1 | term)``.
     tiny : ndarray of bool, shape (n,)
@@ -338,8 +341,8 @@ def risk_sums(
 
     >>> prog = compile_program(np.array([[0.5, 0.5]]))
     >>> z0, e0 = np.full((2, 1), 0.9), np.full((2, 1), 0.2)
-    >>> log_sum, ratio, tiny = risk_sums(prog, np.full((1, 1), 0.5), z0, e0, np.full((2, 1, 1), 0.2))
-    >>> ratio[:, 0, 0].round(4).tolist(), bool(np.isclose(np.exp(log_sum[0, 0]), 0.04))
+    >>> log_sum, log_ref, ratio, tiny = risk_sums(prog, np.full((1, 1), 0.5), z0, e0, np.full((2, 1, 1), 0.2))
+    >>> ratio[:, 0, 0].round(4).tolist(), bool(np.isclose(np.exp(log_sum[0, 0] + log_ref[0]), 0.04))
     ([0.325, 0.325], True)
     """
     _, n_t, n = g.shape
@@ -362,19 +365,23 @@ def risk_sums(
     kept: list[FloatArray] = []
     messages: list[FloatArray] = []
     roots: list[int] = []
+    small = np.zeros(n, dtype=bool)  # rows with a message so small that dividing by it is unsafe
     for cl in prog.cliques:
         p = stacked[cl.stack_start : cl.stack_start + cl.size].reshape((2,) * len(cl.variables) + tail)
         for j, child in zip(cl.children, cl.child_shapes, strict=True):
             p *= messages[j].reshape(child + tail)
         kept.append(p)
         if cl.parent >= 0:
-            messages.append(np.add.reduce(p, axis=cl.message_axes))
+            message = np.add.reduce(p, axis=cl.message_axes)
+            small |= np.logical_or.reduce(((message > 0) & (message < TINY)).reshape(-1, n), axis=0)
+            messages.append(message)
         else:
             messages.append(np.add.reduce(p.reshape((cl.size, *tail)), axis=0))
             roots.append(len(kept) - 1)
     totals = np.stack([messages[q] for q in roots]) if roots else np.ones((0, *tail), dtype=dt)
     positive = totals > 0
-    inverse = np.divide(one, totals, out=np.zeros(totals.shape, dt), where=positive)
+    safe = totals >= TINY  # the other rows are flagged below and discarded by the caller
+    inverse = np.divide(one, totals, out=np.zeros(totals.shape, dt), where=safe)
     adjoint = dict(zip(roots, inverse, strict=True))
     belief = np.empty_like(stacked)  # every clique's belief, stacked
     for q in range(len(prog.cliques) - 1, -1, -1):
@@ -384,7 +391,7 @@ def risk_sums(
         for j, axes in zip(cl.children, cl.child_axes, strict=True):
             down = np.add.reduce(b, axis=axes) if axes else b.copy()
             msg = messages[j]
-            np.divide(down, msg, out=down, where=msg > 0)  # down is 0 wherever msg is 0
+            np.divide(down, msg, out=down, where=msg >= TINY)  # smaller: the row is flagged
             adjoint[j] = down.reshape(prog.cliques[j].message_shape + tail)
     share = np.divide(u, t[:width], out=np.zeros(u.shape, dt), where=t[:width] > 0)
     # each cause factor's belief at its own scope: one sparse marginalization of every clique
@@ -392,7 +399,12 @@ def risk_sums(
     marginal[prog.free] = one
     share *= marginal
     ratio = np.add.reduceat(share, prog.offsets[:-1], axis=0)
-    parts = np.concatenate([t[prog.free], totals])
-    logs = np.log(parts, out=np.full(parts.shape, -np.inf, dtype=dt), where=parts > 0)
-    tiny = np.logical_or.reduce(positive & (totals < TINY), axis=(0, 1))
-    return np.add.reduce(logs, axis=0), ratio, tiny
+    parts = np.concatenate([t[prog.free], totals])  # (K, T, n): the factors of each term's sum
+    # each factor relative to its largest value over the terms: the terms' logs are then small
+    # numbers whose differences keep every digit, the common part goes to ``log_ref``
+    ref = np.maximum.reduce(parts, axis=1, initial=0.0)
+    ref = np.where(ref > 0, ref, one)
+    rel = parts / ref[:, None, :]
+    logs = np.log(rel, out=np.full(parts.shape, -np.inf, dtype=dt), where=rel > 0)
+    tiny = np.logical_or.reduce(positive & ~safe, axis=(0, 1)) | small
+    return np.add.reduce(logs, axis=0), np.add.reduce(np.log(ref), axis=0), ratio, tiny
