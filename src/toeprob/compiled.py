@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from toeprob.budget import DEFAULT_BUDGET, Budget
 from toeprob.risksum import RiskProgram, compile_program
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class CompiledModel:
     lookup_table: FloatArray  # (3 L,)
     lookup_offset: IntArray  # (L,): 3 k + 1
     shared_rf: IntArray  # risk factors with two or more children
-    program: RiskProgram  # sums over the shared risk factors
+    program: RiskProgram | None  # sums over the shared risk factors (None: too large, no Quickscore)
 
 
 def _array(values: ArrayLike, shape: tuple[int, ...], name: str) -> FloatArray:
@@ -111,6 +112,8 @@ def compile_arrays(
     rf_weight: ArrayLike,
     finding_leak: ArrayLike,
     finding_weight: ArrayLike,
+    *,
+    budget: Budget | None = None,
 ) -> CompiledModel:
     """Compile a network given directly as arrays (for tests and synthetic networks).
 
@@ -128,10 +131,18 @@ def compile_arrays(
         Leak ``mu`` of each finding, in [0, 1).
     finding_weight : array_like, shape (F, C)
         Link strengths ``p`` in [0, 1], 0 where unlinked.
+    budget : Budget, optional
+        Memory allowed for the compiled program (default :data:`~toeprob.budget.DEFAULT_BUDGET`).
 
     Returns
     -------
     CompiledModel
+
+    Raises
+    ------
+    CostLimitError
+        If the sums over shared risk factors would need tables beyond ``budget`` (the message names
+        the risk factors of the widest table and the causes linked to them).
 
     Examples
     --------
@@ -225,13 +236,15 @@ def compile_arrays(
         mu,
         p,
         shared_rf=shared,
-        program=compile_program(w),
+        program=compile_program(w, DEFAULT_BUDGET if budget is None else budget, names=(rs, cs)),
         **derived,  # type: ignore[arg-type]
     )
 
 
-def compile_model(model: Model) -> CompiledModel:
+def compile_model(model: Model, *, budget: Budget | None = None) -> CompiledModel:
     """Compile a validated :class:`~toeprob.model.Model` for :class:`~toeprob.engine.ExactEngine`.
+
+    ``budget`` bounds the compiled program's memory (see :func:`compile_arrays`).
 
     Examples
     --------
@@ -259,4 +272,5 @@ def compile_model(model: Model) -> CompiledModel:
         w,
         [model.finding_specs[f].leak for f in findings],
         p,
+        budget=budget,
     )

@@ -45,16 +45,15 @@ Examples
 
 from __future__ import annotations
 
-import heapq
 import math
-import random
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from toeprob.compiled import CompiledModel
-from toeprob.elimination import Factor, network_factors
+from toeprob.elimination import network_factors
+from toeprob.ordering import bits, greedy_order
 
 __all__ = [
     "HIDDEN_LIMIT",
@@ -150,66 +149,6 @@ def network(cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> Hi
     return HiddenNetwork(tuple(factors), tuple(signed), tuple(all_names), len(cm.causes), log_const)
 
 
-def _neighbours(scopes: tuple[tuple[int, ...], ...], n_vars: int) -> list[int]:
-    nbrs = [0] * n_vars
-    for scope in scopes:
-        mask = 0
-        for v in scope:
-            mask |= 1 << v
-        for v in scope:
-            nbrs[v] |= mask
-    return [m & ~(1 << v) for v, m in enumerate(nbrs)]
-
-
-def _bits(mask: int) -> list[int]:
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
-
-
-def _greedy(nbrs: list[int], by_fill: bool, jitter: float, seed: int) -> tuple[list[int], int, int]:
-    """Greedy order (min-fill or min-degree, each score plus a random jitter in ``[0, jitter)``),
-    its elements and its widest clique (a bitmask)."""
-    nbrs = list(nbrs)
-    alive = (1 << len(nbrs)) - 1
-    rng = random.Random(seed)
-
-    def rank(v: int) -> tuple[float, int]:
-        ns = nbrs[v]
-        degree = ns.bit_count()
-        fill = sum((ns & ~nbrs[a]).bit_count() - 1 for a in _bits(ns)) // 2 if degree > 1 else 0
-        first, second = (fill, degree) if by_fill else (degree, fill)
-        return (first + jitter * rng.random() if jitter else float(first), second)
-
-    current = [rank(v) for v in range(len(nbrs))]
-    heap = [(*r, v) for v, r in enumerate(current)]
-    heapq.heapify(heap)
-    order: list[int] = []
-    elements = 0
-    widest = 0
-    while heap:
-        first, second, v = heapq.heappop(heap)
-        if not alive >> v & 1 or (first, second) != current[v]:
-            continue
-        ns = nbrs[v]
-        alive &= ~(1 << v)
-        order.append(v)
-        elements += 2 << ns.bit_count()
-        if ns.bit_count() + 1 > widest.bit_count():
-            widest = ns | (1 << v)
-        touched = ns
-        for a in _bits(ns):
-            nbrs[a] = (nbrs[a] | ns) & ~(1 << a) & ~(1 << v)
-            touched |= nbrs[a]
-        for a in _bits(touched & alive):
-            current[a] = rank(a)
-            heapq.heappush(heap, (*current[a], a))
-    return order, elements, widest
-
-
 def plan(net: HiddenNetwork, *, search: bool = True) -> Plan:
     """The cheapest of a few greedy elimination orders for ``net``, with its estimated cost.
 
@@ -218,16 +157,14 @@ def plan(net: HiddenNetwork, *, search: bool = True) -> Plan:
     tried too, and the order with the fewest table elements is kept.
     """
     n_vars = len(net.names)
-    nbrs = _neighbours(net.key, n_vars)
-    best = _greedy(nbrs, True, 0.0, 0)
-    if search and best[1] > SEARCH_ELEMENTS:
+    best = greedy_order(net.key, n_vars)
+    if search and best.elements > SEARCH_ELEMENTS:
         candidates = [(False, 0.0, 0)] + [(k % 2 == 0, (0.5, 1.5, 3.0)[k % 3], k) for k in range(VARIANTS)]
         for by_fill, jitter, seed in candidates:
-            candidate = _greedy(nbrs, by_fill, jitter, seed)
-            if candidate[1] < best[1]:
+            candidate = greedy_order(net.key, n_vars, by_fill=by_fill, jitter=jitter, seed=seed)
+            if candidate.elements < best.elements:
                 best = candidate
-    order, elements, widest = best
-    return Plan(tuple(order), elements, tuple(_bits(widest)))
+    return Plan(tuple(best.order), best.elements, tuple(bits(best.widest)))
 
 
 def _aligned(vs: tuple[int, ...], table: FloatArray, scope: tuple[int, ...]) -> FloatArray:

@@ -83,7 +83,12 @@ FloatArray = NDArray[np.float64]
 
 
 def term_elements(compiled: CompiledModel) -> int:
-    """Array elements one Quickscore term needs per row (factor layout and clique tables)."""
+    """Array elements one Quickscore term needs per row (factor layout and clique tables).
+
+    A model compiled without a risk-factor program (too large) gets ``2**62``: no row fits.
+    """
+    if compiled.program is None:
+        return 1 << 62
     return int(compiled.program.elements + 4 * len(compiled.causes))
 
 
@@ -195,6 +200,8 @@ def quickscore_rows(
     # large logs (improbable evidence) would otherwise carry an absolute rounding error of
     # ``|log| * eps`` into each term, which the signed sum amplifies
     log_c = np.add.reduce(bits * log1m[pt][:, None, :], axis=0)  # (T, n)
+    if cm.program is None:
+        raise ValueError("this model was compiled without a risk-factor program; use elimination.")
     log_b, log_ref, ratio, tiny = risk_sums(cm.program, rho, z0, e0, g)
     log_term = log_c + log_b
     top = np.maximum.reduce(log_term, axis=0)

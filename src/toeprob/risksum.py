@@ -45,16 +45,24 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-__all__ = ["Clique", "RiskProgram", "compile_program", "risk_sums"]
+from toeprob.budget import Budget, describe_bytes
+from toeprob.errors import CostLimitError
+from toeprob.ordering import bits, greedy_order
+
+__all__ = ["MAX_TERM_ELEMENTS", "Clique", "RiskProgram", "compile_program", "risk_sums"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
+
+MAX_TERM_ELEMENTS = 1 << 21
+"""Largest program built: elements of one term of one row (factor layout and clique tables)."""
 
 TINY = 1e-250
 """A component sum or a message below this (and above zero) may hide underflowed products, and
@@ -139,26 +147,9 @@ def _components(n_rf: int, scopes: list[tuple[int, ...]]) -> list[list[int]]:
 
 def _tree(variables: list[int], scopes: list[tuple[int, ...]]) -> tuple[list[tuple[int, ...]], list[int]]:
     """Cliques (sorted variable tuples, children before parents) and each one's parent."""
-    nbrs: dict[int, set[int]] = {v: set() for v in variables}
-    for s in scopes:
-        if s and s[0] in nbrs:
-            for v in s:
-                nbrs[v].update(x for x in s if x != v)
-
-    def fill(v: int) -> int:
-        ns = sorted(nbrs[v])
-        return sum(1 for a, x in enumerate(ns) for y in ns[a + 1 :] if y not in nbrs[x])
-
-    raw: list[set[int]] = []
-    order: list[int] = []
-    while nbrs:
-        v = min(nbrs, key=lambda x: (fill(x), len(nbrs[x]), x))
-        ns = nbrs.pop(v)
-        for a in ns:
-            nbrs[a].discard(v)
-            nbrs[a].update(ns - {a})
-        raw.append({v} | ns)
-        order.append(v)
+    ordering = greedy_order(scopes, max(variables) + 1, variables=variables)
+    order = ordering.order
+    raw = [set(bits(c)) for c in ordering.cliques]
     where = {v: k for k, v in enumerate(order)}
     parent = [min((where[v] for v in c - {order[k]}), default=-1) for k, c in enumerate(raw)]
     width = max(len(c) for c in raw)
@@ -190,11 +181,37 @@ def _axes(sub: tuple[int, ...], variables: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(a for a, v in enumerate(variables) if v not in sub)
 
 
-def compile_program(rf_weight: FloatArray) -> RiskProgram:
+def compile_program(
+    rf_weight: FloatArray,
+    budget: Budget | None = None,
+    *,
+    names: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> RiskProgram | None:
     """Build the program for link strengths ``rf_weight`` of shape ``(R, C)``.
 
     Only risk factors with two or more children are *shared*; the others must already be folded
-    into each cause's ``z0`` (:mod:`toeprob.compiled` does so).
+    into each cause's ``z0`` (:mod:`toeprob.compiled` does so). The cliques are worked out first
+    and the program's size estimated from them, before any table is built: a program whose one
+    term of one row would need more than :data:`MAX_TERM_ELEMENTS` elements is not built (``None``:
+    Quickscore could not use it, every query then takes elimination), and one beyond ``budget``
+    is refused.
+
+    Parameters
+    ----------
+    rf_weight : ndarray, shape (R, C)
+    budget : Budget, optional
+        Memory allowed for the program's tables and for one Quickscore term of one row.
+    names : (risk factors, causes), optional
+        Identifiers, for the error message.
+
+    Returns
+    -------
+    RiskProgram or None
+
+    Raises
+    ------
+    CostLimitError
+        If the program's tables would exceed ``budget.memory_bytes``.
 
     Examples
     --------
@@ -218,11 +235,19 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
     free_causes = np.array([c for c, s in enumerate(scopes) if not s], dtype=np.intp)
     free = offsets[free_causes]
 
-    cliques: list[Clique] = []
-    prior_rows: list[list[list[tuple[int, int]]]] = []
+    trees = []
     for comp in _components(n_rf, [s for s in scopes if s]):
         comp_set = set(comp)
-        variables_of, parent_of = _tree(comp, [s for s in scopes if s and s[0] in comp_set])
+        trees.append((comp, comp_set, *_tree(comp, [s for s in scopes if s and s[0] in comp_set])))
+    if budget is not None:
+        _check_size(trees, scopes, int(offsets[-1]), budget, names)
+    stacked = sum(1 << len(vs) for *_, variables_of, _ in trees for vs in variables_of)
+    if 4 * int(offsets[-1]) + 3 * stacked > MAX_TERM_ELEMENTS:
+        return None
+
+    cliques: list[Clique] = []
+    prior_rows: list[tuple[IntArray, IntArray]] = []  # per clique: risk factors homed, their bits
+    for comp, comp_set, variables_of, parent_of in trees:
         base = len(cliques)
         cause_home = {
             c: next(i for i, vs in enumerate(variables_of) if set(s) <= set(vs))
@@ -258,30 +283,31 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
                 )
             )
             homed = [a for a, v in enumerate(vs) if prior_home[v] == i]
-            prior_rows.append([[(vs[a], int(bits[x, a])) for a in homed] for x in range(1 << len(vs))])
+            prior_rows.append((np.array([vs[a] for a in homed], dtype=np.intp), bits[:, homed]))
     # stacked layout: cliques with more causes first, so that each cause slot covers a prefix
     layout = sorted(range(len(cliques)), key=lambda q: (-len(cliques[q].causes), q))
     starts = np.cumsum([0] + [cliques[q].size for q in layout])
     cliques = [replace(cl, stack_start=int(starts[layout.index(q)])) for q, cl in enumerate(cliques)]
-    flat = [homed_at for q in layout for homed_at in prior_rows[q]]
-    n_home = max((len(homed_at) for homed_at in flat), default=0)
-    prior_var = np.full((len(flat), max(n_home, 1)), n_rf, dtype=np.intp)  # column ``R``: one
+    n_stacked = int(starts[-1])
+    n_home = max((len(prior_rows[q][0]) for q in layout), default=0)
+    prior_var = np.full((n_stacked, max(n_home, 1)), n_rf, dtype=np.intp)  # column ``R``: one
     prior_bit = np.zeros_like(prior_var)
-    for x, homed_at in enumerate(flat):
-        for a, (r, state) in enumerate(homed_at):
-            prior_var[x, a], prior_bit[x, a] = r, state
+    for q, start in zip(layout, starts[:-1].tolist(), strict=True):
+        homed_vars, homed_bits = prior_rows[q]
+        prior_var[start : start + cliques[q].size, : len(homed_vars)] = homed_vars
+        prior_bit[start : start + cliques[q].size, : len(homed_vars)] = homed_bits
     prior_index = np.where(prior_var == n_rf, 2 * n_rf, prior_bit * n_rf + prior_var).astype(np.intp)
     width = int(offsets[-1])
     slots = max((len(c.causes) for c in cliques), default=1) or 1
-    stack_columns = np.full((slots, len(flat)), width, dtype=np.intp)  # column ``W``: padding
+    stack_columns = np.full((slots, n_stacked), width, dtype=np.intp)  # column ``W``: padding
     slot_ends = np.zeros(slots, dtype=np.intp)
     for cl in cliques:
         stack_columns[: len(cl.causes), cl.stack_start : cl.stack_start + cl.size] = cl.columns
         slot_ends[: len(cl.causes)] = np.maximum(slot_ends[: len(cl.causes)], cl.stack_start + cl.size)
     used = stack_columns < width
-    rows_of = np.broadcast_to(np.arange(len(flat)), stack_columns.shape)[used]
+    rows_of = np.broadcast_to(np.arange(n_stacked), stack_columns.shape)[used]
     marginalize = sparse.csr_array(
-        (np.ones(int(used.sum())), (stack_columns[used], rows_of)), shape=(width, len(flat))
+        (np.ones(int(used.sum())), (stack_columns[used], rows_of)), shape=(width, n_stacked)
     )
     arrays = [offsets, column_cause, multiplier, free, free_causes, prior_var, prior_index]
     arrays += [stack_columns, slot_ends]
@@ -300,6 +326,41 @@ def compile_program(rf_weight: FloatArray) -> RiskProgram:
         stack_columns,
         slot_ends,
         marginalize,
+    )
+
+
+def _check_size(
+    trees: list[tuple[list[int], set[int], list[tuple[int, ...]], list[int]]],
+    scopes: list[tuple[int, ...]],
+    width: int,
+    budget: Budget,
+    names: tuple[Sequence[str], Sequence[str]] | None,
+) -> None:
+    """Refuse a model whose risk-factor cliques alone would not fit ``budget``.
+
+    Any exact query sums over the shared risk factors, so it needs at least the junction tree of
+    their coupling: three tables of the widest clique held at once, about ten operations per
+    clique element (the same estimate as :class:`toeprob.hidden.Plan`).
+    """
+    stacked = sum(1 << len(vs) for _, _, variables_of, _ in trees for vs in variables_of)
+    k = max((len(vs) for _, _, variables_of, _ in trees for vs in variables_of), default=0)
+    memory = 8.0 * (stacked + (3 << k)) + 8.0 * width
+    work = 10.0 * stacked
+    if budget.fits(memory=memory, operations=work):
+        return
+    widest = max((vs for _, _, vo, _ in trees for vs in vo), key=len)
+    rf_names = [names[0][r] if names else f"risk factor {r}" for r in widest]
+    coupled = sorted({c for c, s in enumerate(scopes) if set(s) & set(widest)})
+    cause_names = [names[1][c] if names else f"cause {c}" for c in coupled]
+    more = len(cause_names) - 12
+    shown = ", ".join(cause_names[:12]) + (f" and {more} more" if more > 0 else "")
+    raise CostLimitError(
+        f"The model's risk factors couple its causes too tightly for exact inference within the "
+        f"budget: the sums over shared risk factors need a table over {len(widest)} risk factors "
+        f"({', '.join(rf_names)}; 2**{len(widest)} configurations): about {describe_bytes(memory)} "
+        f"and {work:.3g} operations, beyond the budget of {budget.describe()}. The causes linked "
+        f"to them: {shown}. "
+        "Give each cause fewer shared risk factors, merge risk factors, or give a larger Budget."
     )
 
 
