@@ -18,10 +18,12 @@ from toeprob import datasets
 from toeprob._version import __version__ as __version__
 from toeprob.api import rank_causes
 from toeprob.batch import rank_batch
+from toeprob.budget import Budget
 from toeprob.casefile import Case
 from toeprob.errors import (
     CaseFileError,
     CaseTableError,
+    CostLimitError,
     EvidenceError,
     EvidenceTypeError,
     ImpossibleEvidenceError,
@@ -47,9 +49,11 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "DISCLAIMER",
+    "Budget",
     "Case",
     "CaseFileError",
     "CaseTableError",
+    "CostLimitError",
     "Diagnosis",
     "EvaluationReport",
     "EvidenceError",

@@ -10,7 +10,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from toeprob.arguments import check_engine, resolve_model
-from toeprob.errors import ImpossibleEvidenceError
+from toeprob.budget import Budget
+from toeprob.errors import ImpossibleEvidenceError, ParameterTypeError
 from toeprob.evidence import parse_evidence
 from toeprob.model import Model
 from toeprob.results import Diagnosis, RankedCause, RedFlag
@@ -33,25 +34,37 @@ class PosteriorEngine(Protocol):
     ) -> NDArray[np.float64]: ...
 
 
-_CACHE: weakref.WeakKeyDictionary[Model, dict[str, PosteriorEngine]] = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Model, dict[tuple[str, Budget | None], PosteriorEngine]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def get_engine(model: Model, engine: str = "fast") -> PosteriorEngine:
-    """Return the (cached) engine named ``engine`` for ``model``: ``"fast"`` or ``"pgmpy"``."""
+def get_engine(model: Model, engine: str = "fast", *, budget: Budget | None = None) -> PosteriorEngine:
+    """Return the (cached) engine named ``engine`` for ``model``: ``"fast"`` or ``"pgmpy"``.
+
+    ``budget`` (:class:`~toeprob.budget.Budget`) bounds the fast engine's memory and work
+    (default :data:`~toeprob.budget.DEFAULT_BUDGET`); a model or query beyond it raises
+    :class:`~toeprob.errors.CostLimitError` before anything large is allocated.
+    """
     check_engine(engine, "get_engine")
     resolve_model(model, "get_engine")
+    if budget is not None and not isinstance(budget, Budget):
+        raise ParameterTypeError(
+            f"The 'budget' parameter of get_engine must be a toeprob.Budget or None; got {budget!r}."
+        )
     per_model = _CACHE.setdefault(model, {})
-    if engine not in per_model:
+    key = (engine, budget if engine == "fast" else None)
+    if key not in per_model:
         if engine == "fast":
             from toeprob.compiled import compile_model
             from toeprob.engine import ExactEngine
 
-            per_model[engine] = ExactEngine(compile_model(model))
+            per_model[key] = ExactEngine(compile_model(model, budget=budget), budget=budget)
         else:
             from toeprob.reference import PgmpyEngine
 
-            per_model[engine] = PgmpyEngine(model)
-    return per_model[engine]
+            per_model[key] = PgmpyEngine(model)
+    return per_model[key]
 
 
 def rank_causes(
@@ -59,6 +72,7 @@ def rank_causes(
     *,
     model: Model | None = None,
     engine: EngineName = "fast",
+    budget: Budget | None = None,
 ) -> Diagnosis:
     """Rank every cause by its exact posterior probability and set the urgency.
 
@@ -73,6 +87,9 @@ def rank_causes(
         ``"fast"``: toeprob's exact engine. ``"pgmpy"``: pgmpy's variable elimination, the slow
         reference, used for the ranking; urgency is always computed with the fast engine, which
         agrees with pgmpy to 1e-9.
+    budget : Budget, optional
+        Memory and work allowed for the fast engine (default
+        :data:`~toeprob.budget.DEFAULT_BUDGET`: 8 GiB, 5e9 operations).
 
     Returns
     -------
@@ -88,6 +105,9 @@ def rank_causes(
         If the model gives the evidence probability zero.
     ParameterError, ParameterTypeError
         For a ``model`` that is not a :class:`~toeprob.Model` or an unknown ``engine``.
+    CostLimitError
+        If exact inference for this model or evidence would exceed ``budget`` (a
+        ``RuntimeError``); raised before anything large is allocated.
 
     Examples
     --------
@@ -101,7 +121,7 @@ def rank_causes(
     model = resolve_model(model, "rank_causes")
     check_engine(engine, "rank_causes")
     ev = parse_evidence(evidence, model)
-    fast = get_engine(model, "fast")
+    fast = get_engine(model, "fast", budget=budget)
     if engine == "fast":
         # the ranking row and the urgency rule's rows in one batched engine pass
         posterior, assessment = posterior_and_urgency(ev, model, fast.posterior_batch)

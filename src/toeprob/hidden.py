@@ -119,8 +119,10 @@ class Plan:
 
     @property
     def memory_bytes(self) -> int:
-        """Bytes held at once: the kept clique tables, a belief and two transient tables."""
-        return 8 * (self.elements + (3 << self.width))
+        """Bytes held at once: the kept clique tables and up to eight transient tables of the widest
+        clique in the downward pass (belief, quotients, their magnitudes); measured 5.6 GB for an
+        estimate of 6.1 GB with every finding of the default model present."""
+        return 8 * (self.elements + (8 << self.width))
 
     @property
     def operations(self) -> int:
@@ -154,12 +156,17 @@ def plan(net: HiddenNetwork, *, search: bool = True) -> Plan:
 
     Min-fill first; if its tables exceed :data:`SEARCH_ELEMENTS` elements (and ``search``),
     min-degree and :data:`VARIANTS` variants with randomly perturbed scores (fixed seeds) are
-    tried too, and the order with the fewest table elements is kept.
+    tried too (four times as many above ``64 * SEARCH_ELEMENTS``), and the order with the fewest
+    table elements is kept.
     """
     n_vars = len(net.names)
     best = greedy_order(net.key, n_vars)
     if search and best.elements > SEARCH_ELEMENTS:
-        candidates = [(False, 0.0, 0)] + [(k % 2 == 0, (0.5, 1.5, 3.0)[k % 3], k) for k in range(VARIANTS)]
+        # the search costs about a millisecond per variable per variant: worth it only here, and
+        # more of it where the elimination itself takes seconds
+        n_variants = VARIANTS if best.elements <= 64 * SEARCH_ELEMENTS else 4 * VARIANTS
+        jitters = (0.5, 1.5, 3.0, 6.0)
+        candidates = [(False, 0.0, 0)] + [(k % 2 == 0, jitters[k % 4], k) for k in range(n_variants)]
         for by_fill, jitter, seed in candidates:
             candidate = greedy_order(net.key, n_vars, by_fill=by_fill, jitter=jitter, seed=seed)
             if candidate.elements < best.elements:
@@ -175,6 +182,15 @@ def _aligned(vs: tuple[int, ...], table: FloatArray, scope: tuple[int, ...]) -> 
     for v in vs:
         shape[pos[v]] = 2
     return arr.reshape(shape)
+
+
+def _sum_axes(table: FloatArray, axes: tuple[int, ...]) -> FloatArray:
+    """``table`` summed over ``axes``, one axis at a time from the outermost (numpy's reduction over
+    many scattered axes of length 2 is several times slower)."""
+    out = table
+    for done, axis in enumerate(sorted(axes)):
+        out = np.add.reduce(out, axis=axis - done)
+    return np.asarray(out)
 
 
 def _scaled(table: FloatArray) -> tuple[FloatArray, float]:
@@ -281,18 +297,18 @@ def solve(net: HiddenNetwork, order: Plan) -> tuple[float, FloatArray, float]:
                 sent = _aligned(vs, table, scope)
                 quotient = np.divide(belief, sent, out=np.zeros(belief.shape), where=sent > 0)
             axes = tuple(i for i, v in enumerate(scope) if v not in vs)
-            outside = np.add.reduce(quotient, axis=axes)
+            outside = _sum_axes(quotient, axes)
             if signed:
-                spread = float(np.max(np.add.reduce(np.abs(quotient), axis=axes), initial=0.0))
+                spread = float(np.max(_sum_axes(np.abs(quotient), axes), initial=0.0))
                 largest = float(np.max(np.abs(outside), initial=0.0))
                 worst = max(worst, spread / largest if largest > 0 else (math.inf if spread > 0 else 1.0))
             down[child] = (_scaled(outside)[0], signed)
         if var < net.n_causes:
             axes = tuple(i for i, v in enumerate(scope) if v != var)
-            m = np.add.reduce(belief, axis=axes)
+            m = _sum_axes(belief, axes)
             norm = float(m[0] + m[1])
             if signed:
-                spread = float(np.max(np.add.reduce(np.abs(belief), axis=axes)))
+                spread = float(np.max(_sum_axes(np.abs(belief), axes)))
                 worst = max(worst, spread / norm if norm > 0 and np.all(m >= 0) else math.inf)
             if norm > 0:
                 marginals[var] = m / norm
