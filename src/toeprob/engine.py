@@ -18,14 +18,15 @@ Cost is bounded by a :class:`~toeprob.budget.Budget`: Quickscore works on chunks
 the cost of every elimination is estimated from its order before any table is built, and a row
 beyond the budget raises :class:`~toeprob.errors.CostLimitError` naming the widest table.
 
-A row takes elimination when ``m > max_present`` (default 10; Quickscore's cost doubles with every
-present finding), or when the inclusion-exclusion sum cancels too much: ``sum |terms| > 1e5 * P(E)``
-in float64 (:data:`~toeprob.quickscore.CANCELLATION_LIMIT`) and, for ``m <= 9``
-(:data:`~toeprob.quickscore.PRECISE_MAX_PRESENT`), still ``> 1e8 * P(E)`` when recomputed in
-extended precision (:data:`~toeprob.quickscore.PRECISE_LIMIT`). Rows with ``m`` of 8 or 9
-(:data:`~toeprob.quickscore.PRECISE_FIRST`) go straight to extended precision, since float64
-fails the rule for most of them. On realistic rows of the default model about 4% of rows take the
-fallback: every row with ``m >= 10`` and a few improbable ones.
+A row takes elimination when ``m > max_present`` (default 7: Quickscore's cost doubles with every
+present finding, and from ``m = 8`` the terms cancel too deeply for float64, so that the
+extended-precision sums would be needed; on the default model these cost 100-200 ms per row at
+``m`` of 8-9, the hidden-variable elimination about 50 ms), or when the inclusion-exclusion sum
+cancels too much: ``sum |terms| > 1e5 * P(E)`` in float64
+(:data:`~toeprob.quickscore.CANCELLATION_LIMIT`) and still ``> 1e8 * P(E)`` when recomputed in
+extended precision (:data:`~toeprob.quickscore.PRECISE_LIMIT`). With a larger ``max_present``,
+rows with ``m`` of 8 or 9 (:data:`~toeprob.quickscore.PRECISE_FIRST`) go straight to extended
+precision.
 
 Rows are grouped by ``m`` and every row is computed with elementwise operations and reductions
 along its own axes only, so :meth:`ExactEngine.posterior` (a batch of one) and
@@ -84,7 +85,7 @@ class ExactEngine:
     ----------
     compiled : CompiledModel
         From :func:`~toeprob.compiled.compile_model` or :func:`~toeprob.compiled.compile_arrays`.
-    max_present : int, default 10
+    max_present : int, default 7
         Rows with more present findings that have two or more parents use variable elimination.
     budget : Budget, optional
         Memory and work allowed for one row's elimination (default :data:`~toeprob.budget.DEFAULT_BUDGET`).
@@ -95,7 +96,7 @@ class ExactEngine:
     """
 
     def __init__(
-        self, compiled: CompiledModel, *, max_present: int = 10, budget: Budget | None = None
+        self, compiled: CompiledModel, *, max_present: int = 7, budget: Budget | None = None
     ) -> None:
         if not isinstance(max_present, int) or max_present < 0:
             raise ValueError(f"max_present must be a non-negative int; got {max_present!r}.")

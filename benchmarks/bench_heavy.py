@@ -1,0 +1,99 @@
+"""Heavy evidence on the default model: toeprob's ``rank_causes`` and engine beside pyAgrum.
+
+For each evidence size ``k`` (findings reported present, drawn at random with a fixed seed; every
+other finding and every risk factor unknown) and each draw, one process and one core:
+
+* **rank_causes**: the public function (ranking and urgency), on a fresh copy of the model, so
+  that nothing is cached from an earlier draw;
+* **engine**: ``ExactEngine.posterior`` on a fresh engine (the elimination order is planned inside
+  the timed call);
+* **pyAgrum**: ``LazyPropagation`` on the same network (built as in ``bench_engine.py``), one
+  engine reused, evidence erased and re-entered; targets restricted to the causes.
+
+Ratios are pyAgrum's time over toeprob's, from this one run; ``diff`` is the largest absolute
+difference of the posteriors. A query beyond the default :class:`toeprob.Budget` is reported as
+refused (with the time it took to refuse).
+
+Run::
+
+    uv run --group bench python benchmarks/bench_heavy.py --quick   # sizes 0-30 and all, one draw
+    uv run --group bench python benchmarks/bench_heavy.py           # sizes 0-40 and all, three draws
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+from bench_engine import AgrumEngine  # noqa: E402
+
+from toeprob import CostLimitError, load_model, rank_causes  # noqa: E402
+from toeprob.compiled import compile_model  # noqa: E402
+from toeprob.engine import ExactEngine  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one draw per size, sizes up to 30")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    model = load_model()
+    cm = compile_model(model)
+    n_f = len(cm.findings)
+    sizes = [0, 5, 10, 15, 20, 25, 30] if args.quick else [0, 5, 10, 15, 20, 25, 30, 35, 40]
+    sizes.append(n_f)  # every finding present
+    draws = 1 if args.quick else 3
+    agrum = AgrumEngine(cm)
+    rng = np.random.default_rng(args.seed)
+    rs = np.full(len(cm.risk_factors), -1, dtype=np.int8)
+    print(f"default model: {len(cm.causes)} causes, {n_f} findings, {len(cm.risk_factors)} risk factors")
+    header = "present | draw | rank_causes s | engine s | pyAgrum s | x pyAgrum (rank) | x pyAgrum (engine)"
+    print(header + " | diff")
+    summary = []
+    for k in sizes:
+        rank_t, engine_t, agrum_t = [], [], []
+        for d in range(draws if k < n_f else 1):
+            fs = np.full(n_f, -1, dtype=np.int8)
+            fs[rng.choice(n_f, k, replace=False)] = 1
+            evidence = {cm.findings[j]: True for j in np.flatnonzero(fs == 1)}
+            fresh = load_model()  # no engine, plan or policy cached from earlier draws
+            t = time.perf_counter()
+            try:
+                rank_causes(evidence, model=fresh)
+                t_rank, refused = time.perf_counter() - t, ""
+            except CostLimitError:
+                t_rank, refused = time.perf_counter() - t, " (refused)"
+            engine = ExactEngine(compile_model(fresh))
+            t = time.perf_counter()
+            try:
+                post = engine.posterior(fs, rs)
+            except CostLimitError:
+                post = None
+            t_engine = time.perf_counter() - t
+            t = time.perf_counter()
+            want = agrum.posterior(fs, rs)
+            t_agrum = time.perf_counter() - t
+            diff = f"{np.abs(post - want).max():.1e}" if post is not None else "refused"
+            print(
+                f"{k} | {d} | {t_rank:.3g}{refused} | {t_engine:.3g} | {t_agrum:.3g} | "
+                f"{t_agrum / t_rank:.3g} | {t_agrum / t_engine:.3g} | {diff}",
+                flush=True,
+            )
+            rank_t.append(t_rank)
+            engine_t.append(t_engine)
+            agrum_t.append(t_agrum)
+        summary.append((k, *(statistics.median(x) for x in (rank_t, engine_t, agrum_t))))
+    print("\nmedians\npresent | rank_causes s | engine s | pyAgrum s | x pyAgrum (rank) | x pyAgrum (engine)")
+    for k, r, e, a in summary:
+        print(f"{k} | {r:.3g} | {e:.3g} | {a:.3g} | {a / r:.3g} | {a / e:.3g}")
+
+
+if __name__ == "__main__":
+    main()
