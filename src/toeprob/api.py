@@ -34,7 +34,7 @@ class PosteriorEngine(Protocol):
     ) -> NDArray[np.float64]: ...
 
 
-_CACHE: weakref.WeakKeyDictionary[Model, dict[tuple[str, Budget | None], PosteriorEngine]] = (
+_CACHE: weakref.WeakKeyDictionary[Model, dict[str | tuple[str, Budget], PosteriorEngine]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -53,7 +53,8 @@ def get_engine(model: Model, engine: str = "fast", *, budget: Budget | None = No
             f"The 'budget' parameter of get_engine must be a toeprob.Budget or None; got {budget!r}."
         )
     per_model = _CACHE.setdefault(model, {})
-    key = (engine, budget if engine == "fast" else None)
+    # engines with the default budget under the engine's name; others under (name, budget)
+    key: str | tuple[str, Budget] = engine if budget is None or engine != "fast" else (engine, budget)
     if key not in per_model:
         if engine == "fast":
             from toeprob.compiled import compile_model
