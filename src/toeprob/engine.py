@@ -55,9 +55,19 @@ from toeprob.budget import DEFAULT_BUDGET, Budget, describe_bytes
 from toeprob.compiled import CompiledModel
 from toeprob.elimination import OrderCache, eliminate
 from toeprob.errors import CostLimitError, EvidenceError, ImpossibleEvidenceError
-from toeprob.hidden import HIDDEN_LIMIT, Plan, network, plan, solve
+from toeprob.hidden import (
+    HIDDEN_LIMIT,
+    PRECISE_HIDDEN_LIMIT,
+    SEARCH_ELEMENTS,
+    Plan,
+    every_finding_present,
+    network,
+    plan,
+    solve,
+)
 from toeprob.quickscore import (
     CANCELLATION_LIMIT,
+    EXTENDED,
     PRECISE_FIRST,
     PRECISE_LIMIT,
     PRECISE_MAX_PRESENT,
@@ -73,6 +83,10 @@ FloatArray = NDArray[np.float64]
 MAX_ELEMENTS = 1 << 21
 """Elements of the largest per-chunk work array of the Quickscore path (4 MiB of float64; larger
 chunks ran slower, out of cache)."""
+
+REFERENCE_VARIABLES = 512
+"""Models up to this many nodes plan the network with every finding present once (about a second),
+whose order, restricted, bounds the cost of any evidence set (:func:`toeprob.hidden.plan`)."""
 
 MAX_PLANS = 4096
 """Elimination orders kept per engine (keyed by the structure of the evidence)."""
@@ -106,6 +120,7 @@ class ExactEngine:
         self.max_present = max_present
         self.budget = DEFAULT_BUDGET if budget is None else budget
         self._plans: dict[tuple[tuple[int, ...], ...], Plan] = {}
+        self._reference: Plan | None = None  # the plan with every finding present
         self._elements = term_elements(compiled)
         self._multi = compiled.finding_parent_count >= 2
         self._orders: OrderCache = {}
@@ -277,7 +292,12 @@ class ExactEngine:
         key = net.key
         order = self._plans.get(key)
         if order is None:
-            order = plan(net)
+            order = plan(net, search=False)
+            if order.elements > SEARCH_ELEMENTS:  # a heavy row: search, with the largest network's order
+                size = len(cm.causes) + len(cm.findings) + len(cm.risk_factors)
+                if self._reference is None and size <= REFERENCE_VARIABLES:
+                    self._reference = plan(every_finding_present(cm))
+                order = plan(net, reference=self._reference)
             if len(self._plans) >= MAX_PLANS:
                 self._plans.clear()
             self._plans[key] = order
@@ -294,6 +314,10 @@ class ExactEngine:
         log_z, marginals, cancellation = solve(net, order)
         if cancellation <= HIDDEN_LIMIT:
             return np.clip(marginals[:, 1], 0.0, 1.0), log_z + net.log_const
+        if EXTENDED:  # the same elimination with 80-bit rounding errors
+            log_z, marginals, cancellation = solve(net, order, dtype=np.longdouble)
+            if cancellation <= PRECISE_HIDDEN_LIMIT:
+                return np.clip(marginals[:, 1], 0.0, 1.0), log_z + net.log_const
         return eliminate(cm, fs, rs, self._orders, hubs=False, budget=self.budget)
 
     def _impossible(self, fs: NDArray[np.int8], rs: NDArray[np.int8], row: int) -> None:

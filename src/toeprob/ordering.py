@@ -20,7 +20,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Ordering", "bits", "greedy_order", "neighbours"]
+__all__ = ["Ordering", "bits", "evaluate_order", "greedy_order", "neighbours"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,3 +114,23 @@ def greedy_order(
             current[a] = rank(a)
             heapq.heappush(heap, (*current[a], a))
     return Ordering(order, cliques, elements)
+
+
+def evaluate_order(scopes: Iterable[Iterable[int]], n_vars: int, order: list[int]) -> Ordering:
+    """The cliques and ``sum 2**|clique|`` of eliminating every variable in the given ``order``.
+
+    Examples
+    --------
+    >>> evaluate_order([(0, 1), (1, 2)], 3, [1, 0, 2]).elements  # the middle first: 8 + 4 + 2
+    14
+    """
+    nbrs = neighbours(scopes, n_vars)
+    cliques: list[int] = []
+    elements = 0
+    for v in order:
+        ns = nbrs[v]
+        cliques.append(ns | (1 << v))
+        elements += 2 << ns.bit_count()
+        for a in bits(ns):
+            nbrs[a] = (nbrs[a] | ns) & ~(1 << a) & ~(1 << v)
+    return Ordering(list(order), cliques, elements)
