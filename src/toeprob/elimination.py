@@ -48,6 +48,7 @@ from toeprob.budget import Budget, describe_bytes
 from toeprob.calibration import MAX_STORED, calibrate
 from toeprob.compiled import CompiledModel
 from toeprob.errors import CostLimitError
+from toeprob.ordering import bits
 
 __all__ = ["Factor", "OrderCache", "eliminate", "network_factors"]
 
@@ -68,15 +69,6 @@ HUB_LIMIT = 1e4
 """Largest accepted ``sum |terms| / sum terms`` of the hub expansion (else: no expansion)."""
 
 
-def _bits(mask: int) -> list[int]:
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
-
-
 def _greedy_order(
     scopes: list[tuple[int, ...]], variables: set[int], by_fill: bool
 ) -> tuple[list[int], int, float]:
@@ -94,7 +86,7 @@ def _greedy_order(
 
     def fill(v: int) -> int:
         ns = nbrs[v]
-        return sum((ns & ~nbrs[a]).bit_count() - 1 for a in _bits(ns)) // 2
+        return sum((ns & ~nbrs[a]).bit_count() - 1 for a in bits(ns)) // 2
 
     def rank(v: int) -> tuple[int, int]:
         return (fill(v), nbrs[v].bit_count()) if by_fill else (nbrs[v].bit_count(), fill(v))
@@ -112,10 +104,10 @@ def _greedy_order(
         width = max(width, degree + 1)
         cost += 2.0 ** (degree + 1)
         touched = ns
-        for a in _bits(ns):
+        for a in bits(ns):
             nbrs[a] = (nbrs[a] | ns) & ~(1 << a) & ~(1 << v)
             touched |= nbrs[a]
-        for a in _bits(touched):
+        for a in bits(touched):
             if a in score:
                 score[a] = rank(a)
     return order, width, cost

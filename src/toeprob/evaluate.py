@@ -73,6 +73,18 @@ class CaseScore:
         """Urgency above the case's maximum."""
         return self.urgency > self.urgency_max
 
+    def score_dict(self) -> dict[str, Any]:
+        """The scoring fields as JSON-ready values (shared by evaluation and replay documents)."""
+        return {
+            "top3": list(self.top3),
+            "top1_ok": self.top1_ok,
+            "top3_ok": self.top3_ok,
+            "urgency": self.urgency.label,
+            "urgency_min": self.urgency_min.label,
+            "urgency_max": self.urgency_max.label,
+            "under_triage": self.under_triage,
+        }
+
     @property
     def safe_triage(self) -> bool:
         """Urgency at most one level below the case's minimum (Gilbert et al. 2020)."""
@@ -264,14 +276,8 @@ class EvaluationReport:
                     "kind": c.kind,
                     "gold_cause": c.gold_cause,
                     "acceptable": list(c.acceptable),
-                    "top3": list(c.top3),
                     "top_probability": c.top_probability,
-                    "top1_ok": c.top1_ok,
-                    "top3_ok": c.top3_ok,
-                    "urgency": c.urgency.label,
-                    "urgency_min": c.urgency_min.label,
-                    "urgency_max": c.urgency_max.label,
-                    "under_triage": c.under_triage,
+                    **c.score_dict(),
                     "over_triage": c.over_triage,
                 }
                 for c in self.cases
