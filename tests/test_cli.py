@@ -127,3 +127,33 @@ def test_rank_text_shows_labels_and_the_scoring_note(capsys: pytest.CaptureFixtu
         for ch in line:
             depth += {"(": 1, ")": -1}.get(ch, 0)
             assert depth <= 1, line
+
+
+INTERRUPTED_IMPORT = """
+import builtins, sys
+sys.argv = [{argv0!r}, "rank", "cramp=yes"]
+real_import = builtins.__import__
+def interrupting_import(name, *args, **kwargs):
+    if name == "numpy":
+        raise KeyboardInterrupt
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = interrupting_import
+import toeprob
+"""
+
+
+@pytest.mark.parametrize(("argv0", "code"), [("/usr/bin/toeprob", 130), ("notebook.py", -2)])
+def test_ctrl_c_while_importing(argv0: str, code: int) -> None:
+    # the command line stops with one line; a library import keeps Python's KeyboardInterrupt
+    # (the interpreter then exits with -SIGINT)
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_IMPORT.format(argv0=argv0)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == code
+    if code == 130:
+        assert done.stderr == "toeprob: interrupted\n"
+    else:
+        assert "KeyboardInterrupt" in done.stderr

@@ -13,36 +13,47 @@ Examples
 """
 
 import logging
+import os as _os
+import sys as _sys
 
-from toeprob import datasets
-from toeprob._version import __version__ as __version__
-from toeprob.api import rank_causes
-from toeprob.batch import rank_batch
-from toeprob.budget import Budget
-from toeprob.casefile import Case
-from toeprob.errors import (
-    CaseFileError,
-    CaseTableError,
-    CostLimitError,
-    EvidenceError,
-    EvidenceTypeError,
-    ImpossibleEvidenceError,
-    MissingDependencyError,
-    ModelFileError,
-    ParameterError,
-    ParameterTypeError,
-    ToeprobError,
-    UnknownIdentifierError,
-)
-from toeprob.evaluate import EvaluationReport, evaluate
-from toeprob.explain import Explanation, explain
-from toeprob.interview import Interview
-from toeprob.model import Model, load_model
-from toeprob.plotting import plot_posteriors
-from toeprob.questions import InterviewPolicy, Question, QuestionRanking, StopReason, suggest_questions
-from toeprob.results import DISCLAIMER, Diagnosis, RankedCause, RedFlag
-from toeprob.triage import UrgencyReason
-from toeprob.urgency import Urgency
+try:
+    from toeprob import datasets
+    from toeprob._version import __version__ as __version__
+    from toeprob.api import rank_causes
+    from toeprob.batch import rank_batch
+    from toeprob.budget import Budget
+    from toeprob.casefile import Case
+    from toeprob.errors import (
+        CaseFileError,
+        CaseTableError,
+        CostLimitError,
+        EvidenceError,
+        EvidenceTypeError,
+        ImpossibleEvidenceError,
+        MissingDependencyError,
+        ModelFileError,
+        ParameterError,
+        ParameterTypeError,
+        ToeprobError,
+        UnknownIdentifierError,
+    )
+    from toeprob.evaluate import EvaluationReport, evaluate
+    from toeprob.explain import Explanation, explain
+    from toeprob.interview import Interview
+    from toeprob.model import Model, load_model
+    from toeprob.plotting import plot_posteriors
+    from toeprob.questions import InterviewPolicy, Question, QuestionRanking, StopReason, suggest_questions
+    from toeprob.results import DISCLAIMER, Diagnosis, RankedCause, RedFlag
+    from toeprob.triage import UrgencyReason
+    from toeprob.urgency import Urgency
+except KeyboardInterrupt:  # Ctrl-C while the command line is still importing: one line, no traceback
+    _argv0 = _sys.argv[0] if _sys.argv else ""
+    if _os.path.basename(_argv0) in ("toeprob", "toeprob.exe") or _argv0.endswith(
+        _os.path.join("toeprob", "__main__.py")
+    ):
+        _sys.stderr.write("toeprob: interrupted\n")
+        raise SystemExit(130) from None
+    raise
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
