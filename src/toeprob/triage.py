@@ -227,18 +227,25 @@ class _Policy:
         """
         reported = finding_states[:, self.red_columns]
         needed = self.floors(finding_states) < self.top_care
-        rows: list[NDArray[np.int8]] = []
-        owners: list[int] = []
-        for case in np.flatnonzero(needed):
-            for world in self.worlds(reported[case]):
-                row = finding_states[case].copy()
-                row[self.red_columns] = world
-                rows.append(row)
-                owners.append(int(case))
-        n_findings = finding_states.shape[1]
-        owner = np.asarray(owners, dtype=int)
-        block = np.asarray(rows, dtype=np.int8).reshape(len(rows), n_findings)
-        return block, rf_states[owner], owner
+        # a case with no red flag present has only the lowest world of each part (C_U only when no
+        # course flag is denied): built for all such cases at once; the others world by world
+        simple = needed & ~(reported == _PRESENT).any(axis=1)
+        with_u = simple & ~(self.course & (reported == _ABSENT)).any(axis=1)
+        blocks = [self._with_world(finding_states[simple], self.world_a)]
+        blocks.append(self._with_world(finding_states[with_u], self.world_u))
+        owners = [np.flatnonzero(simple), np.flatnonzero(with_u)]
+        for case in np.flatnonzero(needed & ~simple):
+            worlds = self.worlds(reported[case])
+            blocks.append(np.stack([self._with_world(finding_states[case][None, :], w)[0] for w in worlds]))
+            owners.append(np.full(len(worlds), case))
+        owner = np.concatenate(owners).astype(int)
+        return np.concatenate(blocks).astype(np.int8), rf_states[owner], owner
+
+    def _with_world(self, states: NDArray[np.int8], world: NDArray[np.int8]) -> NDArray[np.int8]:
+        """``states`` with their red-flag columns set to ``world``."""
+        out = states.copy()
+        out[:, self.red_columns] = world
+        return out
 
 
 _POLICIES: weakref.WeakKeyDictionary[Model, _Policy] = weakref.WeakKeyDictionary()
