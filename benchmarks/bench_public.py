@@ -55,8 +55,10 @@ def main() -> None:
         diff = max(diff, float(np.abs(ours - post).max()))
     rank_ms, agrum_ms = 1e3 * statistics.median(t_rank), 1e3 * statistics.median(t_agrum)
     print(f"model: {model!r}; {args.rows} case-shaped rows, interleaved, medians")
-    print(f"rank_causes {rank_ms:.2f} ms   pyAgrum posteriors {agrum_ms:.2f} ms   "
-          f"rank_causes is {agrum_ms / rank_ms:.1f}x pyAgrum; max |difference| {diff:.1e}")
+    print(
+        f"rank_causes {rank_ms:.2f} ms   pyAgrum posteriors {agrum_ms:.2f} ms   "
+        f"rank_causes is {agrum_ms / rank_ms:.1f}x pyAgrum; max |difference| {diff:.1e}"
+    )
     toeprob.rank_batch(cases[:100])
     t = time.perf_counter()
     toeprob.rank_batch(cases[: args.rows])
@@ -69,6 +71,7 @@ def main() -> None:
     t = time.perf_counter()
     toeprob.rank_batch(cases[: args.batch])
     print(f"rank_batch {args.batch / (time.perf_counter() - t):,.0f} rows/s on {args.batch} rows")
+
 
 if __name__ == "__main__":
     main()
