@@ -3,7 +3,7 @@
 One process, one core, the same networks and the same evidence rows for every engine, queries
 interleaved (toeprob, pyAgrum, pgmpy on each row in turn; the latency ratios are from this). A
 second pass times each row three times in a row per engine and keeps the fastest ("warm"). Evidence
-rows are drawn from the network itself (``toeprob.synthetic.sample_evidence``: a person with at
+rows are drawn from the network itself (``toeprob.inference.synthetic.sample_evidence``: a person with at
 least one finding, 80% of present findings reported, 10% of absent ones denied, 30% of risk
 factors answered). On the default model, batch throughput is also measured on rows shaped like
 the encoded cases (:func:`case_rows`).
@@ -30,10 +30,10 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 from toeprob import datasets, load_model  # noqa: E402
-from toeprob.compiled import CompiledModel, compile_model  # noqa: E402
-from toeprob.engine import ExactEngine  # noqa: E402
-from toeprob.reference import PgmpyEngine  # noqa: E402
-from toeprob.synthetic import sample_evidence, synthetic_model  # noqa: E402
+from toeprob.inference.compiled import CompiledModel, compile_model  # noqa: E402
+from toeprob.inference.exact import ExactEngine  # noqa: E402
+from toeprob.inference.pgmpy_bridge import PgmpyEngine  # noqa: E402
+from toeprob.inference.synthetic import sample_evidence, synthetic_model  # noqa: E402
 
 GROUP = 6  # pyAgrum: parents per link of a divorced noisy-OR chain
 CASES = ["team", "blind"]  # the case sets shipped in toeprob.datasets

@@ -35,8 +35,8 @@ import numpy as np  # noqa: E402
 from bench_engine import AgrumEngine  # noqa: E402
 
 from toeprob import CostLimitError, load_model, rank_causes  # noqa: E402
-from toeprob.compiled import compile_model  # noqa: E402
-from toeprob.engine import ExactEngine  # noqa: E402
+from toeprob.inference.compiled import compile_model  # noqa: E402
+from toeprob.inference.exact import ExactEngine  # noqa: E402
 
 
 def main() -> None:

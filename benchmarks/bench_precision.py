@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from toeprob import load_model
-from toeprob.compiled import compile_model
-from toeprob.elimination import eliminate
-from toeprob.quickscore import CANCELLATION_LIMIT, quickscore_rows
-from toeprob.synthetic import sample_evidence
+from toeprob.inference.compiled import compile_model
+from toeprob.inference.elimination import eliminate
+from toeprob.inference.quickscore import CANCELLATION_LIMIT, quickscore_rows
+from toeprob.inference.synthetic import sample_evidence
 
 
 def main(n_rows: int = 3000, per_m: int = 60, seed: int = 11) -> None:

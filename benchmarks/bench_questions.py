@@ -15,8 +15,7 @@ import time
 from collections.abc import Callable
 
 import toeprob
-from toeprob.api import get_engine
-from toeprob.questions import suggest_questions
+from toeprob.reasoning.reasoner import suggest_questions
 
 SCENARIOS: dict[str, dict[str, bool]] = {
     "no evidence": {},
@@ -53,7 +52,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     model = toeprob.load_model()
-    engine = get_engine(model, "fast")
+    engine = toeprob.Reasoner.for_model(model).engine
     print(
         f"model: {model!r}; engine: {type(engine).__name__}; log_evidence: {hasattr(engine, 'log_evidence')}"
     )

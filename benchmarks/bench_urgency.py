@@ -22,9 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 import toeprob
-from toeprob.api import get_engine
-from toeprob.evidence import parse_evidence
-from toeprob.triage import _policy
+from toeprob.knowledge.evidence import parse_evidence
 
 
 def _median_time(call: Callable[[], object], repeat: int) -> float:
@@ -45,8 +43,8 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     model = toeprob.load_model()
-    engine = get_engine(model, "fast")
-    policy = _policy(model)
+    reasoner = toeprob.Reasoner.for_model(model)
+    engine, policy = reasoner.engine, reasoner.urgency_policy
     red = model.red_flags
     below_top = [f for f, floor in red.items() if int(floor) < policy.top_care]
     others = [f for f in model.findings if f not in red]

@@ -4,7 +4,7 @@ Run: ``UV_PYTHON_DOWNLOADS=never uv run python benchmarks/check_urgency_properti
 
 For random evidence (up to 8 findings and 3 risk factors, each present or denied) and a random red
 flag ``F`` not present in it, checks on the default model, with the batched rule
-(:func:`toeprob.triage.urgency_batch`):
+(:func:`toeprob.reasoning.urgency_rule.urgency_batch`):
 
 * (a) ``urgency(E + {F: present}) >= max(urgency(E), floor(F))`` where ``F`` was unknown or denied;
 * (b) ``urgency(E + {F: absent}) <= urgency(E)`` where ``F`` was unknown.
@@ -20,8 +20,7 @@ import time
 import numpy as np
 
 import toeprob
-from toeprob.api import get_engine
-from toeprob.triage import _policy, urgency_batch
+from toeprob.reasoning.urgency_rule import urgency_batch
 
 
 def main() -> None:
@@ -30,8 +29,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     model = toeprob.load_model()
-    engine = get_engine(model, "fast")
-    policy = _policy(model)
+    reasoner = toeprob.Reasoner.for_model(model)
+    engine, policy = reasoner.engine, reasoner.urgency_policy
     rng = np.random.default_rng(args.seed)
     n_f, n_r = len(model.findings), len(model.risk_factors)
     start = time.perf_counter()
@@ -54,7 +53,7 @@ def main() -> None:
         return out
 
     def urgency(states: np.ndarray) -> np.ndarray:
-        return urgency_batch(states, rs, model, engine.posterior_batch)
+        return urgency_batch(states, rs, policy, engine.posterior_batch)
 
     before, added = urgency(base), urgency(with_flag(1))
     silent, denied = urgency(with_flag(-1)), urgency(with_flag(0))

@@ -40,9 +40,8 @@ import matplotlib.text
 from matplotlib.axes import Axes
 
 import toeprob
-from toeprob.explain import explain
-from toeprob.interview import Interview
-from toeprob.questions import suggest_questions
+from toeprob.reasoning.interview import Interview
+from toeprob.reasoning.reasoner import explain, suggest_questions
 
 OUT = Path(__file__).resolve().parent / "images"
 STORY = {"cramp": True, "at_rest_or_night": True, "numbness": True, "burning_pain": True}

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 from numpy.typing import NDArray
 
-from toeprob.model import Model
+from toeprob.knowledge.model import Model
 
 
 class BruteForceEngine:

@@ -17,7 +17,7 @@ from toeprob import (
     Urgency,
     rank_causes,
 )
-from toeprob.evidence import parse_evidence
+from toeprob.knowledge.evidence import parse_evidence
 
 
 def test_ranking_is_sorted_and_complete(model: Model) -> None:
@@ -44,10 +44,9 @@ def test_ties_are_broken_by_identifier(tiny: Model, monkeypatch: pytest.MonkeyPa
         def posterior_batch(self, fs: np.ndarray, rs: object) -> np.ndarray:
             return np.tile(self.posterior(fs, rs), (len(fs), 1))
 
-    from toeprob import api
-
-    monkeypatch.setitem(api._CACHE, tiny, {"fast": TiedEngine()})
-    d = rank_causes({}, model=tiny)
+    reasoner = toeprob.Reasoner(tiny)
+    monkeypatch.setattr(reasoner, "engine", TiedEngine())
+    d = reasoner.rank({})
     assert [rc.cause for rc in d.ranked] == ["middling", "serious", "benign"]
 
 

@@ -18,8 +18,8 @@ from toeprob import (
     rank_batch,
     rank_causes,
 )
-from toeprob.cli import main, parse_assignments
-from toeprob.display_model import model_markdown
+from toeprob.cli.commands import main, parse_assignments
+from toeprob.display.model_html import model_markdown
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from toeprob import EvidenceError, Model, ParameterError, UnknownIdentifierError
 dd = pytest.importorskip("dask.dataframe", reason='needs the dask extra: pip install "toeprob[dask]"')
 distributed = pytest.importorskip("distributed", reason='needs the dask extra: pip install "toeprob[dask]"')
 
-from toeprob.batch_dask import ModelReference, is_dask_frame, worker_models  # noqa: E402
+from toeprob.reasoning.batch_dask import ModelReference, is_dask_frame, worker_models  # noqa: E402
 
 
 def _cases(model: Model, n: int, seed: int) -> pd.DataFrame:

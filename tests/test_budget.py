@@ -9,9 +9,9 @@ import pytest
 
 import toeprob
 from toeprob import Budget, CostLimitError, ToeprobError, rank_causes
-from toeprob.compiled import compile_arrays, compile_model
-from toeprob.engine import ExactEngine
-from toeprob.synthetic import synthetic_model
+from toeprob.inference.compiled import compile_arrays, compile_model
+from toeprob.inference.exact import ExactEngine
+from toeprob.inference.synthetic import synthetic_model
 
 
 def dense_network(n_causes: int, n_rf: int = 30, per_cause: int = 6, seed: int = 0):

@@ -12,10 +12,10 @@ import pytest
 
 import toeprob
 from toeprob import CaseFileError, Urgency, datasets, evaluate
-from toeprob.casefile import MAX_CASE_NESTING, Case, loads_cases, parse_cases, read_cases
-from toeprob.cli import main
+from toeprob.cli.commands import main
 from toeprob.errors import ParameterError
-from toeprob.interview import replay
+from toeprob.knowledge.casefile import MAX_CASE_NESTING, Case, loads_cases, parse_cases, read_cases
+from toeprob.reasoning.interview import replay
 
 CASE: dict[str, Any] = {
     "id": "c1",
@@ -117,7 +117,7 @@ def test_bad_cases_name_case_and_key(tmp_path: Path, edit: dict[str, Any], expec
 
 
 def test_other_keys_are_kept_not_refused() -> None:
-    from toeprob.casefile import parse_cases
+    from toeprob.knowledge.casefile import parse_cases
 
     (case,) = parse_cases([{**CASE, "notes": "from another set", "author": {"name": "x"}}])
     assert case.extra == {"notes": "from another set", "author": {"name": "x"}}
@@ -125,7 +125,7 @@ def test_other_keys_are_kept_not_refused() -> None:
 
 
 def test_a_misspelt_required_key_is_named() -> None:
-    from toeprob.casefile import parse_cases
+    from toeprob.knowledge.casefile import parse_cases
 
     case = {k: v for k, v in CASE.items() if k != "gold_cause"} | {"gold_casue": CASE["gold_cause"]}
     with pytest.raises(

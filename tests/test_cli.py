@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from toeprob.cli import main, parse_assignments
+from toeprob.cli.commands import main, parse_assignments
 
 
 def test_rank_prints_causes_urgency_and_disclaimer(capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,7 +121,7 @@ def test_rank_text_shows_labels_and_the_scoring_note(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     for rc in toeprob.rank_causes({"cramp": True}).ranked[:3]:
         assert f"{rc.cause} " in out and rc.label in out
-    assert toeprob.results.SCORING_NOTE in out
+    assert toeprob.results.diagnosis.SCORING_NOTE in out
     for line in out.splitlines():  # no nested parentheses
         depth = 0
         for ch in line:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import toeprob
-from toeprob.cli import main
+from toeprob.cli.commands import main
 
 TINY = str(Path(__file__).parent / "data" / "tiny.toml")
 
@@ -184,7 +184,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("toeprob.cli.rank_causes", interrupted)
+    monkeypatch.setattr("toeprob.cli.commands.rank_causes", interrupted)
     assert main(["rank", "cramp=yes"]) == 130
     err = capsys.readouterr().err
     assert err.strip() == "toeprob: interrupted" and "Traceback" not in err

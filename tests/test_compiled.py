@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from toeprob.compiled import compile_arrays, compile_model
-from toeprob.synthetic import synthetic_model
+from toeprob.inference.compiled import compile_arrays, compile_model
+from toeprob.inference.synthetic import synthetic_model
 
 
 def test_compile_model_arrays(model):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import toeprob
-from toeprob.display import (
+from toeprob.display.html import (
     CARE_COLOURS,
     care_colour,
     diagnosis_html,
@@ -17,8 +17,8 @@ from toeprob.display import (
     frame_html,
     frame_markdown,
 )
-from toeprob.display_model import model_frame, model_html, model_markdown
-from toeprob.display_reasoning import (
+from toeprob.display.model_html import model_frame, model_html, model_markdown
+from toeprob.display.reasoning_html import (
     explanation_html,
     explanation_markdown,
     interview_frame,
@@ -26,7 +26,7 @@ from toeprob.display_reasoning import (
     questions_html,
     questions_markdown,
 )
-from toeprob.results import RankedCause
+from toeprob.results.diagnosis import RankedCause
 
 STORY = {"numbness": True, "burning_pain": True, "diabetes": True, "cramp": False}
 DISCLAIMER_HTML = html.escape(toeprob.DISCLAIMER)

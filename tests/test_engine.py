@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toeprob.compiled import CompiledModel, compile_arrays, compile_model
-from toeprob.engine import ExactEngine
 from toeprob.errors import EvidenceError, ImpossibleEvidenceError
-from toeprob.synthetic import sample_evidence, synthetic_model
+from toeprob.inference.compiled import CompiledModel, compile_arrays, compile_model
+from toeprob.inference.exact import ExactEngine
+from toeprob.inference.synthetic import sample_evidence, synthetic_model
 
 
 def enumerate_posterior(cm: CompiledModel, fs, rs):
@@ -98,7 +98,7 @@ def test_fallback_agrees_with_enumeration():
 
 @pytest.mark.parametrize("name", ["default", "synthetic20"])
 def test_matches_pgmpy(model, name):
-    from toeprob.reference import PgmpyEngine
+    from toeprob.inference.pgmpy_bridge import PgmpyEngine
 
     net = model if name == "default" else synthetic_model(20, seed=3)
     cm = compile_model(net)
@@ -156,7 +156,7 @@ def _with_findings(cm, index):
 
 
 def test_all_red_flags_present(model, default_engine):
-    from toeprob.reference import PgmpyEngine
+    from toeprob.inference.pgmpy_bridge import PgmpyEngine
 
     fs = np.full(len(model.findings), -1, dtype=np.int8)
     fs[[model.findings.index(f) for f in model.red_flags]] = 1
@@ -167,7 +167,7 @@ def test_all_red_flags_present(model, default_engine):
 
 
 def test_improbable_evidence_uses_fallback_and_agrees(model, default_engine):
-    from toeprob.reference import PgmpyEngine
+    from toeprob.inference.pgmpy_bridge import PgmpyEngine
 
     cm = default_engine.compiled
     order = np.argsort(cm.finding_leak)  # the rarest findings, all present
@@ -186,7 +186,7 @@ def test_all_findings_present_on_synthetic_model():
     eng = ExactEngine(cm)
     fs, rs = np.ones(len(cm.findings), np.int8), np.full(len(cm.risk_factors), -1, np.int8)
     assert eng.uses_fallback(fs, rs)
-    from toeprob.reference import PgmpyEngine
+    from toeprob.inference.pgmpy_bridge import PgmpyEngine
 
     assert np.abs(eng.posterior(fs, rs) - PgmpyEngine(net).posterior(fs, rs)).max() <= 1e-9
 
@@ -231,7 +231,12 @@ def test_log_evidence_batch_is_bitwise_equal_to_single(default_engine):
 
 
 def test_extended_precision_rows_agree_with_elimination(default_engine):
-    from toeprob.quickscore import CANCELLATION_LIMIT, EXTENDED, PRECISE_MAX_PRESENT, quickscore_rows
+    from toeprob.inference.quickscore import (
+        CANCELLATION_LIMIT,
+        EXTENDED,
+        PRECISE_MAX_PRESENT,
+        quickscore_rows,
+    )
 
     if not EXTENDED:
         pytest.skip("np.longdouble is float64 on this platform")
@@ -256,8 +261,8 @@ def test_extended_precision_rows_agree_with_elimination(default_engine):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_calibrated_elimination_matches_clamped_variants(seed, monkeypatch):
-    import toeprob.calibration
-    from toeprob.elimination import eliminate
+    import toeprob.inference.junction_tree
+    from toeprob.inference.elimination import eliminate
 
     rng = np.random.default_rng(100 + seed)
     cm = random_network(rng, 6, 9, 5)
@@ -269,7 +274,7 @@ def test_calibrated_elimination_matches_clamped_variants(seed, monkeypatch):
     uncached = [eliminate(cm, f, r) for f, r in zip(fss, rss, strict=True)]
     for (p1, l1), (p2, l2), (p3, l3) in zip(calibrated, again, uncached, strict=True):
         assert np.array_equal(p1, p2) and np.array_equal(p1, p3) and l1 == l2 == l3
-    monkeypatch.setattr(toeprob.calibration, "MAX_STORED", 0)  # forces the clamped-variant method
+    monkeypatch.setattr(toeprob.inference.junction_tree, "MAX_STORED", 0)  # forces the clamped-variant method
     for (post, log_ev), f, r in zip(calibrated, fss, rss, strict=True):
         post2, log_ev2 = eliminate(cm, f, r)
         want, log_want = enumerate_posterior(cm, f, r)
@@ -279,7 +284,7 @@ def test_calibrated_elimination_matches_clamped_variants(seed, monkeypatch):
 
 @pytest.mark.parametrize("seed", range(8))
 def test_hub_expansion_matches_enumeration(seed, monkeypatch):
-    import toeprob.elimination as elimination
+    import toeprob.inference.elimination as elimination
 
     # on these small networks every present finding with 2+ parents counts as a hub
     monkeypatch.setattr(elimination, "HUB_PARENTS", 2)
@@ -300,7 +305,7 @@ def test_hub_expansion_matches_enumeration(seed, monkeypatch):
 
 
 def test_hub_expansion_falls_back_when_it_cancels(monkeypatch):
-    import toeprob.elimination as elimination
+    import toeprob.inference.elimination as elimination
 
     monkeypatch.setattr(elimination, "HUB_PARENTS", 2)
     rng = np.random.default_rng(7)
@@ -317,7 +322,7 @@ def test_hub_expansion_falls_back_when_it_cancels(monkeypatch):
 
 
 def test_fallback_rows_of_the_default_model_agree_with_and_without_hubs(default_engine):
-    from toeprob.elimination import eliminate
+    from toeprob.inference.elimination import eliminate
 
     cm = default_engine.compiled
     fss, rss = sample_evidence(cm, 400, seed=21)

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import toeprob
-from toeprob.evidence import parse_evidence
-from toeprob.explain import explain_diagnosis, logit
+from toeprob.knowledge.evidence import parse_evidence
+from toeprob.reasoning.explaining import explain_diagnosis, logit
 
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -99,7 +99,8 @@ def test_diagnosis_explain_delegates(tiny: toeprob.Model) -> None:
     ev = {"twitch": True, "night": True}
     d = toeprob.rank_causes(ev, model=tiny)
     assert d.explain("benign") == toeprob.explain(ev, "benign", model=tiny)
-    assert explain_diagnosis(d, "benign", n_unconfirmed=1) == d.explain("benign", n_unconfirmed=1)
+    reasoner = toeprob.Reasoner.for_model(tiny)
+    assert explain_diagnosis(reasoner, d, "benign", n_unconfirmed=1) == d.explain("benign", n_unconfirmed=1)
 
 
 def test_text_table_and_dict(tiny: toeprob.Model) -> None:

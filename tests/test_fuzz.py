@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import toeprob
 from toeprob import Model, ToeprobError, evaluate, load_model, rank_batch, rank_causes
-from toeprob.casefile import loads_cases
+from toeprob.knowledge.casefile import loads_cases
 
 DEFAULT_TEXT = (Path(toeprob.__file__).parent / "models" / "default.toml").read_text(encoding="utf-8")
 DEFAULT = tomllib.loads(DEFAULT_TEXT)

@@ -10,11 +10,11 @@ import pytest
 from test_engine import enumerate_posterior, random_network, random_states
 
 from toeprob import load_model
-from toeprob.compiled import compile_model
-from toeprob.elimination import eliminate
-from toeprob.engine import ExactEngine
-from toeprob.hidden import HIDDEN_LIMIT, network, plan, solve
-from toeprob.model import Model
+from toeprob.inference.compiled import compile_model
+from toeprob.inference.elimination import eliminate
+from toeprob.inference.exact import ExactEngine
+from toeprob.inference.hidden import HIDDEN_LIMIT, network, plan, solve
+from toeprob.knowledge.model import Model
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ def test_extreme_model_is_accurate_and_quiet(value):
 
 
 def test_extreme_model_matches_pgmpy():
-    from toeprob.reference import PgmpyEngine
+    from toeprob.inference.pgmpy_bridge import PgmpyEngine
 
     model = extreme_model(1e-300)
     cm = compile_model(model)
@@ -122,7 +122,7 @@ def test_extreme_model_matches_pgmpy():
 
 @pytest.mark.parametrize("limits", [(1.0, 1e9), (1.0, 1.0)])
 def test_rows_that_cancel_are_recomputed_in_extended_precision_or_without_signs(limits, monkeypatch):
-    import toeprob.engine as engine_module
+    import toeprob.inference.exact as engine_module
 
     monkeypatch.setattr(engine_module, "HIDDEN_LIMIT", limits[0])  # every signed row "cancels"
     monkeypatch.setattr(engine_module, "PRECISE_HIDDEN_LIMIT", limits[1])

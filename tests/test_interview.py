@@ -10,10 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import toeprob
-from toeprob.casefile import read_cases
-from toeprob.interview import Interview, replay
-from toeprob.questions import InterviewPolicy, StopReason, suggest_questions
-from toeprob.urgency import Urgency
+from toeprob.knowledge.casefile import read_cases
+from toeprob.knowledge.urgency import Urgency
+from toeprob.reasoning.interview import Interview, replay
+from toeprob.reasoning.questioning import InterviewPolicy
+from toeprob.reasoning.reasoner import suggest_questions
+from toeprob.results.questions import StopReason
 
 
 def test_next_question_is_the_first_suggestion(tiny: toeprob.Model) -> None:

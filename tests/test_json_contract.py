@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 import toeprob
-from toeprob.cli import main
-from toeprob.serialize import JSON_SCHEMA_VERSION, KINDS, json_schema
+from toeprob.cli.commands import main
+from toeprob.results.serialize import JSON_SCHEMA_VERSION, KINDS, json_schema
 
 jsonschema = pytest.importorskip("jsonschema")
 

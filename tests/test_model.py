@@ -228,7 +228,7 @@ def test_a_cause_without_label_gets_one_from_its_identifier(tiny_data: dict[str,
     data = copy.deepcopy(tiny_data)
     cid = next(iter(data["causes"]))
     data["causes"][cid].pop("label", None)
-    assert Model.from_dict(data).cause_specs[cid].label == toeprob.model.humanize(cid)
+    assert Model.from_dict(data).cause_specs[cid].label == toeprob.knowledge.model.humanize(cid)
     data["causes"][cid]["label"] = "A plain name"
     assert Model.from_dict(data).cause_specs[cid].label == "A plain name"
 

@@ -13,7 +13,7 @@ import pytest
 
 import toeprob
 from toeprob import Model, ModelFileError, load_model
-from toeprob.cli import main
+from toeprob.cli.commands import main
 from toeprob.errors import ParameterError
 
 HERE = Path(__file__).parent

@@ -103,11 +103,11 @@ def test_installed_cli_ranks_outside_the_repository(installed: Path) -> None:
 
 def test_installed_package_loads_its_model_through_importlib_resources(installed: Path) -> None:
     code = (
-        "import importlib.resources, toeprob, toeprob.serialize; "
+        "import importlib.resources, toeprob, toeprob.results.serialize; "
         "d = toeprob.rank_causes({'cramp': True}); "
         "print(toeprob.__file__); "
         "print(importlib.resources.files('toeprob').joinpath('models', 'default.toml').is_file() "
-        "and bool(toeprob.serialize.json_schema('diagnosis'))); "
+        "and bool(toeprob.results.serialize.json_schema('diagnosis'))); "
         "print(d.top.cause, d.model_name)"
     )
     result = _run([str(installed / "python"), "-c", code], installed.parent.parent)

@@ -11,9 +11,9 @@ import pytest
 from brute_force import BruteForceEngine
 
 from toeprob import Model
-from toeprob.api import get_engine
-from toeprob.evidence import parse_evidence
-from toeprob.pgmpy_adapter import STATES, network_name, noisy_or_table, or_node_name, to_pgmpy
+from toeprob.inference.engines import create_engine
+from toeprob.inference.pgmpy_bridge import STATES, network_name, noisy_or_table, or_node_name, to_pgmpy
+from toeprob.knowledge.evidence import parse_evidence
 
 
 def test_noisy_or_table_layout() -> None:
@@ -95,7 +95,7 @@ def test_export_round_trips_through_pgmpy_readers(model: Model, tmp_path: Path, 
     assert roles["cramp"].replace(" ", "") == "role=finding"
     assert roles[model.causes[0]].replace(" ", "") == "role=cause"
 
-    engine = get_engine(model, "fast")
+    engine = create_engine(model, "fast")
     infer = VariableElimination(net)
     for evidence in ROUND_TRIP_EVIDENCE:
         ev = parse_evidence(evidence, model)

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 import toeprob
-from toeprob.display import care_colour
-from toeprob.network_plot import draw_model
-from toeprob.plotting import plot_diagnosis, plot_explanation, plot_posteriors
+from toeprob.display.html import care_colour
+from toeprob.display.network_plot import draw_model
+from toeprob.display.plotting import plot_diagnosis, plot_explanation, plot_posteriors
 
 mpl = pytest.importorskip("matplotlib")
 mpl.use("Agg")

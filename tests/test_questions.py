@@ -13,9 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import toeprob
-from toeprob.evidence import parse_evidence
-from toeprob.questions import InterviewPolicy, StopReason, expected_information_gain, suggest_questions
-from toeprob.urgency import Urgency
+from toeprob.knowledge.evidence import parse_evidence
+from toeprob.knowledge.urgency import Urgency
+from toeprob.reasoning.questioning import InterviewPolicy, expected_information_gain
+from toeprob.reasoning.reasoner import suggest_questions
+from toeprob.results.questions import StopReason
 
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

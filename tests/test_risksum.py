@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from toeprob.compiled import compile_model
-from toeprob.risksum import compile_program, risk_sums
-from toeprob.synthetic import synthetic_model
+from toeprob.inference.compiled import compile_model
+from toeprob.inference.risk_factors import compile_program, risk_sums
+from toeprob.inference.synthetic import synthetic_model
 
 
 def _random_weights(rng: np.random.Generator, n_rf: int, n_c: int, density: float) -> np.ndarray:

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toeprob import EvidenceError, Model, UnknownIdentifierError, rank_batch
-from toeprob.cli import main
+from toeprob.cli.commands import main
 from toeprob.errors import CaseTableError, MissingDependencyError
-from toeprob.tables import read_cases, score_file, table_format, write_results
+from toeprob.reasoning.tables import read_cases, score_file, table_format, write_results
 
 PRESENT = ["yes", "YES", " true ", "1", "y", "present", "True"]
 ABSENT = ["no", "No", "false", "0", "n", "absent", " FALSE"]

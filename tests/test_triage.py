@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import toeprob
 from toeprob import Model, Urgency, rank_causes
-from toeprob.triage import care_level
+from toeprob.reasoning.urgency_rule import care_level
 
 DEFAULT = toeprob.load_model()
 IDS = [*DEFAULT.findings, *DEFAULT.risk_factors]
@@ -85,17 +85,18 @@ def test_urgency_reasons_name_likely_causes() -> None:
 
 
 def test_unreported_warning_signs_are_listed_as_assumed_absent(model: Model) -> None:
-    from toeprob.api import get_engine
-    from toeprob.evidence import parse_evidence
-    from toeprob.triage import assess_urgency
+    from toeprob.knowledge.evidence import parse_evidence
+    from toeprob.reasoning.urgency_rule import assess_urgency
 
+    reasoner = toeprob.Reasoner.for_model(model)
     ev = parse_evidence({"cramp": True}, model)
-    a = assess_urgency(ev, model, get_engine(model).posterior_batch)
+    a = assess_urgency(ev, reasoner.urgency_policy, reasoner.engine.posterior_batch)
     assert "foot_drop" in a.assumed_absent and "sudden_cold_pale_foot" in a.assumed_absent
     # course flags are weighed both ways, never assumed absent; reported ones are not listed
     assert not set(a.assumed_absent) & set(model.triage.unknown_when_unreported)
     ev = parse_evidence({"cramp": True, "foot_drop": False}, model)
-    assert "foot_drop" not in assess_urgency(ev, model, get_engine(model).posterior_batch).assumed_absent
+    assessment = assess_urgency(ev, reasoner.urgency_policy, reasoner.engine.posterior_batch)
+    assert "foot_drop" not in assessment.assumed_absent
 
 
 def _worlds_by_definition(policy: Any, reported: np.ndarray) -> set[bytes]:
@@ -117,9 +118,9 @@ def _worlds_by_definition(policy: Any, reported: np.ndarray) -> set[bytes]:
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())
 def test_worlds_are_the_definition(data: st.DataObject) -> None:
-    from toeprob.triage import _Policy
+    from toeprob.reasoning.urgency_rule import UrgencyPolicy
 
-    policy = _Policy(DEFAULT)
+    policy = UrgencyPolicy(DEFAULT)
     k = 7  # a sub-vector of the red flags keeps the brute force small
     chosen = data.draw(st.lists(st.integers(0, len(RED) - 1), min_size=k, max_size=k, unique=True))
     policy.course = policy.course[chosen]

@@ -18,11 +18,9 @@ import sys as _sys
 
 try:
     from toeprob import datasets
+    from toeprob import display as _display  # noqa: F401  (registers the views and plots of results)
     from toeprob._version import __version__ as __version__
-    from toeprob.api import rank_causes
-    from toeprob.batch import rank_batch
-    from toeprob.budget import Budget
-    from toeprob.casefile import Case
+    from toeprob.display.plotting import plot_posteriors
     from toeprob.errors import (
         CaseFileError,
         CaseTableError,
@@ -37,15 +35,25 @@ try:
         ToeprobError,
         UnknownIdentifierError,
     )
-    from toeprob.evaluate import EvaluationReport, evaluate
-    from toeprob.explain import Explanation, explain
-    from toeprob.interview import Interview
-    from toeprob.model import Model, load_model
-    from toeprob.plotting import plot_posteriors
-    from toeprob.questions import InterviewPolicy, Question, QuestionRanking, StopReason, suggest_questions
-    from toeprob.results import DISCLAIMER, Diagnosis, RankedCause, RedFlag
-    from toeprob.triage import UrgencyReason
-    from toeprob.urgency import Urgency
+    from toeprob.inference import pgmpy_bridge as _pgmpy_bridge  # noqa: F401  (registers Model.to_pgmpy)
+    from toeprob.inference.budget import Budget
+    from toeprob.knowledge.casefile import Case
+    from toeprob.knowledge.model import Model, load_model
+    from toeprob.knowledge.urgency import Urgency
+    from toeprob.reasoning.interview import Interview
+    from toeprob.reasoning.questioning import InterviewPolicy
+    from toeprob.reasoning.reasoner import (
+        Reasoner,
+        evaluate,
+        explain,
+        rank_batch,
+        rank_causes,
+        suggest_questions,
+    )
+    from toeprob.results.diagnosis import DISCLAIMER, Diagnosis, RankedCause, RedFlag, UrgencyReason
+    from toeprob.results.evaluation import EvaluationReport
+    from toeprob.results.explanation import Explanation
+    from toeprob.results.questions import Question, QuestionRanking, StopReason
 except KeyboardInterrupt:  # Ctrl-C while the command line is still importing: one line, no traceback
     _argv0 = _sys.argv[0] if _sys.argv else ""
     if _os.path.basename(_argv0) in ("toeprob", "toeprob.exe") or _argv0.endswith(
@@ -81,6 +89,7 @@ __all__ = [
     "Question",
     "QuestionRanking",
     "RankedCause",
+    "Reasoner",
     "RedFlag",
     "StopReason",
     "ToeprobError",

@@ -2,6 +2,6 @@
 
 import sys
 
-from toeprob.cli import main
+from toeprob.cli.commands import main
 
 sys.exit(main())

@@ -108,7 +108,7 @@ class MissingDependencyError(ToeprobError, ImportError):
 
 
 class CostLimitError(ToeprobError, RuntimeError):
-    """A model or a query whose exact computation would exceed the :class:`~toeprob.budget.Budget`.
+    """A model or a query whose exact computation would exceed the :class:`~toeprob.inference.budget.Budget`.
 
     Raised before anything large is allocated; the message names what makes it expensive (the
     causes and risk factors of the widest table, its size), the estimate and the budget.

@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import importlib.resources
 
-from toeprob.casefile import Case, loads_cases
 from toeprob.errors import ParameterError, ParameterTypeError, closest_matches, shorten
-from toeprob.model import Model
+from toeprob.knowledge.casefile import Case, loads_cases
+from toeprob.knowledge.model import Model
 
 __all__ = ["case_file_text", "list_cases", "load_cases"]
 

@@ -1,0 +1,5 @@
+"""The ``toeprob`` command line (the top layer)."""
+
+from toeprob.cli.commands import main
+
+__all__ = ["main"]

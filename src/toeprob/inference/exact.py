@@ -1,0 +1,338 @@
+"""Fast exact inference: ``P(cause present | evidence)`` for every cause of a compiled model.
+
+:class:`ExactEngine` answers a query in one of two exact ways, chosen per evidence row:
+
+* **Quickscore** (:mod:`toeprob.inference.quickscore`): absent findings, single-parent findings and private
+  risk factors fold into per-cause factors; the ``m`` present findings with several parents are
+  expanded by inclusion-exclusion into ``2**m`` factorized terms; shared risk factors are summed
+  exactly by a junction-tree program compiled once
+  (:mod:`toeprob.inference.risk_factors`). Vectorized over rows.
+* **Hidden-variable elimination** (:mod:`toeprob.inference.hidden`): each present finding joins its parents
+  through one hidden variable, so that the network stays narrow however many findings are present;
+  one calibrated two-pass elimination gives every cause's posterior. Used when Quickscore is not
+  safe or not cheap. Its cancellation is measured; a row that cancels too much (a model with
+  vanishing leaks) is recomputed by
+* **non-negative variable elimination** (:mod:`toeprob.inference.elimination`, OR chains, no subtraction).
+
+Cost is bounded by a :class:`~toeprob.inference.budget.Budget`: Quickscore works on chunks of at most
+:data:`MAX_ELEMENTS` elements and leaves rows whose ``2**m`` terms would not fit to elimination;
+the cost of every elimination is estimated from its order before any table is built, and a row
+beyond the budget raises :class:`~toeprob.errors.CostLimitError` naming the widest table.
+
+A row takes elimination when ``m > max_present`` (default 7: Quickscore's cost doubles with every
+present finding, and from ``m = 8`` the terms cancel too deeply for float64, so that the
+extended-precision sums would be needed; on the default model these cost 100-200 ms per row at
+``m`` of 8-9, the hidden-variable elimination about 50 ms), or when the inclusion-exclusion sum
+cancels too much: ``sum |terms| > 1e5 * P(E)`` in float64
+(:data:`~toeprob.inference.quickscore.CANCELLATION_LIMIT`) and still ``> 1e8 * P(E)`` when recomputed in
+extended precision (:data:`~toeprob.inference.quickscore.PRECISE_LIMIT`). With a larger ``max_present``,
+rows with ``m`` of 8 or 9 (:data:`~toeprob.inference.quickscore.PRECISE_FIRST`) go straight to extended
+precision.
+
+Rows are grouped by ``m`` and every row is computed with elementwise operations and reductions
+along its own axes only, so :meth:`ExactEngine.posterior` (a batch of one) and
+:meth:`ExactEngine.posterior_batch` give bitwise equal results.
+
+Examples
+--------
+>>> import numpy as np
+>>> from toeprob import load_model
+>>> from toeprob.inference.compiled import compile_model
+>>> model = load_model()
+>>> engine = ExactEngine(compile_model(model))
+>>> fs = np.full(len(model.findings), -1, dtype=np.int8)
+>>> rs = np.full(len(model.risk_factors), -1, dtype=np.int8)
+>>> priors = [model.cause_specs[c].prior for c in model.causes]
+>>> bool(np.allclose(engine.posterior(fs, rs), priors))
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from toeprob.errors import CostLimitError, EvidenceError, ImpossibleEvidenceError
+from toeprob.inference.budget import DEFAULT_BUDGET, Budget, describe_bytes
+from toeprob.inference.compiled import CompiledModel
+from toeprob.inference.elimination import OrderCache, eliminate
+from toeprob.inference.hidden import (
+    HIDDEN_LIMIT,
+    PRECISE_HIDDEN_LIMIT,
+    SEARCH_ELEMENTS,
+    Plan,
+    every_finding_present,
+    network,
+    plan,
+    solve,
+)
+from toeprob.inference.quickscore import (
+    CANCELLATION_LIMIT,
+    EXTENDED,
+    PRECISE_FIRST,
+    PRECISE_LIMIT,
+    PRECISE_MAX_PRESENT,
+    quickscore_rows,
+    term_elements,
+)
+
+__all__ = ["ExactEngine"]
+
+_ONE_ROW = np.zeros(1, dtype=np.intp)
+
+FloatArray = NDArray[np.float64]
+MAX_ELEMENTS = 1 << 21
+"""Elements of the largest per-chunk work array of the Quickscore path (4 MiB of float64; larger
+chunks ran slower, out of cache)."""
+
+REFERENCE_VARIABLES = 512
+"""Models up to this many nodes plan the network with every finding present once (about a second),
+whose order, restricted, bounds the cost of any evidence set (:func:`toeprob.inference.hidden.plan`)."""
+
+MAX_PLANS = 4096
+"""Elimination orders kept per engine (keyed by the structure of the evidence)."""
+
+
+class ExactEngine:
+    """Exact posteriors of every cause for a :class:`~toeprob.inference.compiled.CompiledModel`.
+
+    Parameters
+    ----------
+    compiled : CompiledModel
+        From :func:`~toeprob.inference.compiled.compile_model` or
+        :func:`~toeprob.inference.compiled.compile_arrays`.
+    max_present : int, default 7
+        Rows with more present findings that have two or more parents use variable elimination.
+    budget : Budget, optional
+        Memory and work allowed for one row's elimination (default
+        :data:`~toeprob.inference.budget.DEFAULT_BUDGET`).
+
+    Notes
+    -----
+    States are int8 arrays in model order: ``-1`` unknown, ``0`` absent, ``1`` present.
+    """
+
+    def __init__(
+        self, compiled: CompiledModel, *, max_present: int = 7, budget: Budget | None = None
+    ) -> None:
+        if not isinstance(max_present, int) or max_present < 0:
+            raise ValueError(f"max_present must be a non-negative int; got {max_present!r}.")
+        if budget is not None and not isinstance(budget, Budget):
+            raise TypeError(
+                f"The 'budget' parameter must be a toeprob.inference.budget.Budget; got {budget!r}."
+            )
+        self.compiled = compiled
+        self.max_present = max_present
+        self.budget = DEFAULT_BUDGET if budget is None else budget
+        self._plans: dict[tuple[tuple[int, ...], ...], Plan] = {}
+        self._reference: Plan | None = None  # the plan with every finding present
+        self._elements = term_elements(compiled)
+        self._multi = compiled.finding_parent_count >= 2
+        self._orders: OrderCache = {}
+
+    def posterior(self, finding_state: ArrayLike, rf_state: ArrayLike) -> FloatArray:
+        """``P(C_i = 1 | evidence)`` for every cause, shape ``(C,)``.
+
+        Raises
+        ------
+        ImpossibleEvidenceError
+            If the evidence has probability 0 (or one that underflows).
+        """
+        fs, rs = self._states(finding_state, rf_state, single=True)
+        return np.asarray(self._run(fs[None], rs[None], 1)[0][0], dtype=np.float64)
+
+    def posterior_batch(
+        self, finding_states: ArrayLike, rf_states: ArrayLike, *, chunk_size: int = 2048
+    ) -> FloatArray:
+        """Posteriors for many evidence rows at once, shape ``(N, C)``.
+
+        Row ``k`` is bitwise equal to ``posterior(finding_states[k], rf_states[k])``. At most
+        ``chunk_size`` rows (fewer when many findings are present) are processed together.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from toeprob.inference.compiled import compile_arrays
+        >>> cm = compile_arrays(["a"], ["f"], [], [], [0.1], np.zeros((0, 1)), [0.01], [[0.9]])
+        >>> eng = ExactEngine(cm)
+        >>> eng.posterior_batch(np.array([[1], [0], [-1]], dtype=np.int8),
+        ...                     np.zeros((3, 0), dtype=np.int8)).round(4).ravel().tolist()
+        [0.9092, 0.011, 0.1]
+        """
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive int; got {chunk_size!r}.")
+        fs, rs = self._states(finding_states, rf_states, single=False)
+        return self._run(fs, rs, chunk_size)[0]
+
+    def log_evidence(self, finding_state: ArrayLike, rf_state: ArrayLike) -> float:
+        """``log P(evidence)`` (natural logarithm).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from toeprob.inference.compiled import compile_arrays
+        >>> eng = ExactEngine(compile_arrays(["a"], ["f"], [], [], [0.1], np.zeros((0, 1)),
+        ...                                  [0.01], [[0.9]]))
+        >>> round(float(np.exp(eng.log_evidence(np.array([1], np.int8), np.zeros(0, np.int8)))), 4)
+        0.0991
+        """
+        fs, rs = self._states(finding_state, rf_state, single=True)
+        return float(self._run(fs[None], rs[None], 1)[1][0])
+
+    def log_evidence_batch(
+        self, finding_states: ArrayLike, rf_states: ArrayLike, *, chunk_size: int = 2048
+    ) -> FloatArray:
+        """``log P(evidence)`` for many rows at once, shape ``(N,)``.
+
+        Row ``k`` is bitwise equal to ``log_evidence(finding_states[k], rf_states[k])``.
+
+        Raises
+        ------
+        ImpossibleEvidenceError
+            If some row has probability 0 (the message names the first such row).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from toeprob.inference.compiled import compile_arrays
+        >>> eng = ExactEngine(compile_arrays(["a"], ["f"], [], [], [0.1], np.zeros((0, 1)),
+        ...                                  [0.01], [[0.9]]))
+        >>> logs = eng.log_evidence_batch(np.array([[1], [0]], np.int8), np.zeros((2, 0), np.int8))
+        >>> np.exp(logs).round(4).tolist()
+        [0.0991, 0.9009]
+        """
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive int; got {chunk_size!r}.")
+        fs, rs = self._states(finding_states, rf_states, single=False)
+        return self._run(fs, rs, chunk_size)[1]
+
+    def uses_fallback(self, finding_state: ArrayLike, rf_state: ArrayLike) -> bool:
+        """Whether this evidence is answered by variable elimination rather than Quickscore."""
+        fs, rs = self._states(finding_state, rf_state, single=True)
+        return bool(self._run(fs[None], rs[None], 1)[2][0])
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _states(
+        self, finding_state: ArrayLike, rf_state: ArrayLike, *, single: bool
+    ) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
+        cm = self.compiled
+        out = []
+        for name, value, width in (
+            ("finding_state", finding_state, len(cm.findings)),
+            ("rf_state", rf_state, len(cm.risk_factors)),
+        ):
+            arr = np.asarray(value)
+            if not single:
+                name += "s"
+            shape = (width,) if single else (arr.shape[0] if arr.ndim else -1, width)
+            if arr.shape != shape or (arr.size and arr.dtype.kind not in "iu"):
+                want = f"({width},)" if single else f"(N, {width})"
+                raise EvidenceError(
+                    f"The {name!r} parameter must be an integer array of shape {want}; got "
+                    f"shape {arr.shape} and dtype {arr.dtype}."
+                )
+            if arr.size and (arr.min() < -1 or arr.max() > 1):
+                raise EvidenceError(
+                    f"The {name!r} parameter must hold -1 (unknown), 0 (absent) or 1 (present); "
+                    f"got {sorted(set(np.unique(arr).tolist()) - {-1, 0, 1})}."
+                )
+            out.append(np.ascontiguousarray(arr, dtype=np.int8))
+        if not single and out[0].shape[0] != out[1].shape[0]:
+            raise EvidenceError(
+                f"finding_states and rf_states must have the same number of rows; got "
+                f"{out[0].shape[0]} and {out[1].shape[0]}."
+            )
+        return out[0], out[1]
+
+    def _run(
+        self, fs: NDArray[np.int8], rs: NDArray[np.int8], chunk_size: int
+    ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+        cm = self.compiled
+        n = fs.shape[0]
+        post = np.empty((n, len(cm.causes)))
+        log_ev = np.empty(n)
+        fallback = np.zeros(n, dtype=bool)
+        multi = (fs == 1) & self._multi
+        if n == 1:  # a single query: no grouping
+            present = np.flatnonzero(multi[0])[None]
+            groups = [(present.shape[1], _ONE_ROW, present)]
+        else:
+            counts = multi.sum(axis=1)
+            groups = []
+            for m in np.unique(counts).tolist():
+                rows = np.flatnonzero(counts == m)
+                groups.append((m, rows, np.nonzero(multi[rows])[1].reshape(len(rows), m)))
+        for m, rows, present in groups:
+            if m > self.max_present or (self._elements << m) > MAX_ELEMENTS:
+                fallback[rows] = True
+                continue
+            step = max(1, min(chunk_size, MAX_ELEMENTS // (self._elements << m)))
+            direct = PRECISE_FIRST <= m <= PRECISE_MAX_PRESENT  # float64 would mostly fail
+            for start in range(0, len(rows), step):
+                part, pres = rows[start : start + step], present[start : start + step]
+                p, le, cancel = quickscore_rows(cm, fs[part], rs[part], pres, precise=direct)
+                post[part], log_ev[part] = p, le
+                limit = PRECISE_LIMIT if direct else CANCELLATION_LIMIT
+                redo = ~(cancel <= limit)
+                if not direct and m <= PRECISE_MAX_PRESENT and np.any(redo):
+                    # cancellation too deep for float64: the same sums in 80-bit extended precision
+                    again = part[redo]
+                    p, le, cancel = quickscore_rows(cm, fs[again], rs[again], pres[redo], precise=True)
+                    post[again], log_ev[again] = p, le
+                    fallback[again[~(cancel <= PRECISE_LIMIT)]] = True
+                else:
+                    fallback[part[redo]] = True
+        for k in np.flatnonzero(fallback).tolist():
+            post[k], log_ev[k] = self._eliminate(fs[k], rs[k])
+        if not (np.isfinite(log_ev).all() and np.isfinite(post).all()):
+            bad = ~np.isfinite(log_ev) | ~np.all(np.isfinite(post), axis=1)
+            self._impossible(fs, rs, int(np.flatnonzero(bad)[0]))
+        return post, log_ev, fallback
+
+    def _eliminate(self, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> tuple[FloatArray, float]:
+        """One row by hidden-variable elimination, or by non-negative elimination if it cancels."""
+        cm = self.compiled
+        net = network(cm, fs, rs)
+        key = net.key
+        order = self._plans.get(key)
+        if order is None:
+            order = plan(net, search=False)
+            if order.elements > SEARCH_ELEMENTS:  # a heavy row: search, with the largest network's order
+                size = len(cm.causes) + len(cm.findings) + len(cm.risk_factors)
+                if self._reference is None and size <= REFERENCE_VARIABLES:
+                    self._reference = plan(every_finding_present(cm))
+                order = plan(net, reference=self._reference)
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.clear()
+            self._plans[key] = order
+        if not self.budget.fits(memory=order.memory_bytes, operations=order.operations):
+            widest = [net.names[v] for v in order.widest]
+            raise CostLimitError(
+                f"Exact inference for this evidence needs a table over {order.width} variables "
+                f"({order.elements:.3g} table elements in all: about {describe_bytes(order.memory_bytes)} "
+                f"and {order.operations:.3g} operations), beyond the budget of "
+                f"{self.budget.describe()}. The widest table joins {widest}; present findings: "
+                f"{[cm.findings[j] for j in np.flatnonzero(fs == 1)]}. Give a larger Budget or "
+                "fewer present findings."
+            )
+        log_z, marginals, cancellation = solve(net, order)
+        if cancellation <= HIDDEN_LIMIT:
+            return np.clip(marginals[:, 1], 0.0, 1.0), log_z + net.log_const
+        if EXTENDED:  # the same elimination with 80-bit rounding errors
+            log_z, marginals, cancellation = solve(net, order, dtype=np.longdouble)
+            if cancellation <= PRECISE_HIDDEN_LIMIT:
+                return np.clip(marginals[:, 1], 0.0, 1.0), log_z + net.log_const
+        return eliminate(cm, fs, rs, self._orders, hubs=False, budget=self.budget)
+
+    def _impossible(self, fs: NDArray[np.int8], rs: NDArray[np.int8], row: int) -> None:
+        cm = self.compiled
+        present = [cm.findings[j] for j in np.flatnonzero(fs[row] == 1)]
+        given = [cm.risk_factors[r] for r in np.flatnonzero(rs[row] >= 0)]
+        where = f"row {row}: " if fs.shape[0] > 1 else ""
+        raise ImpossibleEvidenceError(
+            f"{where}the evidence has probability zero under the model (or one below the smallest "
+            f"float); present findings {present or 'none'}, risk factors given {given or 'none'}. "
+            "A finding with no leak can only be present if one of its causes can be; remove or "
+            "correct the conflicting answers."
+        )

@@ -1,0 +1,204 @@
+"""Batch scoring: posteriors, top cause and urgency for many cases at once, in bounded memory.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from toeprob import rank_batch
+>>> cases = pd.DataFrame({"cramp": [True, True], "tight_footwear": [True, None],
+...                       "while_wearing_shoes": [True, False]})
+>>> out = rank_batch(cases)
+>>> out.loc[0, "top_cause"]
+'ill_fitting_footwear'
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sized
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from toeprob.errors import EvidenceError, EvidenceTypeError, ParameterError, ParameterTypeError, shorten
+from toeprob.knowledge.evidence import check_name, is_missing, parse_evidence, parse_value
+from toeprob.knowledge.model import Model
+from toeprob.knowledge.urgency import Urgency
+from toeprob.reasoning.urgency_rule import urgency_batch
+from toeprob.validation import check_type
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from toeprob.reasoning.reasoner import Reasoner
+
+__all__ = ["check_dask_options", "check_options", "rank_rows"]
+
+
+def _columns_to_states(frame: pd.DataFrame, model: Model) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
+    """Validate the columns and values of ``frame`` and encode them (rows x findings, risk factors).
+
+    Each column is validated as :func:`~toeprob.knowledge.evidence.parse_evidence` validates a name, and
+    each cell
+    as it validates a value, so a frame is accepted exactly when every row would be accepted by
+    :func:`toeprob.rank_causes`.
+    """
+    f_index = {f: i for i, f in enumerate(model.findings)}
+    r_index = {r: i for i, r in enumerate(model.risk_factors)}
+    fs = np.full((len(frame), len(f_index)), -1, dtype=np.int8)
+    rs = np.full((len(frame), len(r_index)), -1, dtype=np.int8)
+    if frame.columns.has_duplicates:
+        dups = ", ".join(shorten(c) for c in frame.columns[frame.columns.duplicated()].unique()[:5])
+        raise EvidenceError(f"duplicate column names: {dups}; give each identifier one column.")
+    first: dict[str, Any] = {}  # identifier -> the first column that gives it
+    for position, column in enumerate(frame.columns):
+        try:
+            name = check_name(column, model)
+        except (EvidenceError, EvidenceTypeError) as exc:
+            raise type(exc)(f"column {shorten(column)}: {exc}") from None
+        codes = _column_codes(frame.iloc[:, position], name, column)
+        target, col = (fs, f_index[name]) if name in f_index else (rs, r_index[name])
+        if name in first:  # " cramp" and "cramp": as rank_causes, one value per row or an error
+            before = target[:, col]
+            clash = (before >= 0) & (codes >= 0) & (before != codes)
+            if clash.any():
+                label = frame.index[int(np.argmax(clash))]
+                raise EvidenceError(
+                    f"row {shorten(label)}: columns {shorten(first[name])} and {shorten(column)} both give "
+                    f"evidence {name!r}, with different values."
+                )
+            codes = np.where(codes >= 0, codes, before).astype(np.int8)
+        first.setdefault(name, column)
+        target[:, col] = codes
+    return fs, rs
+
+
+def _column_codes(series: pd.Series[Any], name: str, column: Any) -> NDArray[np.int8]:
+    """-1 (unknown), 0 (absent), 1 (present) for each cell; the values :func:`parse_value` accepts."""
+    import pandas as pd
+
+    n = len(series)
+    if pd.api.types.is_bool_dtype(series.dtype):  # numpy bool, or the nullable boolean with NA
+        codes = series.to_numpy(dtype=bool, na_value=False).astype(np.int8)
+        codes[series.isna().to_numpy()] = -1
+        return codes
+    if isinstance(series.dtype, pd.StringDtype):  # only strings and NA: equal keys are equal values
+        positions, uniques = pd.factorize(series, use_na_sentinel=True)
+        table = np.array([_cell(name, u, column, series, positions, j) for j, u in enumerate(uniques)] + [-1])
+        return table[positions].astype(np.int8)
+    codes = np.empty(n, dtype=np.int8)
+    cache: dict[tuple[type, Any], int] = {}  # keyed by type too: True == 1 == 1.0 as dict keys
+    for k, value in enumerate(series.to_numpy(dtype=object)):
+        if is_missing(value):
+            codes[k] = -1
+            continue
+        try:
+            key: tuple[type, Any] | None = (type(value), value)
+            code = cache.get(key)  # type: ignore[arg-type]
+        except Exception:  # unhashable (a list): parse it, which refuses it
+            key, code = None, None
+        if code is None:
+            code = _cell(name, value, column, series, None, k)
+            if key is not None:
+                cache[key] = code
+        codes[k] = code
+    return codes
+
+
+def _cell(name: str, value: Any, column: Any, series: pd.Series[Any], positions: Any, k: int) -> int:
+    """The code of one cell value, or an error naming the row (the first row holding it) and column."""
+    try:
+        parsed = parse_value(name, value)
+    except EvidenceError as exc:
+        row = k if positions is None else int(np.argmax(positions == k))
+        raise EvidenceError(f"row {shorten(series.index[row])}, column {shorten(column)}: {exc}") from None
+    return -1 if parsed is None else int(parsed)
+
+
+def _chunks(
+    cases: Any, model: Model, size: int
+) -> Iterator[tuple[list[Any], NDArray[np.int8], NDArray[np.int8]]]:
+    """Yield (index labels, finding states, risk-factor states) chunk by chunk."""
+    import pandas as pd
+
+    if isinstance(cases, pd.DataFrame):
+        if len(cases) == 0:
+            _columns_to_states(cases, model)  # the columns are checked even without rows
+        for start in range(0, len(cases), size):
+            part = cases.iloc[start : start + size]
+            fs, rs = _columns_to_states(part, model)
+            yield list(part.index), fs, rs
+        return
+    if isinstance(cases, Mapping | str | bytes) or not isinstance(cases, Iterable):
+        raise ParameterTypeError(
+            f"cases must be a pandas DataFrame or an iterable of mappings, got {type(cases).__name__}."
+        )
+    iterator = iter(cases)
+    row = 0
+    while batch := list(itertools.islice(iterator, size)):
+        fs = np.empty((len(batch), len(model.findings)), dtype=np.int8)
+        rs = np.empty((len(batch), len(model.risk_factors)), dtype=np.int8)
+        for k, case in enumerate(batch):
+            try:
+                ev = parse_evidence(case, model)
+            except (EvidenceError, EvidenceTypeError) as exc:
+                raise type(exc)(f"row {row + k}: {exc}") from None
+            fs[k], rs[k] = ev.finding_state, ev.rf_state
+        yield list(range(row, row + len(batch))), fs, rs
+        row += len(batch)
+
+
+def check_options(chunk_size: Any, progress: Any) -> None:
+    """Check :func:`toeprob.rank_batch`'s ``chunk_size`` and ``progress``."""
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise ParameterError(
+            "The 'chunk_size' parameter of rank_batch must be an int >= 1. "
+            f"Got {shorten(chunk_size)} instead."
+        )
+    check_type(progress, "progress", "rank_batch", bool, "a bool")
+
+
+def check_dask_options(progress: bool) -> None:
+    """A dask DataFrame has its own progress displays."""
+    if progress:
+        raise ParameterError(
+            "The 'progress' parameter of rank_batch must be False for a dask DataFrame; use "
+            "dask.diagnostics.ProgressBar, distributed.progress or the Dask dashboard."
+        )
+
+
+def rank_rows(
+    reasoner: Reasoner, cases: pd.DataFrame | Iterable[Mapping[str, Any]], *, chunk_size: int, progress: bool
+) -> pd.DataFrame:
+    """:func:`toeprob.rank_batch` for a pandas DataFrame or an iterable of mappings."""
+    import pandas as pd
+
+    model = reasoner.model
+    engine = reasoner.engine
+    total = len(cases) if isinstance(cases, Sized) else None
+    chunks: Iterable[tuple[list[Any], NDArray[np.int8], NDArray[np.int8]]] = _chunks(cases, model, chunk_size)
+    if progress:
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+
+        n_chunks = None if total is None else -(-total // chunk_size)
+        chunks = tqdm(chunks, total=n_chunks, desc="toeprob", unit="chunk")
+    n_rows = 0
+    posts: list[NDArray[np.float64]] = []
+    urgencies: list[NDArray[np.int_]] = []
+    for index, fs, rs in chunks:
+        n_rows += len(index)
+        posts.append(engine.posterior_batch(fs, rs))
+        urgencies.append(urgency_batch(fs, rs, reasoner.urgency_policy, engine.posterior_batch))
+    causes = list(model.causes)
+    post = np.concatenate(posts) if posts else np.empty((0, len(causes)))
+    urg = np.concatenate(urgencies) if urgencies else np.empty(0, dtype=int)
+    out = pd.DataFrame(post, columns=causes)
+    out.index = cases.index if isinstance(cases, pd.DataFrame) else pd.RangeIndex(n_rows)
+    # the same order as rank_causes: highest posterior (equal to 9 decimals is a tie), then identifier
+    order = np.argsort(np.array(causes))
+    top = order[np.argmax(np.round(post[:, order], 9), axis=1)] if len(post) else np.empty(0, dtype=int)
+    out["top_cause"] = np.array(causes, dtype=object)[top]
+    out["top_probability"] = post[np.arange(len(post)), top] if len(post) else np.empty(0)
+    labels_u = [u.label for u in Urgency]
+    out["urgency"] = pd.Categorical.from_codes(urg, categories=pd.Index(labels_u), ordered=True)
+    return out

@@ -1,0 +1,305 @@
+"""The urgency policy: red flags always raise urgency, denials and the posterior add care levels.
+
+Policy is separate from inference: this module reads evidence and posteriors (through a callable that
+returns posteriors for a batch of evidence rows) and never reaches into an engine.
+
+The rule (version 2)
+--------------------
+Every red flag (a finding with a floor) is in one of three reported states, ordered
+``absent < unknown < present``; ``r_E`` is the vector of these states in the evidence ``E``. Red flags
+are of two kinds, declared in the model file (``[triage] unknown_when_unreported``):
+
+* *warning signs* (weakness, foot drop, slurred speech, a cold pale foot, ...): a person who has one
+  notices it, so when it is not reported the care part takes it as **absent**, exactly as if it had
+  been denied; the neurologist's rule of article 000 (no sign of denervation, no work-up) is this;
+* *course* flags (how long, how often, whether self-care helps, sleep): stories often leave them out,
+  so an unreported one is weighed both ways, **unknown** and **absent**.
+
+A *world* ``w`` gives each red flag a state; the non-red-flag evidence is always used as reported. The
+worlds the rule may look at are a fixed set ``C = C_U | C_A`` (``m`` is the model's
+``red_flag_combination_size``)::
+
+    C_A = { w : every red flag absent or present,                       at most m present }
+    C_U = { w : warning signs absent or present, course flags unknown or present, at most m present }
+
+and the worlds of ``E`` are those of ``C`` below its reports, ``W(E) = {w in C : w <= r_E}``
+(componentwise): a present red flag may be kept or set lower, an unknown one may be unknown or
+absent, a denied one is absent. For evidence ``X`` let ``care(X)`` be the highest level ``L`` for which
+some cause ``c`` whose care level is ``L`` or higher has ``P(c | X) >= t_L``, the model's threshold
+for ``L`` (``self_care`` if none does). Then::
+
+    urgency(E) = max( max(floor(F) for F present in E),
+                      max(care(nonred(E) + w) for w in W(E)) )
+
+``W(E)`` is never empty: the world with every red flag absent is in ``C_A`` and below every ``r_E``.
+
+Why red flags can only raise it, and denials never do (by construction, whatever the numbers)
+-----------------------------------------------------------------------------------------------
+``C`` does not depend on ``E``; only the upper bound ``r_E`` does, and ``nonred(E)`` ignores every
+red flag.
+
+* Add a red flag ``F`` that is unknown or denied in ``E``: ``r_{E+F}`` equals ``r_E`` except that ``F``
+  rises to *present*, so ``r_E <= r_{E+F}`` and ``W(E)`` is a subset of ``W(E+F)``; each world's term
+  is unchanged because ``nonred(E+F) = nonred(E)``. The floors of ``E + F`` are those of ``E`` and
+  ``floor(F)``. Hence ``urgency(E + F) >= max(urgency(E), floor(F))``.
+* Deny a red flag ``F`` that was unknown: ``r`` falls at ``F``, so the worlds of the denial are a
+  subset of the worlds of the silence, and the floors are the same. Hence a denial never gives a
+  higher urgency than leaving the flag unknown.
+
+No property of the posterior is used, so explaining away (a red flag making a benign cause more likely
+and a serious one less likely) cannot lower the level.
+
+The price, measured in ``benchmarks/bench_urgency.py``: (1) an unreported warning sign counts as
+absent, so the urgency is the urgency *of the story as told* (the interview asks the warning signs
+before it stops, and the report lists them); (2) the care part is the worst case over the worlds, so a
+present red flag also counts through the worlds where it is set lower (a long course that argues
+against an acute cause is also weighed as if it were not said); (3) with more than ``m`` red flags
+present the full set is not a world (each still counts through its floor). The cost is at most
+``2 * sum(C(n, k) for k <= m)`` posterior rows for ``n`` present red flags, in one batched engine pass;
+no row is computed when the floors already reach the highest level, and identical rows are computed
+once.
+
+Examples
+--------
+>>> from toeprob import rank_causes
+>>> rank_causes({"cramp": True}).urgency <= rank_causes({"cramp": True, "foot_drop": True}).urgency
+True
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from toeprob.knowledge.evidence import Evidence
+from toeprob.knowledge.model import Model
+from toeprob.knowledge.urgency import Urgency
+from toeprob.results.diagnosis import UrgencyReason
+
+__all__ = [
+    "PosteriorBatch",
+    "UrgencyAssessment",
+    "UrgencyPolicy",
+    "assess_urgency",
+    "care_level",
+    "posterior_and_urgency",
+    "urgency_batch",
+]
+
+PosteriorBatch = Callable[[NDArray[np.int8], NDArray[np.int8]], NDArray[np.float64]]
+
+_ABSENT, _UNKNOWN, _PRESENT = 0, -1, 1
+
+
+@dataclass(frozen=True)
+class UrgencyAssessment:
+    """The urgency, its reasons, the red flags present with their floors, and what was assumed.
+
+    ``assumed_absent`` lists the warning signs the person did not report, taken as absent by the
+    rule, whose floor is above the urgency: reporting any of them would raise it.
+    """
+
+    urgency: Urgency
+    reasons: tuple[UrgencyReason, ...]
+    red_flags: Mapping[str, Urgency]
+    posterior_level: Urgency
+    assumed_absent: tuple[str, ...] = ()
+
+
+def care_level(
+    posterior: NDArray[np.float64], care: Sequence[Urgency], thresholds: Mapping[Urgency, float]
+) -> Urgency:
+    """The highest level ``L`` such that a cause with care level ``>= L`` has ``P(c) >= thresholds[L]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = {Urgency.ROUTINE: 0.3, Urgency.SOON: 0.2, Urgency.URGENT: 0.1, Urgency.EMERGENCY: 0.05}
+    >>> care_level(np.array([0.9, 0.3]), [Urgency.SELF_CARE, Urgency.SOON], t)
+    <Urgency.SOON: 2>
+    >>> care_level(np.array([0.9, 0.15, 0.15]), [Urgency.SELF_CARE, Urgency.SOON, Urgency.SOON], t)
+    <Urgency.SELF_CARE: 0>
+    """
+    levels = _care_levels(np.asarray(posterior)[None, :], np.asarray([int(c) for c in care]), thresholds)
+    return Urgency(int(levels[0]))
+
+
+def _care_levels(
+    posteriors: NDArray[np.float64], care: NDArray[np.int_], thresholds: Mapping[Urgency, float]
+) -> NDArray[np.int_]:
+    """Vectorized :func:`care_level` over rows of ``posteriors`` (N, C); returns int levels (N,)."""
+    out = np.zeros(len(posteriors), dtype=int)
+    for level in sorted(thresholds):
+        columns = care >= int(level)
+        if columns.any():
+            out[posteriors[:, columns].max(axis=1) >= thresholds[level]] = int(level)
+    return out
+
+
+class UrgencyPolicy:
+    """The model's urgency rule compiled to arrays once (red-flag columns and kinds, floors, care levels).
+
+    Built once per model by its :class:`~toeprob.reasoning.reasoner.Reasoner`.
+
+    Examples
+    --------
+    >>> from toeprob import load_model
+    >>> policy = UrgencyPolicy(load_model())
+    >>> len(policy.red_names) == len(policy.red_floors)
+    True
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        red = model.red_flags
+        self.red_names = tuple(red)
+        self.red_columns = np.array([model.findings.index(f) for f in red], dtype=int)
+        self.red_floors = np.array([int(red[f]) for f in red], dtype=int)
+        course = set(model.triage.unknown_when_unreported)
+        self.course = np.array([f in course for f in red], dtype=bool)
+        self.care = np.array([int(model.cause_specs[c].care_level) for c in model.causes])
+        self.top_care = int(self.care.max(initial=0))
+        self.thresholds = model.triage.thresholds
+        self.m = model.triage.red_flag_combination_size
+        # the lowest world of each part: C_A (every red flag absent), C_U (course flags unknown)
+        self.world_a = np.full(len(red), _ABSENT, dtype=np.int8)
+        self.world_u = np.where(self.course, _UNKNOWN, _ABSENT).astype(np.int8)
+
+    def floors(self, finding_states: NDArray[np.int8]) -> NDArray[np.int_]:
+        """The highest red-flag floor present in each case (0 = self_care if none)."""
+        present = finding_states[:, self.red_columns] == _PRESENT
+        return np.asarray(np.where(present, self.red_floors, 0).max(axis=1, initial=0))
+
+    def worlds(self, reported: NDArray[np.int8]) -> list[NDArray[np.int8]]:
+        """The red-flag states of every world in ``W(E)`` for one case's reported red-flag states.
+
+        Ordered from the lowest worlds to those closest to the report, without repeats.
+        """
+        parts = [self.world_a]
+        if not np.any(self.course & (reported == _ABSENT)):
+            parts.append(self.world_u)
+        present = np.flatnonzero(reported == _PRESENT).tolist()
+        seen: set[bytes] = set()
+        out: list[NDArray[np.int8]] = []
+        for k in range(min(self.m, len(present)) + 1):
+            for subset in itertools.combinations(present, k):
+                for low in parts:
+                    world = low.copy()
+                    world[list(subset)] = _PRESENT
+                    key = world.tobytes()
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(world)
+        return out
+
+    def candidate_rows(
+        self, finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]
+    ) -> tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.int_]]:
+        """The evidence rows ``nonred(E) + w`` of every case that needs them; ``owner[k]`` is the case.
+
+        A case whose red-flag floors already reach the highest care level of any cause needs none.
+        """
+        reported = finding_states[:, self.red_columns]
+        needed = self.floors(finding_states) < self.top_care
+        # a case with no red flag present has only the lowest world of each part (C_U only when no
+        # course flag is denied): built for all such cases at once; the others world by world
+        simple = needed & ~(reported == _PRESENT).any(axis=1)
+        with_u = simple & ~(self.course & (reported == _ABSENT)).any(axis=1)
+        blocks = [self._with_world(finding_states[simple], self.world_a)]
+        blocks.append(self._with_world(finding_states[with_u], self.world_u))
+        owners = [np.flatnonzero(simple), np.flatnonzero(with_u)]
+        for case in np.flatnonzero(needed & ~simple):
+            worlds = self.worlds(reported[case])
+            blocks.append(np.stack([self._with_world(finding_states[case][None, :], w)[0] for w in worlds]))
+            owners.append(np.full(len(worlds), case))
+        owner = np.concatenate(owners).astype(int)
+        return np.concatenate(blocks).astype(np.int8), rf_states[owner], owner
+
+    def _with_world(self, states: NDArray[np.int8], world: NDArray[np.int8]) -> NDArray[np.int8]:
+        """``states`` with their red-flag columns set to ``world``."""
+        out = states.copy()
+        out[:, self.red_columns] = world
+        return out
+
+
+def _row_levels(
+    policy: UrgencyPolicy, rows: NDArray[np.int8], rfs: NDArray[np.int8], posterior_batch: PosteriorBatch
+) -> tuple[NDArray[np.float64], NDArray[np.int_]]:
+    if len(rows) == 0:
+        return np.zeros((0, len(policy.care))), np.zeros(0, dtype=int)
+    posts = posterior_batch(rows, rfs)
+    return posts, _care_levels(posts, policy.care, policy.thresholds)
+
+
+def urgency_batch(
+    finding_states: NDArray[np.int8],
+    rf_states: NDArray[np.int8],
+    policy: UrgencyPolicy,
+    posterior_batch: PosteriorBatch,
+) -> NDArray[np.int_]:
+    """The urgency (as ints, see :class:`Urgency`) of every case; the same rule as :func:`assess_urgency`."""
+    rows, rfs, owner = policy.candidate_rows(finding_states, rf_states)
+    _, levels = _row_levels(policy, rows, rfs, posterior_batch)
+    best = np.zeros(len(finding_states), dtype=int)
+    np.maximum.at(best, owner, levels)
+    return np.maximum(best, policy.floors(finding_states))
+
+
+def assess_urgency(
+    evidence: Evidence, policy: UrgencyPolicy, posterior_batch: PosteriorBatch
+) -> UrgencyAssessment:
+    """Apply the rule of the module docstring to validated ``evidence``, with the reasons."""
+    return posterior_and_urgency(evidence, policy, posterior_batch)[1]
+
+
+def posterior_and_urgency(
+    evidence: Evidence, policy: UrgencyPolicy, posterior_batch: PosteriorBatch
+) -> tuple[NDArray[np.float64], UrgencyAssessment]:
+    """The posterior of ``evidence`` and its urgency, from one batched engine pass.
+
+    The evidence row and the rows of the urgency rule's worlds go to ``posterior_batch`` together;
+    the first row of the result is the posterior of the evidence itself.
+    """
+    model = policy.model
+    states = evidence.finding_state[None, :]
+    rows, rfs, _ = policy.candidate_rows(states, evidence.rf_state[None, :])
+    everything = posterior_batch(
+        np.concatenate([states.astype(np.int8), rows]),
+        np.concatenate([evidence.rf_state[None, :].astype(np.int8), rfs]),
+    )
+    posterior, posts = everything[0], everything[1:]
+    levels = _care_levels(posts, policy.care, policy.thresholds) if len(posts) else np.zeros(0, dtype=int)
+    red = model.red_flags
+    floors = {f: red[f] for f, v in evidence.values.items() if v and f in red}
+    # among the worlds reaching the highest level, report the one closest to the report (the last)
+    best = len(levels) - 1 - int(np.argmax(levels[::-1])) if len(levels) else -1
+    posterior_level = Urgency(int(levels[best])) if len(levels) else Urgency.SELF_CARE
+    urgency = max([posterior_level, *floors.values()])
+
+    reasons = [
+        UrgencyReason("red_flag", f, floor, None, floor == urgency)
+        for f, floor in sorted(floors.items(), key=lambda kv: (-int(kv[1]), kv[0]))
+    ]
+    if posterior_level > Urgency.SELF_CARE:
+        # every cause at or above the level whose posterior reaches that level's threshold
+        deciding = posts[best]
+        for i in np.argsort(-deciding, kind="stable"):
+            level = Urgency(int(policy.care[i]))
+            if level >= posterior_level and deciding[i] >= model.triage.thresholds[posterior_level]:
+                cause = model.causes[int(i)]
+                reasons.append(
+                    UrgencyReason("cause", cause, level, float(deciding[i]), posterior_level == urgency)
+                )
+    reported = states[0, policy.red_columns]
+    assumed = tuple(
+        name
+        for name, state, floor, course in zip(
+            policy.red_names, reported, policy.red_floors, policy.course, strict=True
+        )
+        if state == _UNKNOWN and not course and floor > int(urgency)
+    )
+    return posterior, UrgencyAssessment(urgency, tuple(reasons), floors, posterior_level, assumed)
