@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 import toeprob
 from toeprob.knowledge.evidence import parse_evidence
-from toeprob.reasoning.explaining import explain_diagnosis, logit
+from toeprob.numeric import logit
+from toeprob.reasoning.explaining import explain_diagnosis
 
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

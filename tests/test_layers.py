@@ -19,7 +19,13 @@ PACKAGE = Path(toeprob.__file__).parent
 
 LAYERS = ("foundation", "knowledge", "inference", "results", "reasoning", "display", "cli", "root")
 
-FOUNDATION = {"toeprob._version", "toeprob.errors", "toeprob.validation", "toeprob.registry"}
+FOUNDATION = {
+    "toeprob._version",
+    "toeprob.errors",
+    "toeprob.numeric",
+    "toeprob.registry",
+    "toeprob.validation",
+}
 FOLDERS = {
     "knowledge": "knowledge",
     "datasets": "knowledge",

@@ -18,7 +18,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from toeprob import registry
 from toeprob.display.html import CARE_COLOURS, CARE_TEXT_COLOURS, OPPOSE_COLOUR, SUPPORT_COLOUR, care_colour
 from toeprob.knowledge.urgency import Urgency
+from toeprob.numeric import expit, logit
 from toeprob.results.diagnosis import DISCLAIMER, Diagnosis
 from toeprob.results.explanation import Explanation
 
@@ -305,11 +305,6 @@ def plot_posteriors(
 # ---------------------------------------------------------------------------------------- explanation
 
 
-def _logit(p: float) -> float:
-    q = min(max(float(p), 1e-15), 1.0 - 1e-15)
-    return math.log(q / (1.0 - q))
-
-
 def _waterfall_step(
     ax: Axes, row: int, left: float, width: float, bar_style: dict[str, Any], text_colour: str
 ) -> None:
@@ -386,7 +381,7 @@ def plot_explanation(
     """
     frame = explanation.to_frame()
     answered = frame[frame["role"].isin(["supporting", "opposing"])]
-    start, end = _logit(explanation.prior), _logit(explanation.posterior)
+    start, end = float(logit(explanation.prior)), float(logit(explanation.posterior))
     if not isinstance(min_effect, int | float) or isinstance(min_effect, bool) or not min_effect >= 0:
         raise ValueError(f"The 'min_effect' parameter must be a number >= 0. Got {min_effect!r} instead.")
     records = answered.to_dict("records")
@@ -432,9 +427,9 @@ def plot_explanation(
     ax.set_ylim(n - 0.4, -0.6)
     ax.axvline(0.0, color="0.8", linewidth=0.8, zorder=0)
     ax.set_xlabel(f"log-odds of {explanation.cause}")
-    top = ax.secondary_xaxis("top", functions=(_expit_array, _logit_array))
+    top = ax.secondary_xaxis("top", functions=(expit, logit))
     candidates = (0.001, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99, 0.999)
-    ticks = [t for t in candidates if lo - pad <= _logit(t) <= hi + pad]
+    ticks = [t for t in candidates if lo - pad <= float(logit(t)) <= hi + pad]
     top.set_xticks(ticks, [f"{t:.1%}".replace(".0%", "%") for t in ticks])
     top.tick_params(labelsize=8)
     for side in ("right",):
@@ -454,19 +449,6 @@ def plot_explanation(
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     _footnote(ax)
     return ax
-
-
-def _expit_array(x: Any) -> Any:
-    import numpy as np
-
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
-
-
-def _logit_array(p: Any) -> Any:
-    import numpy as np
-
-    q = np.clip(np.asarray(p, dtype=float), 1e-15, 1.0 - 1e-15)
-    return np.log(q) - np.log1p(-q)
 
 
 # ---------------------------------------------------------------------------------------- the network

@@ -34,33 +34,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from toeprob.errors import EvidenceError, ParameterError, UnknownIdentifierError, closest_matches, shorten
 from toeprob.inference.engines import EngineName
 from toeprob.knowledge.model import Link, Model
+from toeprob.numeric import logit
 from toeprob.results.diagnosis import Diagnosis
 from toeprob.results.explanation import EvidenceEffect, Explanation, UnconfirmedEvidence
 
 if TYPE_CHECKING:
     from toeprob.reasoning.reasoner import Reasoner
 
-__all__ = ["explain_diagnosis", "logit"]
-
-_LOW = float(np.nextafter(0.0, 1.0))
-_HIGH = float(np.nextafter(1.0, 0.0))
-
-
-def logit(p: float | NDArray[np.float64]) -> NDArray[np.float64]:
-    """``log(p / (1 - p))``, with ``p`` clipped into the open interval (0, 1).
-
-    Examples
-    --------
-    >>> float(logit(0.5))
-    0.0
-    """
-    q = np.clip(np.asarray(p, dtype=float), _LOW, _HIGH)
-    return np.asarray(np.log(q) - np.log1p(-q))
+__all__ = ["explain_diagnosis"]
 
 
 def _links_between(model: Model, ident: str, cause: str) -> tuple[Link, ...]:
