@@ -416,3 +416,15 @@ def replay(
         except ImpossibleEvidenceError as exc:
             raise ImpossibleEvidenceError(f"case {case.id!r}: {exc}") from exc
     return ReplayReport(tuple(out), policy, model.name, model.version)
+
+
+@registry.register("interview", Reasoner)
+def _start_interview(
+    reasoner: Reasoner,
+    evidence: Mapping[str, Any] | None = None,
+    *,
+    policy: InterviewPolicy | None = None,
+    engine: EngineName = "fast",
+) -> Interview:
+    """:meth:`Reasoner.interview <toeprob.Reasoner.interview>`: an interview on ``reasoner``."""
+    return Interview(evidence, reasoner=reasoner, policy=policy, engine=engine)

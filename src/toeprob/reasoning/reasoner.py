@@ -28,11 +28,12 @@ import threading
 import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
+from toeprob import registry
 from toeprob.errors import ImpossibleEvidenceError
 from toeprob.inference.budget import Budget
 from toeprob.inference.engines import EngineName, PosteriorEngine, create_engine
@@ -55,6 +56,8 @@ from toeprob.validation import check_engine, check_type
 if TYPE_CHECKING:
     import dask.dataframe as dd
     import pandas as pd
+
+    from toeprob.reasoning.interview import Interview
 
 __all__ = ["Reasoner", "evaluate", "explain", "rank_batch", "rank_causes", "suggest_questions"]
 
@@ -293,6 +296,27 @@ class Reasoner:
     ) -> EvaluationReport:
         """Score the model on case files: see :func:`toeprob.evaluate`."""
         return _scoring.evaluate_cases(self, cases, engine=engine)
+
+    def interview(
+        self,
+        evidence: Mapping[str, Any] | None = None,
+        *,
+        policy: InterviewPolicy | None = None,
+        engine: EngineName = "fast",
+    ) -> Interview:
+        """Start an :class:`~toeprob.Interview` on this reasoner (``Interview(..., reasoner=self)``).
+
+        The interview module comes after this one in the reasoning layer, so it registers the
+        constructor as the ``"interview"`` hook of :mod:`toeprob.registry` rather than being imported.
+
+        Examples
+        --------
+        >>> from toeprob import Reasoner
+        >>> iv = Reasoner.for_model().interview({"cramp": "yes"})
+        >>> iv.reasoner is Reasoner.for_model()
+        True
+        """
+        return cast("Interview", registry.call("interview", self, evidence, policy=policy, engine=engine))
 
     def __repr__(self) -> str:
         return f"<Reasoner for {self.model!r}>"
