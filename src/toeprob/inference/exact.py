@@ -78,12 +78,15 @@ from toeprob.inference.quickscore import (
 
 __all__ = ["ExactEngine"]
 
-_ONE_ROW = np.zeros(1, dtype=np.intp)
-
 FloatArray = NDArray[np.float64]
 MAX_ELEMENTS = 1 << 21
-"""Elements of the largest per-chunk work array of the Quickscore path (4 MiB of float64; larger
-chunks ran slower, out of cache)."""
+"""Elements of the largest per-chunk work array of the extended-precision Quickscore path (16 MiB
+of float64; larger chunks ran slower, out of cache). Rows whose one term would not fit take
+elimination."""
+
+MAX_LANES = 1 << 16
+"""(row, term) pairs per call of the compiled float64 program (its per-term outputs: about 20 MB
+on the default model)."""
 
 REFERENCE_VARIABLES = 512
 """Models up to this many nodes plan the network with every finding present once (about a second),
@@ -254,35 +257,38 @@ class ExactEngine:
         log_ev = np.empty(n)
         fallback = np.zeros(n, dtype=bool)
         multi = (fs == 1) & self._multi
-        if n == 1:  # a single query: no grouping
-            present = np.flatnonzero(multi[0])[None]
-            groups = [(present.shape[1], _ONE_ROW, present)]
-        else:
-            counts = multi.sum(axis=1)
-            groups = []
-            for m in np.unique(counts).tolist():
-                rows = np.flatnonzero(counts == m)
-                groups.append((m, rows, np.nonzero(multi[rows])[1].reshape(len(rows), m)))
-        for m, rows, present in groups:
-            if m > self.max_present or (self._elements << m) > MAX_ELEMENTS:
-                fallback[rows] = True
-                continue
+        counts = multi.sum(axis=1).astype(np.intp)
+        fits = np.zeros(int(counts.max(initial=0)) + 1, dtype=bool)  # by m: Quickscore takes the row
+        for m in np.unique(counts).tolist():
+            fits[m] = m <= self.max_present and (self._elements << m) <= MAX_ELEMENTS
+        quick = fits[counts]
+        direct = quick & (counts >= PRECISE_FIRST) & (counts <= PRECISE_MAX_PRESENT)
+        fallback[~quick] = True
+        rows = np.flatnonzero(quick & ~direct)
+        # float64 rows, any m, in one compiled call per chunk; rows that cancel too deeply for
+        # float64 are recomputed in 80-bit extended precision below (grouped by m)
+        lanes = np.cumsum(np.left_shift(1, counts[rows]))
+        start = 0
+        while start < len(rows):
+            stop = min(start + chunk_size, int(np.searchsorted(lanes, lanes[start] + MAX_LANES)))
+            part = rows[start : max(stop, start + 1)]
+            width = int(counts[part].max())
+            present = np.argsort(~multi[part], axis=1, kind="stable")[:, :width].astype(np.intp)
+            p, le, cancel = quickscore_rows(cm, fs[part], rs[part], present, counts[part])
+            post[part], log_ev[part] = p, le
+            redo = part[~(cancel <= CANCELLATION_LIMIT)]
+            fallback[redo[counts[redo] > PRECISE_MAX_PRESENT]] = True
+            direct[redo[counts[redo] <= PRECISE_MAX_PRESENT]] = True
+            start += len(part)
+        for m in np.unique(counts[direct]).tolist():
+            group = np.flatnonzero(direct & (counts == m))
             step = max(1, min(chunk_size, MAX_ELEMENTS // (self._elements << m)))
-            direct = PRECISE_FIRST <= m <= PRECISE_MAX_PRESENT  # float64 would mostly fail
-            for start in range(0, len(rows), step):
-                part, pres = rows[start : start + step], present[start : start + step]
-                p, le, cancel = quickscore_rows(cm, fs[part], rs[part], pres, precise=direct)
+            for first in range(0, len(group), step):
+                part = group[first : first + step]
+                present = np.nonzero(multi[part])[1].reshape(len(part), m)
+                p, le, cancel = quickscore_rows(cm, fs[part], rs[part], present, precise=True)
                 post[part], log_ev[part] = p, le
-                limit = PRECISE_LIMIT if direct else CANCELLATION_LIMIT
-                redo = ~(cancel <= limit)
-                if not direct and m <= PRECISE_MAX_PRESENT and np.any(redo):
-                    # cancellation too deep for float64: the same sums in 80-bit extended precision
-                    again = part[redo]
-                    p, le, cancel = quickscore_rows(cm, fs[again], rs[again], pres[redo], precise=True)
-                    post[again], log_ev[again] = p, le
-                    fallback[again[~(cancel <= PRECISE_LIMIT)]] = True
-                else:
-                    fallback[part[redo]] = True
+                fallback[part[~(cancel <= PRECISE_LIMIT)]] = True
         for k in np.flatnonzero(fallback).tolist():
             post[k], log_ev[k] = self._eliminate(fs[k], rs[k])
         if not (np.isfinite(log_ev).all() and np.isfinite(post).all()):

@@ -145,10 +145,11 @@ def quickscore_rows(
     fs: NDArray[np.int8],
     rs: NDArray[np.int8],
     present: NDArray[np.intp],
+    counts: NDArray[np.intp] | None = None,
     *,
     precise: bool = False,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Posteriors for rows that all have ``present.shape[1]`` multi-parent present findings.
+    """Posteriors, log evidence and cancellation ratio of every row.
 
     Parameters
     ----------
@@ -156,9 +157,14 @@ def quickscore_rows(
     fs, rs : ndarray of int8, shapes (n, F) and (n, R)
         Finding and risk-factor states (-1 unknown, 0 absent, 1 present).
     present : ndarray of int, shape (n, m)
-        Indices of each row's present findings that have two or more parents.
+        Indices of each row's present findings that have two or more parents: the first
+        ``counts[k]`` entries of row ``k`` (all ``m`` if ``counts`` is not given).
+    counts : ndarray of int, shape (n,), optional
+        Number of such findings per row (float64 only: in extended precision every row has ``m``).
     precise : bool, default False
-        Compute every term in ``np.longdouble``.
+        Compute every term in ``np.longdouble`` (the array program of this module); float64 rows
+        are computed by the compiled program of :mod:`toeprob.quickscore_kernel`, with the same
+        arithmetic.
 
     Returns
     -------
@@ -169,26 +175,37 @@ def quickscore_rows(
         close to underflow); rows above :data:`CANCELLATION_LIMIT` must be recomputed by a stable
         method.
     """
+    if cm.program is None:
+        raise ValueError("this model was compiled without a risk-factor program; use elimination.")
+    if not precise:
+        from toeprob.quickscore_kernel import quickscore_kernel
+
+        if counts is None:
+            counts = np.full(present.shape[0], present.shape[1], dtype=np.intp)
+        return quickscore_kernel(cm, fs, rs, present, counts)
+    if counts is not None and np.any(counts != present.shape[1]):
+        raise ValueError("in extended precision every row must have present.shape[1] present findings.")
+    return _extended_rows(cm, fs, rs, present)
+
+
+def _extended_rows(
+    cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8], present: NDArray[np.intp]
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`quickscore_rows` in ``np.longdouble``, as arrays of shape ``(..., 2**m, rows)``."""
     if present.shape[0] == 1:
         # a lone row is computed as two copies: with a row axis of length 1, numpy would sum the
         # other axes in another order (pairwise), and single and batch results would differ
-        post, log_ev, cancellation = quickscore_rows(
-            cm,
-            np.repeat(fs, 2, axis=0),
-            np.repeat(rs, 2, axis=0),
-            np.repeat(present, 2, axis=0),
-            precise=precise,
+        post, log_ev, cancellation = _extended_rows(
+            cm, np.repeat(fs, 2, axis=0), np.repeat(rs, 2, axis=0), np.repeat(present, 2, axis=0)
         )
         return post[:1], log_ev[:1], cancellation[:1]
     n, m = present.shape
-    rho, z0, e0, e1, log_const = _evidence_factors(cm, fs, rs)
-    q, log1m = cm.finding_q, cm.log1m_finding_leak
-    dt: type[np.floating] = np.float64
-    if precise:
-        dt = np.longdouble
-        rho, z0, e0, e1, q = rho.astype(dt), z0.astype(dt), e0.astype(dt), e1.astype(dt), q.astype(dt)
-        log1m = np.log1p(-cm.finding_leak.astype(dt))
-        log_const = _log_const(cm, fs, rs, dt)
+    dt = np.longdouble
+    rho, z0, e0, e1, _ = _evidence_factors(cm, fs, rs)
+    rho, z0, e0, e1 = rho.astype(dt), z0.astype(dt), e0.astype(dt), e1.astype(dt)
+    q = cm.finding_q.astype(dt)
+    log1m = np.log1p(-cm.finding_leak.astype(dt))
+    log_const = _log_const(cm, fs, rs, dt)
     bits, sign = _subsets(m)
     n_terms = 1 << m
     pt = present.T
@@ -201,8 +218,7 @@ def quickscore_rows(
     # large logs (improbable evidence) would otherwise carry an absolute rounding error of
     # ``|log| * eps`` into each term, which the signed sum amplifies
     log_c = np.add.reduce(bits * log1m[pt][:, None, :], axis=0)  # (T, n)
-    if cm.program is None:
-        raise ValueError("this model was compiled without a risk-factor program; use elimination.")
+    assert cm.program is not None
     log_b, log_ref, ratio, tiny = risk_sums(cm.program, rho, z0, e0, g)
     log_term = log_c + log_b
     top = np.maximum.reduce(log_term, axis=0)

@@ -114,6 +114,19 @@ class RiskProgram:
     stack_columns: IntArray  # (S, P): factor column of each clique cause (slot) per configuration
     slot_ends: IntArray  # (S,): slot ``s`` is padding beyond this configuration
     marginalize: sparse.csr_array  # (W, P): sums a clique belief onto each cause's scope
+    # the same program as flat index arrays, for the compiled kernel (:mod:`toeprob.quickscore_kernel`)
+    clique_start: IntArray  # (Q,): first stacked configuration of each clique
+    clique_size: IntArray  # (Q,)
+    clique_parent: IntArray  # (Q,): -1 for a root
+    message_offsets: IntArray  # (Q + 1,): each clique's message (over its separator) on one axis
+    up_index: IntArray  # (P,): the message entry each stacked configuration sums into
+    child_pointer: IntArray  # (Q + 1,): clique q's children are child_list[child_pointer[q]:...]
+    child_list: IntArray
+    child_map_offset: IntArray  # per child: where its map starts in child_map
+    child_map: IntArray  # per child, per configuration of the parent: the child's message entry
+    roots: IntArray
+    marginal_pointer: IntArray  # (W + 1,): ``marginalize`` as CSR rows (every stored value is one)
+    marginal_rows: IntArray
 
     @property
     def width(self) -> int:
@@ -309,8 +322,10 @@ def compile_program(
     marginalize = sparse.csr_array(
         (np.ones(int(used.sum())), (stack_columns[used], rows_of)), shape=(width, n_stacked)
     )
+    flat = _flat_tree(cliques)
+    flat += [marginalize.indptr.astype(np.intp), marginalize.indices.astype(np.intp)]
     arrays = [offsets, column_cause, multiplier, free, free_causes, prior_var, prior_index]
-    arrays += [stack_columns, slot_ends]
+    arrays += [stack_columns, slot_ends, *flat]
     for arr in arrays + [a for c in cliques for a in (c.causes, c.columns)]:
         arr.setflags(write=False)
     return RiskProgram(
@@ -326,7 +341,52 @@ def compile_program(
         stack_columns,
         slot_ends,
         marginalize,
+        *flat,
     )
+
+
+def _separator_index(variables: tuple[int, ...], other: tuple[int, ...]) -> IntArray:
+    """For every configuration of ``variables``: the index of its restriction to ``other``."""
+    k = len(variables)
+    bits_of = _configs(k)
+    index = np.zeros(1 << k, dtype=np.intp)
+    for a, v in enumerate(variables):
+        if v in other:
+            index = 2 * index + bits_of[:, a]
+    return index
+
+
+def _flat_tree(cliques: list[Clique]) -> list[IntArray]:
+    """The junction tree as flat index arrays (see the fields of :class:`RiskProgram`)."""
+    n_q = len(cliques)
+    n_stacked = sum(cl.size for cl in cliques)
+    up_index = np.zeros(n_stacked, dtype=np.intp)
+    message_sizes = np.zeros(n_q, dtype=np.intp)
+    child_pointer = np.zeros(n_q + 1, dtype=np.intp)
+    child_list: list[int] = []
+    maps: list[IntArray] = []
+    for q, cl in enumerate(cliques):
+        above = cliques[cl.parent].variables if cl.parent >= 0 else ()
+        index = _separator_index(cl.variables, above)
+        up_index[cl.stack_start : cl.stack_start + cl.size] = index
+        message_sizes[q] = 1 << sum(v in above for v in cl.variables)
+        for j in cl.children:
+            child_list.append(j)
+            maps.append(_separator_index(cl.variables, cliques[j].variables))
+        child_pointer[q + 1] = len(child_list)
+    map_offsets = np.cumsum([0] + [len(m) for m in maps])[:-1]
+    return [
+        np.array([cl.stack_start for cl in cliques], dtype=np.intp),
+        np.array([cl.size for cl in cliques], dtype=np.intp),
+        np.array([cl.parent for cl in cliques], dtype=np.intp),
+        np.concatenate([[0], np.cumsum(message_sizes)]).astype(np.intp),
+        up_index,
+        child_pointer,
+        np.array(child_list, dtype=np.intp),
+        np.asarray(map_offsets, dtype=np.intp),
+        np.concatenate(maps).astype(np.intp) if maps else np.zeros(0, dtype=np.intp),
+        np.array([q for q, cl in enumerate(cliques) if cl.parent < 0], dtype=np.intp),
+    ]
 
 
 def _check_size(
