@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from test_engine import enumerate_posterior, random_states
 
-from toeprob.compiled import compile_arrays
-from toeprob.engine import ExactEngine
-from toeprob.quickscore import CANCELLATION_LIMIT, EXTENDED, quickscore_rows
-from toeprob.synthetic import sample_evidence
+from toeprob.inference.compiled import compile_arrays
+from toeprob.inference.exact import ExactEngine
+from toeprob.inference.quickscore import CANCELLATION_LIMIT, EXTENDED, quickscore_rows
+from toeprob.inference.synthetic import sample_evidence
 
 
 def _wide_network(rng: np.random.Generator, n_shared: int):
@@ -51,7 +51,7 @@ def _present(cm, fss):
 
 
 def test_rows_of_any_m_in_one_call_equal_each_row_alone(model):
-    from toeprob.compiled import compile_model
+    from toeprob.inference.compiled import compile_model
 
     cm = compile_model(model)
     fss, rss = sample_evidence(cm, 80, seed=4, reveal_present=0.5)
@@ -72,7 +72,7 @@ def test_rows_of_any_m_in_one_call_equal_each_row_alone(model):
 
 @pytest.mark.skipif(not EXTENDED, reason="np.longdouble is float64 on this platform")
 def test_float64_program_agrees_with_extended_precision(model):
-    from toeprob.compiled import compile_model
+    from toeprob.inference.compiled import compile_model
 
     cm = compile_model(model)
     fss, rss = sample_evidence(cm, 200, seed=8, reveal_present=0.5)
@@ -92,7 +92,7 @@ def test_float64_program_agrees_with_extended_precision(model):
 
 
 def test_compiled_functions_are_cached_on_disk():
-    from toeprob import quickscore_kernel
+    from toeprob.inference import quickscore_kernel
 
     for function in (quickscore_kernel._evidence, quickscore_kernel._terms, quickscore_kernel._signed_sums):
         assert function._cache.__class__.__name__ == "FunctionCache"

@@ -152,3 +152,57 @@ def test_urgency_parse_round_trip(label: str) -> None:
 def test_urgency_parse_raises_with_close_match() -> None:
     with pytest.raises(ValueError, match="'urgnt'.*Did you mean 'urgent'"):
         Urgency.parse("urgnt")
+
+
+def _random_cases(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Finding and risk-factor states with 0 to 5 red flags present, some rows repeated."""
+    fs = np.where(
+        rng.random((n, len(DEFAULT.findings))) < 0.3, rng.integers(0, 2, (n, len(DEFAULT.findings))), -1
+    )
+    rs = np.where(
+        rng.random((n, len(DEFAULT.risk_factors))) < 0.2,
+        rng.integers(0, 2, (n, len(DEFAULT.risk_factors))),
+        -1,
+    )
+    red = np.array([DEFAULT.findings.index(f) for f in RED])
+    for k in range(n):
+        fs[k, red] = np.where(rng.random(len(red)) < 0.5, -1, 0)
+        fs[k, rng.choice(red, size=int(rng.integers(0, 6)), replace=False)] = 1
+    repeat = rng.integers(0, n, n // 4)
+    fs[: len(repeat)], rs[: len(repeat)] = fs[repeat], rs[repeat]
+    return fs.astype(np.int8), rs.astype(np.int8)
+
+
+def test_batch_worlds_are_each_cases_worlds() -> None:
+    from toeprob.reasoning.urgency_rule import UrgencyPolicy
+
+    policy = UrgencyPolicy(DEFAULT)
+    fs, rs = _random_cases(np.random.default_rng(1), 60)
+    rows, rfs, owner = policy.candidate_rows(fs, rs)
+    needed = policy.floors(fs) < policy.top_care
+    assert set(owner.tolist()) == set(np.flatnonzero(needed).tolist())
+    others = np.ones(fs.shape[1], dtype=bool)
+    others[policy.red_columns] = False
+    for case in range(len(fs)):
+        mine = owner == case
+        assert np.array_equal(rows[mine][:, others], np.repeat(fs[case : case + 1, others], mine.sum(), 0))
+        assert (rfs[mine] == rs[case]).all()
+        got = {w.tobytes() for w in rows[mine][:, policy.red_columns]}
+        want = {w.tobytes() for w in policy.worlds(fs[case, policy.red_columns])} if needed[case] else set()
+        assert got == want
+
+
+def test_batch_posteriors_and_urgencies_equal_single_calls() -> None:
+    from toeprob.reasoning.reasoner import Reasoner
+    from toeprob.reasoning.urgency_rule import posteriors_and_urgencies
+
+    reasoner = Reasoner.for_model(DEFAULT)
+    engine = reasoner.engine
+    fs, rs = _random_cases(np.random.default_rng(2), 40)
+    posts, urgencies = posteriors_and_urgencies(fs, rs, reasoner.urgency_policy, engine.posterior_batch)
+    for k in range(len(fs)):
+        evidence = {DEFAULT.findings[j]: bool(fs[k, j]) for j in np.flatnonzero(fs[k] >= 0)}
+        evidence |= {DEFAULT.risk_factors[j]: bool(rs[k, j]) for j in np.flatnonzero(rs[k] >= 0)}
+        d = rank_causes(evidence)
+        assert np.array_equal(posts[k], engine.posterior(fs[k], rs[k]))  # bitwise
+        assert urgencies[k] == int(d.urgency)

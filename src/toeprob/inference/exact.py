@@ -131,6 +131,10 @@ class ExactEngine:
         self._reference: Plan | None = None  # the plan with every finding present
         self._elements = term_elements(compiled)
         self._multi = compiled.finding_parent_count >= 2
+        m = np.arange(int(self._multi.sum()) + 1)
+        fits = np.array([(self._elements << k) <= MAX_ELEMENTS for k in m.tolist()])
+        self._quick = (m <= max_present) & fits
+        self._direct = self._quick & (m >= PRECISE_FIRST) & (m <= PRECISE_MAX_PRESENT)
         self._orders: OrderCache = {}
 
     def posterior(self, finding_state: ArrayLike, rf_state: ArrayLike) -> FloatArray:
@@ -258,11 +262,8 @@ class ExactEngine:
         fallback = np.zeros(n, dtype=bool)
         multi = (fs == 1) & self._multi
         counts = multi.sum(axis=1).astype(np.intp)
-        fits = np.zeros(int(counts.max(initial=0)) + 1, dtype=bool)  # by m: Quickscore takes the row
-        for m in np.unique(counts).tolist():
-            fits[m] = m <= self.max_present and (self._elements << m) <= MAX_ELEMENTS
-        quick = fits[counts]
-        direct = quick & (counts >= PRECISE_FIRST) & (counts <= PRECISE_MAX_PRESENT)
+        quick = self._quick[counts]  # Quickscore takes the row (else elimination)
+        direct = self._direct[counts]  # in extended precision from the start
         fallback[~quick] = True
         rows = np.flatnonzero(quick & ~direct)
         # float64 rows, any m, in one compiled call per chunk; rows that cancel too deeply for
@@ -270,7 +271,9 @@ class ExactEngine:
         lanes = np.cumsum(np.left_shift(1, counts[rows]))
         start = 0
         while start < len(rows):
-            stop = min(start + chunk_size, int(np.searchsorted(lanes, lanes[start] + MAX_LANES)))
+            stop = len(rows)
+            if stop - start > chunk_size or lanes[-1] - lanes[start] > MAX_LANES:
+                stop = min(start + chunk_size, int(np.searchsorted(lanes, lanes[start] + MAX_LANES)))
             part = rows[start : max(stop, start + 1)]
             width = int(counts[part].max())
             present = np.argsort(~multi[part], axis=1, kind="stable")[:, :width].astype(np.intp)

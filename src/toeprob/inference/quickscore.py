@@ -163,7 +163,7 @@ def quickscore_rows(
         Number of such findings per row (float64 only: in extended precision every row has ``m``).
     precise : bool, default False
         Compute every term in ``np.longdouble`` (the array program of this module); float64 rows
-        are computed by the compiled program of :mod:`toeprob.quickscore_kernel`, with the same
+        are computed by the compiled program of :mod:`toeprob.inference.quickscore_kernel`, with the same
         arithmetic.
 
     Returns
@@ -178,7 +178,7 @@ def quickscore_rows(
     if cm.program is None:
         raise ValueError("this model was compiled without a risk-factor program; use elimination.")
     if not precise:
-        from toeprob.quickscore_kernel import quickscore_kernel
+        from toeprob.inference.quickscore_kernel import quickscore_kernel
 
         if counts is None:
             counts = np.full(present.shape[0], present.shape[1], dtype=np.intp)

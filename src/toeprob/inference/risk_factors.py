@@ -114,7 +114,7 @@ class RiskProgram:
     stack_columns: IntArray  # (S, P): factor column of each clique cause (slot) per configuration
     slot_ends: IntArray  # (S,): slot ``s`` is padding beyond this configuration
     marginalize: sparse.csr_array  # (W, P): sums a clique belief onto each cause's scope
-    # the same program as flat index arrays, for the compiled kernel (:mod:`toeprob.quickscore_kernel`)
+    # the same program as flat index arrays, for the compiled kernel (inference.quickscore_kernel)
     clique_start: IntArray  # (Q,): first stacked configuration of each clique
     clique_size: IntArray  # (Q,)
     clique_parent: IntArray  # (Q,): -1 for a root

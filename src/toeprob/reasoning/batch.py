@@ -24,7 +24,7 @@ from toeprob.errors import EvidenceError, EvidenceTypeError, ParameterError, Par
 from toeprob.knowledge.evidence import check_name, is_missing, parse_evidence, parse_value
 from toeprob.knowledge.model import Model
 from toeprob.knowledge.urgency import Urgency
-from toeprob.reasoning.urgency_rule import urgency_batch
+from toeprob.reasoning.urgency_rule import posteriors_and_urgencies
 from toeprob.validation import check_type
 
 if TYPE_CHECKING:
@@ -187,8 +187,9 @@ def rank_rows(
     urgencies: list[NDArray[np.int_]] = []
     for index, fs, rs in chunks:
         n_rows += len(index)
-        posts.append(engine.posterior_batch(fs, rs))
-        urgencies.append(urgency_batch(fs, rs, reasoner.urgency_policy, engine.posterior_batch))
+        post, urgency = posteriors_and_urgencies(fs, rs, reasoner.urgency_policy, engine.posterior_batch)
+        posts.append(post)
+        urgencies.append(urgency)
     causes = list(model.causes)
     post = np.concatenate(posts) if posts else np.empty((0, len(causes)))
     urg = np.concatenate(urgencies) if urgencies else np.empty(0, dtype=int)

@@ -75,6 +75,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from toeprob.errors import ImpossibleEvidenceError
 from toeprob.knowledge.evidence import Evidence
 from toeprob.knowledge.model import Model
 from toeprob.knowledge.urgency import Urgency
@@ -87,6 +88,7 @@ __all__ = [
     "assess_urgency",
     "care_level",
     "posterior_and_urgency",
+    "posteriors_and_urgencies",
     "urgency_batch",
 ]
 
@@ -168,6 +170,7 @@ class UrgencyPolicy:
         # the lowest world of each part: C_A (every red flag absent), C_U (course flags unknown)
         self.world_a = np.full(len(red), _ABSENT, dtype=np.int8)
         self.world_u = np.where(self.course, _UNKNOWN, _ABSENT).astype(np.int8)
+        self._subset_cache: dict[int, NDArray[np.bool_]] = {}
 
     def floors(self, finding_states: NDArray[np.int8]) -> NDArray[np.int_]:
         """The highest red-flag floor present in each case (0 = self_care if none)."""
@@ -202,37 +205,96 @@ class UrgencyPolicy:
         """The evidence rows ``nonred(E) + w`` of every case that needs them; ``owner[k]`` is the case.
 
         A case whose red-flag floors already reach the highest care level of any cause needs none.
+        A single case's rows come in the order of :meth:`worlds`; in a batch, the rows of each case
+        are its worlds in another order (only the highest level over them counts there).
         """
+        finding_states = np.asarray(finding_states, dtype=np.int8)
+        if len(finding_states) == 1:  # one case: its worlds in order, without array bookkeeping
+            one_needed = int(self.floors(finding_states)[0]) < self.top_care
+            worlds = self.worlds(finding_states[0, self.red_columns]) if one_needed else []
+            rows = np.repeat(finding_states, len(worlds), axis=0)
+            if worlds:
+                rows[:, self.red_columns] = np.stack(worlds)
+            owner = np.zeros(len(worlds), dtype=int)
+            return rows, np.repeat(rf_states, len(worlds), axis=0).astype(np.int8), owner
         reported = finding_states[:, self.red_columns]
+        present = reported == _PRESENT
         needed = self.floors(finding_states) < self.top_care
-        # a case with no red flag present has only the lowest world of each part (C_U only when no
-        # course flag is denied): built for all such cases at once; the others world by world
-        simple = needed & ~(reported == _PRESENT).any(axis=1)
-        with_u = simple & ~(self.course & (reported == _ABSENT)).any(axis=1)
-        blocks = [self._with_world(finding_states[simple], self.world_a)]
-        blocks.append(self._with_world(finding_states[with_u], self.world_u))
-        owners = [np.flatnonzero(simple), np.flatnonzero(with_u)]
-        for case in np.flatnonzero(needed & ~simple):
-            worlds = self.worlds(reported[case])
-            blocks.append(np.stack([self._with_world(finding_states[case][None, :], w)[0] for w in worlds]))
-            owners.append(np.full(len(worlds), case))
+        with_u = ~(self.course & (reported == _ABSENT)).any(axis=1)  # C_U has worlds below the report
+        n_present = present.sum(axis=1)
+        blocks, owners = [], []
+        # cases grouped by their number k of present red flags: every subset of at most m of them,
+        # set present in the lowest world of each part, for all the cases of the group at once
+        for k in np.unique(n_present[needed]).tolist():
+            subsets = self._subsets(k)  # (S, k) bool
+            for low, part in ((self.world_a, needed), (self.world_u, needed & with_u)):
+                cases = np.flatnonzero(part & (n_present == k))
+                if not len(cases):
+                    continue
+                where = np.nonzero(present[cases])[1].reshape(len(cases), k)  # red-flag positions
+                red = np.broadcast_to(low, (len(cases), len(subsets), len(low))).copy()
+                case_at, subset_at, slot = np.nonzero(np.broadcast_to(subsets, (len(cases), *subsets.shape)))
+                red[case_at, subset_at, where[case_at, slot]] = _PRESENT
+                rows = np.repeat(finding_states[cases], len(subsets), axis=0)
+                rows[:, self.red_columns] = red.reshape(-1, len(low))
+                blocks.append(rows)
+                owners.append(np.repeat(cases, len(subsets)))
+        if not blocks:
+            width = finding_states.shape[1]
+            return np.zeros((0, width), dtype=np.int8), rf_states[:0].astype(np.int8), np.zeros(0, dtype=int)
         owner = np.concatenate(owners).astype(int)
-        return np.concatenate(blocks).astype(np.int8), rf_states[owner], owner
+        return np.concatenate(blocks), rf_states[owner].astype(np.int8), owner
 
-    def _with_world(self, states: NDArray[np.int8], world: NDArray[np.int8]) -> NDArray[np.int8]:
-        """``states`` with their red-flag columns set to ``world``."""
-        out = states.copy()
-        out[:, self.red_columns] = world
-        return out
+    def _subsets(self, k: int) -> NDArray[np.bool_]:
+        """Every subset of at most ``m`` of ``k`` items, as rows of a ``(S, k)`` boolean array."""
+        if k in self._subset_cache:
+            return self._subset_cache[k]
+        rows = [np.zeros(k, dtype=bool)]
+        for size in range(1, min(self.m, k) + 1):
+            for subset in itertools.combinations(range(k), size):
+                row = np.zeros(k, dtype=bool)
+                row[list(subset)] = True
+                rows.append(row)
+        self._subset_cache[k] = np.array(rows, dtype=bool).reshape(len(rows), k)
+        return self._subset_cache[k]
 
 
-def _row_levels(
-    policy: UrgencyPolicy, rows: NDArray[np.int8], rfs: NDArray[np.int8], posterior_batch: PosteriorBatch
+def _unique_rows(
+    finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Indices of the distinct evidence rows, and for every row the index of its copy among them."""
+    packed = np.ascontiguousarray(np.concatenate([finding_states, rf_states], axis=1), dtype=np.int8)
+    keys = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
+def posteriors_and_urgencies(
+    finding_states: NDArray[np.int8],
+    rf_states: NDArray[np.int8],
+    policy: UrgencyPolicy,
+    posterior_batch: PosteriorBatch,
 ) -> tuple[NDArray[np.float64], NDArray[np.int_]]:
-    if len(rows) == 0:
-        return np.zeros((0, len(policy.care))), np.zeros(0, dtype=int)
-    posts = posterior_batch(rows, rfs)
-    return posts, _care_levels(posts, policy.care, policy.thresholds)
+    """The posterior and the urgency (as ints, see :class:`Urgency`) of every case.
+
+    The cases' rows and the rows of every case's worlds go to ``posterior_batch`` in one call,
+    each distinct row once (an engine's row does not depend on the rows beside it, so the
+    posteriors are those of one call per row). The same rule as :func:`assess_urgency`.
+    """
+    n = len(finding_states)
+    rows, rfs, owner = policy.candidate_rows(finding_states, rf_states)
+    every_f = np.concatenate([np.asarray(finding_states, dtype=np.int8), rows])
+    every_r = np.concatenate([np.asarray(rf_states, dtype=np.int8), rfs])
+    first, inverse = _unique_rows(every_f, every_r)
+    try:
+        distinct = posterior_batch(every_f[first], every_r[first])
+    except ImpossibleEvidenceError:
+        posterior_batch(finding_states, rf_states)  # names the case's row, if it is a case
+        raise
+    levels = _care_levels(distinct, policy.care, policy.thresholds)
+    best = np.zeros(n, dtype=int)
+    np.maximum.at(best, owner, levels[inverse[n:]])
+    return distinct[inverse[:n]], np.maximum(best, policy.floors(finding_states))
 
 
 def urgency_batch(
@@ -243,9 +305,11 @@ def urgency_batch(
 ) -> NDArray[np.int_]:
     """The urgency (as ints, see :class:`Urgency`) of every case; the same rule as :func:`assess_urgency`."""
     rows, rfs, owner = policy.candidate_rows(finding_states, rf_states)
-    _, levels = _row_levels(policy, rows, rfs, posterior_batch)
     best = np.zeros(len(finding_states), dtype=int)
-    np.maximum.at(best, owner, levels)
+    if len(rows):
+        first, inverse = _unique_rows(rows, rfs)
+        levels = _care_levels(posterior_batch(rows[first], rfs[first]), policy.care, policy.thresholds)
+        np.maximum.at(best, owner, levels[inverse])
     return np.maximum(best, policy.floors(finding_states))
 
 

@@ -1,12 +1,12 @@
 """The float64 Quickscore program compiled with numba: rows and terms in one call.
 
-:func:`quickscore_kernel` computes, for every row, what :mod:`toeprob.quickscore` describes
-(evidence folding, the ``2**m`` inclusion-exclusion terms, the sums over shared risk factors of
-:mod:`toeprob.risksum`, the signed sum), with the same arithmetic as the array program in the same
-order: every product, every sum (sequential where numpy reduces along a leading axis, numpy's
-pairwise order where it reduces segments with ``np.add.reduceat``), ``exp`` and ``log``. A row's
-result therefore does not depend on the other rows of the call, and equals the array program's
-(``risk_sums`` in float64) bit for bit; ``tests/test_quickscore_kernel.py`` checks both.
+:func:`quickscore_kernel` computes, for every row, what :mod:`toeprob.inference.quickscore`
+describes (evidence folding, the ``2**m`` inclusion-exclusion terms, the sums over shared risk
+factors of :mod:`toeprob.inference.risk_factors`, the signed sum), with the same arithmetic as the
+array program in the same order: every product, every sum (sequential where numpy reduces along
+a leading axis, numpy's pairwise order where it reduces segments with ``np.add.reduceat``),
+``exp`` and ``log``. A row's result therefore does not depend on the other rows of the call, and
+equals the array program's (``risk_sums`` in float64) bit for bit.
 
 Work is organized in *lanes*, one per (row, term) pair: :data:`LANES` lanes at a time go through
 the junction tree together, the lane index innermost, so that every step is a short loop over
@@ -33,7 +33,7 @@ __all__ = ["LANES", "quickscore_kernel"]
 LANES = 32
 """(row, term) pairs processed together (lane buffers of about 300 KiB: the second-level cache)."""
 
-TINY = 1e-250  # as toeprob.risksum.TINY (imported by value: compiled code reads globals once)
+TINY = 1e-250  # as toeprob.inference.risk_factors.TINY (imported by value: compiled code reads globals once)
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -102,7 +102,7 @@ def _evidence(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Per row: ``1 - z`` and ``z e0`` of every factor column, the priors homed at every stacked
     configuration, ``e1`` of every cause and the log constant (``_evidence_factors`` of
-    :mod:`toeprob.quickscore`, then the row-only parts of ``risk_sums``)."""
+    :mod:`toeprob.inference.quickscore`, then the row-only parts of ``risk_sums``)."""
     n, n_f = fs.shape
     n_r = rs.shape[1]
     n_c = cause_leak.shape[0]
@@ -431,7 +431,7 @@ def quickscore_kernel(
     """Posteriors, log evidence and cancellation ratio of every row (see ``quickscore_rows``).
 
     ``present[k, :counts[k]]`` are row ``k``'s present findings with two or more parents; rows
-    may have different counts. ``cm`` is a :class:`~toeprob.compiled.CompiledModel` with a
+    may have different counts. ``cm`` is a :class:`~toeprob.inference.compiled.CompiledModel` with a
     risk-factor program.
     """
     prog = cm.program
