@@ -6,7 +6,9 @@
   risk factors fold into per-cause factors; the ``m`` present findings with several parents are
   expanded by inclusion-exclusion into ``2**m`` factorized terms; shared risk factors are summed
   exactly by a junction-tree program compiled once
-  (:mod:`toeprob.inference.risk_factors`). Vectorized over rows.
+  (:mod:`toeprob.inference.risk_factors`). In float64 every row, whatever its ``m``, goes through
+  one call of the numba-compiled program (:mod:`toeprob.inference.quickscore_kernel`); the rows
+  whose sum cancels too deeply are recomputed by the array program in extended precision.
 * **Hidden-variable elimination** (:mod:`toeprob.inference.hidden`): each present finding joins its parents
   through one hidden variable, so that the network stays narrow however many findings are present;
   one calibrated two-pass elimination gives every cause's posterior. Used when Quickscore is not
@@ -15,7 +17,8 @@
 * **non-negative variable elimination** (:mod:`toeprob.inference.elimination`, OR chains, no subtraction).
 
 Cost is bounded by a :class:`~toeprob.inference.budget.Budget`: Quickscore works on chunks of at most
-:data:`MAX_ELEMENTS` elements and leaves rows whose ``2**m`` terms would not fit to elimination;
+:data:`MAX_LANES` (row, term) pairs (float64) or :data:`MAX_ELEMENTS` elements (extended
+precision) and leaves rows whose ``2**m`` terms would not fit to elimination;
 the cost of every elimination is estimated from its order before any table is built, and a row
 beyond the budget raises :class:`~toeprob.errors.CostLimitError` naming the widest table.
 
@@ -29,9 +32,10 @@ extended precision (:data:`~toeprob.inference.quickscore.PRECISE_LIMIT`). With a
 rows with ``m`` of 8 or 9 (:data:`~toeprob.inference.quickscore.PRECISE_FIRST`) go straight to extended
 precision.
 
-Rows are grouped by ``m`` and every row is computed with elementwise operations and reductions
-along its own axes only, so :meth:`ExactEngine.posterior` (a batch of one) and
-:meth:`ExactEngine.posterior_batch` give bitwise equal results.
+Every row is computed on its own (the compiled program's lanes never mix rows; the array program
+uses elementwise operations and reductions along a row's own axes only), so
+:meth:`ExactEngine.posterior` (a batch of one) and :meth:`ExactEngine.posterior_batch` give
+bitwise equal results.
 
 Examples
 --------

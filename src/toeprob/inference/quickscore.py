@@ -1,8 +1,12 @@
 """The fast exact path: Quickscore over present findings, exact sums over risk factors.
 
-For rows that share the number ``m`` of present findings with two or more parents, everything is one
-vectorized pass over arrays of shape ``(..., 2**m, rows)`` (rows last, so every operation runs
-along long inner loops):
+Every row goes through the steps below, in float64 by the numba-compiled program of
+:mod:`toeprob.inference.quickscore_kernel` (rows of any ``m`` in one call), and in extended
+precision (``precise=True``) by the array program of this module: for rows that share the number
+``m`` of present findings with two or more parents, one vectorized pass over arrays of shape
+``(..., 2**m, rows)`` (rows last, so every operation runs along long inner loops). Both do the same
+arithmetic in the same order, so the compiled program's float64 results are those the array
+program gives in float64, bit for bit.
 
 1. Evidence folding. Unknown findings drop out (they sum to one). An absent finding ``j`` gives the
    factor ``(1 - mu_j) prod_i (1 - p_ji)**C_i``, which splits over causes. A present finding with a
