@@ -263,39 +263,41 @@ class ExactEngine:
         n = fs.shape[0]
         post = np.empty((n, len(cm.causes)))
         log_ev = np.empty(n)
-        fallback = np.zeros(n, dtype=bool)
         multi = (fs == 1) & self._multi
-        counts = multi.sum(axis=1).astype(np.intp)
-        quick = self._quick[counts]  # Quickscore takes the row (else elimination)
+        counts = np.count_nonzero(multi, axis=1)
+        fallback = ~self._quick[counts]  # Quickscore cannot take the row: elimination
         direct = self._direct[counts]  # in extended precision from the start
-        fallback[~quick] = True
-        rows = np.flatnonzero(quick & ~direct)
+        rows = np.flatnonzero(~(fallback | direct))
         # float64 rows, any m, in one compiled call per chunk; rows that cancel too deeply for
         # float64 are recomputed in 80-bit extended precision below (grouped by m)
-        lanes = np.cumsum(np.left_shift(1, counts[rows]))
         start = 0
         while start < len(rows):
-            stop = len(rows)
-            if stop - start > chunk_size or lanes[-1] - lanes[start] > MAX_LANES:
-                stop = min(start + chunk_size, int(np.searchsorted(lanes, lanes[start] + MAX_LANES)))
-            part = rows[start : max(stop, start + 1)]
+            part = rows[start:]
+            if len(part) > chunk_size or len(part) << int(counts[part].max()) > MAX_LANES:
+                lanes = np.cumsum(np.left_shift(1, counts[part]))
+                stop = min(chunk_size, int(np.searchsorted(lanes, MAX_LANES, side="right")))
+                part = part[: max(stop, 1)]
             width = int(counts[part].max())
-            present = np.argsort(~multi[part], axis=1, kind="stable")[:, :width].astype(np.intp)
+            present = np.argsort(~multi[part], axis=1, kind="stable")[:, :width]
             p, le, cancel = quickscore_rows(cm, fs[part], rs[part], present, counts[part])
             post[part], log_ev[part] = p, le
-            redo = part[~(cancel <= CANCELLATION_LIMIT)]
-            fallback[redo[counts[redo] > PRECISE_MAX_PRESENT]] = True
-            direct[redo[counts[redo] <= PRECISE_MAX_PRESENT]] = True
+            redo = ~(cancel <= CANCELLATION_LIMIT)
+            if redo.any():
+                redo_rows = part[redo]
+                again = counts[redo_rows] <= PRECISE_MAX_PRESENT
+                fallback[redo_rows[~again]] = True
+                direct[redo_rows[again]] = True
             start += len(part)
-        for m in np.unique(counts[direct]).tolist():
-            group = np.flatnonzero(direct & (counts == m))
-            step = max(1, min(chunk_size, MAX_ELEMENTS // (self._elements << m)))
-            for first in range(0, len(group), step):
-                part = group[first : first + step]
-                present = np.nonzero(multi[part])[1].reshape(len(part), m)
-                p, le, cancel = quickscore_rows(cm, fs[part], rs[part], present, precise=True)
-                post[part], log_ev[part] = p, le
-                fallback[part[~(cancel <= PRECISE_LIMIT)]] = True
+        if direct.any():
+            for m in np.unique(counts[direct]).tolist():
+                group = np.flatnonzero(direct & (counts == m))
+                step = max(1, min(chunk_size, MAX_ELEMENTS // (self._elements << m)))
+                for first in range(0, len(group), step):
+                    part = group[first : first + step]
+                    present = np.nonzero(multi[part])[1].reshape(len(part), m)
+                    p, le, cancel = quickscore_rows(cm, fs[part], rs[part], present, precise=True)
+                    post[part], log_ev[part] = p, le
+                    fallback[part[~(cancel <= PRECISE_LIMIT)]] = True
         for k in np.flatnonzero(fallback).tolist():
             post[k], log_ev[k] = self._eliminate(fs[k], rs[k])
         if not (np.isfinite(log_ev).all() and np.isfinite(post).all()):

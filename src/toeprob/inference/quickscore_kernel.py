@@ -425,33 +425,46 @@ def _signed_sums(
     return post, log_ev, cancellation
 
 
-def quickscore_kernel(
-    cm: Any, fs: NDArray[np.int8], rs: NDArray[np.int8], present: IntArray, counts: IntArray
+@_compiled
+def _program(
+    fs: NDArray[np.int8],
+    rs: NDArray[np.int8],
+    present: IntArray,
+    counts: IntArray,
+    lookup_row: IntArray,
+    lookup_table: FloatArray,
+    n_p: int,
+    n_d: int,
+    cause_leak: FloatArray,
+    finding_q: FloatArray,
+    log1m: FloatArray,
+    column_cause: IntArray,
+    multiplier: FloatArray,
+    prior_index: IntArray,
+    stack_columns: IntArray,
+    slot_ends: IntArray,
+    clique_start: IntArray,
+    clique_size: IntArray,
+    clique_parent: IntArray,
+    message_offsets: IntArray,
+    up_index: IntArray,
+    child_pointer: IntArray,
+    child_list: IntArray,
+    child_map_offset: IntArray,
+    child_map: IntArray,
+    roots: IntArray,
+    marginal_pointer: IntArray,
+    marginal_rows: IntArray,
+    free: IntArray,
+    offsets: IntArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Posteriors, log evidence and cancellation ratio of every row (see ``quickscore_rows``).
-
-    ``present[k, :counts[k]]`` are row ``k``'s present findings with two or more parents; rows
-    may have different counts. ``cm`` is a :class:`~toeprob.inference.compiled.CompiledModel` with a
-    risk-factor program.
-    """
-    prog = cm.program
-    fs = np.ascontiguousarray(fs, dtype=np.int8)
-    rs = np.ascontiguousarray(rs, dtype=np.int8)
-    present = np.ascontiguousarray(present, dtype=np.intp)
-    counts = np.ascontiguousarray(counts, dtype=np.intp)
-    lane_start = np.zeros(len(counts) + 1, dtype=np.intp)
-    np.cumsum(np.left_shift(1, counts), out=lane_start[1:])
+    """The three steps in one compiled call (one dispatch from Python)."""
+    n = counts.shape[0]
+    lane_start = np.zeros(n + 1, dtype=np.intp)
+    for r in range(n):
+        lane_start[r + 1] = lane_start[r] + (1 << counts[r])
     one_minus, z_e0, prior, e1, log_const = _evidence(
-        fs,
-        rs,
-        cm.lookup_row,
-        cm.lookup_table,
-        cm.private_rf.shape[1],
-        cm.child_finding.shape[1],
-        cm.cause_leak,
-        prog.column_cause,
-        prog.multiplier,
-        prog.prior_index,
+        fs, rs, lookup_row, lookup_table, n_p, n_d, cause_leak, column_cause, multiplier, prior_index
     )
     lane_ratio, lane_parts, flagged = _terms(
         present,
@@ -461,8 +474,53 @@ def quickscore_kernel(
         z_e0,
         prior,
         e1,
+        finding_q,
+        column_cause,
+        stack_columns,
+        slot_ends,
+        clique_start,
+        clique_size,
+        clique_parent,
+        message_offsets,
+        up_index,
+        child_pointer,
+        child_list,
+        child_map_offset,
+        child_map,
+        roots,
+        marginal_pointer,
+        marginal_rows,
+        free,
+        offsets,
+    )
+    return _signed_sums(present, counts, lane_start, lane_ratio, lane_parts, flagged, log1m, log_const)
+
+
+def quickscore_kernel(
+    cm: Any, fs: NDArray[np.int8], rs: NDArray[np.int8], present: IntArray, counts: IntArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Posteriors, log evidence and cancellation ratio of every row (see ``quickscore_rows``).
+
+    ``present[k, :counts[k]]`` are row ``k``'s present findings with two or more parents; rows
+    may have different counts. ``cm`` is a :class:`~toeprob.inference.compiled.CompiledModel`
+    with a risk-factor program.
+    """
+    prog = cm.program
+    return _program(
+        np.ascontiguousarray(fs, dtype=np.int8),
+        np.ascontiguousarray(rs, dtype=np.int8),
+        np.ascontiguousarray(present, dtype=np.intp),
+        np.ascontiguousarray(counts, dtype=np.intp),
+        cm.lookup_row,
+        cm.lookup_table,
+        cm.private_rf.shape[1],
+        cm.child_finding.shape[1],
+        cm.cause_leak,
         cm.finding_q,
+        cm.log1m_finding_leak,
         prog.column_cause,
+        prog.multiplier,
+        prog.prior_index,
         prog.stack_columns,
         prog.slot_ends,
         prog.clique_start,
@@ -479,7 +537,4 @@ def quickscore_kernel(
         prog.marginal_rows,
         prog.free,
         prog.offsets,
-    )
-    return _signed_sums(
-        present, counts, lane_start, lane_ratio, lane_parts, flagged, cm.log1m_finding_leak, log_const
     )
