@@ -92,7 +92,7 @@ def test_float64_program_agrees_with_extended_precision(model):
 
 
 def test_compiled_functions_are_cached_on_disk():
-    from toeprob.inference import quickscore_kernel
+    from toeprob.inference import quickscore_kernel as kernel
 
-    for function in (quickscore_kernel._evidence, quickscore_kernel._terms, quickscore_kernel._signed_sums):
+    for function in (kernel._program, kernel._evidence, kernel._terms, kernel._signed_sums, kernel._pairwise):
         assert function._cache.__class__.__name__ == "FunctionCache"
