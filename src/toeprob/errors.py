@@ -6,9 +6,6 @@ catch either the toeprob class or the built-in one.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 __all__ = [
     "CaseFileError",
     "CaseTableError",
@@ -19,10 +16,10 @@ __all__ = [
     "MissingDependencyError",
     "ModelFileError",
     "ParameterError",
+    "ParameterKeyError",
     "ParameterTypeError",
     "ToeprobError",
     "UnknownIdentifierError",
-    "closest_matches",
     "shorten",
 ]
 
@@ -75,6 +72,18 @@ class ParameterTypeError(ParameterError, TypeError):
     """A function argument of the wrong type (a path where a :class:`~toeprob.Model` is expected)."""
 
 
+class ParameterKeyError(ParameterError, KeyError):
+    """A function argument naming something that does not exist: a cause to explain, a node to draw,
+    a shipped case set; the message lists the closest valid names.
+
+    Not an :class:`UnknownIdentifierError` (that one is for evidence). ``KeyError`` quotes its
+    message when printed, so ``__str__`` is overridden to print it plainly.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def shorten(value: object, limit: int = ECHO_LIMIT) -> str:
     """``repr(value)``, cut to ``limit`` characters with an ellipsis, for echoing input in messages.
 
@@ -113,25 +122,3 @@ class CostLimitError(ToeprobError, RuntimeError):
     Raised before anything large is allocated; the message names what makes it expensive (the
     causes and risk factors of the widest table, its size), the estimate and the budget.
     """
-
-
-def closest_matches(name: str, allowed: Iterable[str], n: int = 3) -> list[str]:
-    """Return up to ``n`` identifiers of ``allowed`` that look most like ``name``.
-
-    Examples
-    --------
-    >>> closest_matches("numbnes", ["numbness", "tingling", "cramp"])
-    ['numbness']
-
-    The search takes time proportional to the lengths compared; a name much longer than every
-    allowed identifier cannot reach the similarity cutoff and is not compared at all.
-    """
-    if not isinstance(name, str):
-        return []
-    candidates = [a for a in allowed if isinstance(a, str)]
-    # difflib's ratio is at most 2 * min(len) / (len(a) + len(b)); with the cutoff 0.6 a match needs
-    # len(name) <= len(candidate) * (2 / 0.6 - 1), so longer names are skipped without losing a match.
-    candidates = [a for a in candidates if 3 * len(name) <= 7 * len(a)]
-    if not candidates:
-        return []
-    return difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)

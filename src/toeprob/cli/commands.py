@@ -18,12 +18,13 @@ from typing import Any, TextIO
 
 from toeprob import datasets
 from toeprob._version import __version__
-from toeprob.errors import CaseFileError, EvidenceError, ToeprobError, closest_matches, shorten
+from toeprob.errors import CaseFileError, EvidenceError, ToeprobError, shorten
 from toeprob.knowledge.evidence import parse_value
 from toeprob.knowledge.model import Model, load_model
 from toeprob.reasoning.questioning import InterviewPolicy
 from toeprob.reasoning.reasoner import evaluate, rank_causes
 from toeprob.results.diagnosis import DISCLAIMER
+from toeprob.validation import unknown_identifier_message
 
 __all__ = ["main", "parse_assignments"]
 
@@ -110,12 +111,8 @@ def _cases(name: str, model: Model) -> Any:
         return name
     if name in datasets.list_cases():
         return datasets.load_cases(name, model=model)
-    hint = closest_matches(name, datasets.list_cases())
-    extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
-    raise CaseFileError(
-        f"{shorten(name)} is neither a case file nor a case set shipped with toeprob "
-        f"({', '.join(datasets.list_cases())}).{extra}"
-    )
+    kind = "a case file or a case set shipped with toeprob"
+    raise CaseFileError(unknown_identifier_message(name, datasets.list_cases(), kind))
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import importlib.resources
 
-from toeprob.errors import ParameterError, ParameterTypeError, closest_matches, shorten
+from toeprob.errors import ParameterKeyError
 from toeprob.knowledge.casefile import Case, loads_cases
 from toeprob.knowledge.model import Model
+from toeprob.validation import check_parameter, instance_of, unknown_identifier_message
 
 __all__ = ["case_file_text", "list_cases", "load_cases"]
 
@@ -52,17 +53,10 @@ def list_cases() -> tuple[str, ...]:
 
 
 def _file(name: str) -> str:
-    if not isinstance(name, str):
-        raise ParameterTypeError(
-            f"The 'name' parameter of load_cases must be a str. Got {shorten(name)} "
-            f"({type(name).__name__}) instead."
-        )
+    check_parameter(name, instance_of(str, "a str"), name="name", owner="load_cases")
     if name not in _FILES:
-        hint = closest_matches(name, _FILES)
-        extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
-        raise ParameterError(
-            f"The 'name' parameter of load_cases must be one of {', '.join(map(repr, list_cases()))}. "
-            f"Got {shorten(name)} instead.{extra}"
+        raise ParameterKeyError(
+            unknown_identifier_message(name, list_cases(), "a case set shipped with toeprob")
         )
     return _FILES[name]
 
@@ -94,8 +88,10 @@ def load_cases(name: str, *, model: Model | None = None) -> tuple[Case, ...]:
 
     Raises
     ------
-    ParameterError
+    ParameterKeyError
         For a name that is no shipped set (with the closest names).
+    ParameterTypeError
+        For a name that is not a string.
     CaseFileError
         If ``model`` lacks an identifier the cases use.
     """

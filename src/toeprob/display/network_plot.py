@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 from toeprob import registry
 from toeprob.display.html import care_colour
 from toeprob.display.plotting import _axes, _care_legend_handles
-from toeprob.errors import UnknownIdentifierError, closest_matches, shorten
+from toeprob.errors import ParameterKeyError
 from toeprob.knowledge.model import Model
 from toeprob.knowledge.urgency import Urgency
+from toeprob.validation import check_parameter, non_negative_int, unknown_identifier_message
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -41,9 +42,7 @@ def _neighbourhood(model: Model, nodes: Sequence[str], depth: int) -> set[str]:
     every = (*model.risk_factors, *model.causes, *model.findings)
     for node in nodes:
         if node not in every:
-            hint = closest_matches(node, every)
-            extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
-            raise UnknownIdentifierError(f"{shorten(node)} is not a node of model {model.name!r}.{extra}")
+            raise ParameterKeyError(unknown_identifier_message(node, every, "a node", model=model.name))
     adjacent: dict[str, set[str]] = {n: set() for n in every}
     for lk in (*model.risk_links, *model.finding_links):
         adjacent[lk.parent].add(lk.child)
@@ -139,8 +138,7 @@ def draw_model(
     ...           *(lk.parent for lk in model.links_to("tetanus"))}
     True
     """
-    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
-        raise ValueError(f"The 'depth' parameter of draw_model must be an int >= 0. Got {depth!r} instead.")
+    check_parameter(depth, non_negative_int, name="depth", owner="draw_model")
     every = {*model.risk_factors, *model.causes, *model.findings}
     if nodes is None:
         keep, focus = every, []

@@ -40,11 +40,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from toeprob.errors import CaseFileError, ToeprobError, closest_matches, shorten
+from toeprob.errors import CaseFileError, ToeprobError, shorten
 from toeprob.knowledge.evidence import parse_evidence
 from toeprob.knowledge.model import Model, resolve_model
 from toeprob.knowledge.textfile import check_depth, check_max_bytes, decode, read_text
 from toeprob.knowledge.urgency import Urgency
+from toeprob.validation import closest_matches, describe, unknown_identifier_message
 
 __all__ = [
     "MAX_CASE_BYTES",
@@ -101,16 +102,6 @@ class Case:
         }
 
 
-def _got(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (bool)"
-    if value is None:
-        return "null"
-    return f"{shorten(value)} ({type(value).__name__})"
-
-
 class _Checker:
     """Validates parsed cases against a model; every error names the source, the case and the key."""
 
@@ -126,19 +117,21 @@ class _Checker:
     def cause(self, value: Any, key: str) -> str:
         model = self.model
         if not isinstance(value, str):
-            raise self.fail(key, f"must be a cause identifier (a string), got {_got(value)}.")
+            raise self.fail(
+                key, f"must be a cause identifier (a string), got {describe(value, syntax='json')}."
+            )
         if value in model.cause_specs:
             return value
         if value in model.finding_specs or value in model.risk_factor_specs:
             raise self.fail(key, f"{shorten(value)} is evidence, not a cause of model {model.name!r}.")
-        hint = closest_matches(value, model.causes)
-        extra = f" Closest: {', '.join(hint)}." if hint else ""
-        raise self.fail(key, f"{shorten(value)} is not a cause of model {model.name!r}.{extra}")
+        raise self.fail(key, unknown_identifier_message(value, model.causes, "a cause", model=model.name))
 
     def level(self, case: Mapping[str, Any], key: str) -> Urgency:
         value = case[key]
         if not isinstance(value, str):
-            raise self.fail(key, f"must be an urgency level (a string), got {_got(value)}.")
+            raise self.fail(
+                key, f"must be an urgency level (a string), got {describe(value, syntax='json')}."
+            )
         try:
             return Urgency.parse(value)
         except ValueError as exc:
@@ -147,7 +140,7 @@ class _Checker:
     def text(self, case: Mapping[str, Any], key: str) -> str:
         value = case.get(key, "")
         if not isinstance(value, str):
-            raise self.fail(key, f"must be a string, got {_got(value)}.")
+            raise self.fail(key, f"must be a string, got {describe(value, syntax='json')}.")
         return value
 
     def case(self, n: int, case: Any, seen: dict[str, int]) -> Case:
@@ -155,7 +148,7 @@ class _Checker:
         if isinstance(case, Case):
             case = case.to_dict()
         if not isinstance(case, Mapping):
-            raise self.fail(None, f"a case must be an object (mapping), got {_got(case)}.")
+            raise self.fail(None, f"a case must be an object (mapping), got {describe(case, syntax='json')}.")
         cid = case.get("id")
         if isinstance(cid, str) and cid.strip():
             self.where = f"case {shorten(cid)}" if cid not in seen else f"case {shorten(cid)} (#{n})"
@@ -163,20 +156,23 @@ class _Checker:
         unknown = [key for key in case if key not in _KEYS]
         for key in unknown:
             if not isinstance(key, str):
-                raise self.fail(None, f"keys must be strings, got {_got(key)}.")
+                raise self.fail(None, f"keys must be strings, got {describe(key, syntax='json')}.")
         missing = [k for k in _REQUIRED if k not in case]
         if missing:
             hints = [k for k in unknown if closest_matches(k, missing)]
-            extra = f" The case has {', '.join(map(shorten, hints))}: a misspelling?" if hints else ""
+            extra = f" {unknown_identifier_message(hints[0], _KEYS, 'a key of a case')}" if hints else ""
             raise self.fail(None, f"missing required key(s) {', '.join(map(repr, missing))}.{extra}")
         if not isinstance(cid, str) or not cid.strip():
-            raise self.fail("id", f"must be a non-empty string, got {_got(cid)}.")
+            raise self.fail("id", f"must be a non-empty string, got {describe(cid, syntax='json')}.")
         if cid in seen:
             raise self.fail("id", f"{shorten(cid)} is also the id of case #{seen[cid]}; ids must be unique.")
         seen[cid] = n
         raw = case["evidence"]
         if not isinstance(raw, Mapping):
-            raise self.fail("evidence", f"must be an object of identifier -> true/false, got {_got(raw)}.")
+            raise self.fail(
+                "evidence",
+                f"must be an object of identifier -> true/false, got {describe(raw, syntax='json')}.",
+            )
         try:
             values = parse_evidence(raw, self.model).values
         except ToeprobError as exc:
@@ -192,7 +188,8 @@ class _Checker:
             short = isinstance(acceptable, str) and len(acceptable) < 80
             one = f'; write ["{acceptable}"] for one' if short else ""
             raise self.fail(
-                "acceptable", f"must be a list of cause identifiers, got {_got(acceptable)}{one}."
+                "acceptable",
+                f"must be a list of cause identifiers, got {describe(acceptable, syntax='json')}{one}.",
             )
         accepted = tuple(self.cause(a, "acceptable") for a in acceptable)
         low, high = self.level(case, "urgency_min"), self.level(case, "urgency_max")
@@ -241,7 +238,7 @@ def parse_cases(data: Any, *, model: Model | None = None, source: str = "<cases>
             )
         data = data["cases"]
     if isinstance(data, str | bytes) or not isinstance(data, Iterable):
-        raise CaseFileError(f"{source}: expected a list of cases, got {_got(data)}.")
+        raise CaseFileError(f"{source}: expected a list of cases, got {describe(data, syntax='json')}.")
     data = list(data)
     check_depth(data, MAX_CASE_NESTING, error=CaseFileError, where=source)
     checker = _Checker(model, source)
@@ -282,7 +279,7 @@ def loads_cases(
     if isinstance(text, bytes | bytearray):
         text = decode(bytes(text), source, error=CaseFileError, what="case file", encoding="utf-8-sig")
     elif not isinstance(text, str):
-        raise CaseFileError(f"{source}: expected JSON text, got {_got(text)}.")
+        raise CaseFileError(f"{source}: expected JSON text, got {describe(text, syntax='json')}.")
     try:
         data = json.loads(text, object_pairs_hook=_object, parse_constant=_constant)
     except RecursionError:

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from toeprob.errors import EvidenceError, EvidenceTypeError, UnknownIdentifierError, closest_matches, shorten
+from toeprob.errors import EvidenceError, EvidenceTypeError, UnknownIdentifierError, shorten
 from toeprob.knowledge.model import Model
+from toeprob.validation import describe, unknown_identifier_message
 
 __all__ = ["Evidence", "check_name", "is_missing", "parse_evidence", "parse_value"]
 
@@ -77,8 +78,7 @@ def parse_value(name: str, value: Any) -> bool | None:
         if key in _UNKNOWN:
             return None
     raise EvidenceError(
-        f"evidence {shorten(name)}: {shorten(value)} ({type(value).__name__}) is not an accepted value; "
-        f"use {ACCEPTED}."
+        f"evidence {shorten(name)}: {describe(value)} is not an accepted value; use {ACCEPTED}."
     )
 
 
@@ -95,9 +95,7 @@ def check_name(name: Any, model: Model) -> str:
         For a name that is no finding or risk factor of ``model`` (with the closest ones).
     """
     if not isinstance(name, str):
-        raise EvidenceTypeError(
-            f"evidence names must be strings, got {shorten(name)} ({type(name).__name__})."
-        )
+        raise EvidenceTypeError(f"evidence names must be strings, got {describe(name)}.")
     key = name.strip()
     if not key:
         raise EvidenceError("evidence has an empty name; use a finding or risk-factor identifier.")
@@ -107,10 +105,10 @@ def check_name(name: Any, model: Model) -> str:
             "or risk factors (see `toeprob vocabulary`)."
         )
     if key not in model.finding_specs and key not in model.risk_factor_specs:
-        hint = closest_matches(key, [*model.findings, *model.risk_factors])
-        extra = f" Closest: {', '.join(hint)}." if hint else ""
+        allowed = (*model.findings, *model.risk_factors)
+        kind = "a finding or risk factor"
         raise UnknownIdentifierError(
-            f"{shorten(key)} is not a finding or risk factor of model {model.name!r}.{extra} "
+            f"{unknown_identifier_message(key, allowed, kind, model=model.name)} "
             "See `toeprob vocabulary` for the identifiers."
         )
     return key

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from toeprob import registry
-from toeprob.errors import ModelFileError, ParameterTypeError, closest_matches, shorten
+from toeprob.errors import ModelFileError, ParameterTypeError, shorten
 from toeprob.knowledge.textfile import check_depth, check_max_bytes, check_toml_nesting, read_text
 from toeprob.knowledge.urgency import Urgency
-from toeprob.validation import describe
+from toeprob.validation import describe, unknown_identifier_message
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -372,7 +372,7 @@ def load_model(path: str | Path | None = None, *, max_bytes: int = MAX_MODEL_BYT
     if path is not None and not isinstance(path, str | os.PathLike):
         raise ParameterTypeError(
             f"The 'path' parameter of load_model must be a str or path-like (or None for the shipped "
-            f"model). Got {shorten(path)} ({type(path).__name__}) instead."
+            f"model). Got {describe(path)} instead."
         )
     if path is None:
         if _DEFAULT_CACHE:
@@ -423,33 +423,28 @@ class _Validator:
             raise self.fail(where, f"missing required key {key!r}.")
         value = parent[key]
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(where, f"key {key!r} must be a non-empty string, got {_got(value)}.")
+            raise self.fail(
+                where, f"key {key!r} must be a non-empty string, got {describe(value, syntax='toml')}."
+            )
         return value
 
     def optional_text(self, parent: Mapping[str, Any], key: str, where: str, default: str) -> str:
         """A string that may be absent (then ``default``) or empty."""
         value = parent.get(key, default)
         if not isinstance(value, str):
-            raise self.fail(where, f"key {key!r} must be a string, got {_got(value)}.")
+            raise self.fail(where, f"key {key!r} must be a string, got {describe(value, syntax='toml')}.")
         return value
 
     def keys(self, entry: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
         for key in entry:
             if key not in allowed:
-                hint = closest_matches(key, allowed)
-                extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
-                raise self.fail(where, f"unknown key {shorten(key)}; allowed: {', '.join(allowed)}.{extra}")
+                raise self.fail(where, unknown_identifier_message(key, allowed, "a known key"))
 
     def word(self, entry: Mapping[str, Any], key: str, scale: Scale, where: str) -> float:
         word = self.text(entry, key, where)
         if word not in scale.values:
-            hint = closest_matches(word, scale.values)
-            extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
-            raise self.fail(
-                where,
-                f"key {key!r}: {shorten(word)} is not a word of scales.{scale.name} "
-                f"({', '.join(map(repr, scale.values))}).{extra}",
-            )
+            message = unknown_identifier_message(word, scale.values, f"a word of scales.{scale.name}")
+            raise self.fail(where, f"key {key!r}: {message}")
         return scale.values[word]
 
     def urgency(self, entry: Mapping[str, Any], key: str, where: str) -> Urgency:
@@ -463,7 +458,7 @@ class _Validator:
         # a float strictly between 0 and 1 (an int never is; comparing first avoids float(huge int))
         if not isinstance(value, float) or not 0.0 < value < 1.0:
             number = isinstance(value, int | float) and not isinstance(value, bool)
-            got = shorten(value) if number else _got(value)
+            got = shorten(value) if number else describe(value, syntax="toml")
             raise self.fail(where, f"key {shorten(key)}: {got} is not a probability in (0, 1).")
         return value
 
@@ -472,12 +467,14 @@ class _Validator:
             raise self.fail(where, "missing citation: add sources = [...] (keys of [sources]).")
         cited = entry["sources"]
         if not isinstance(cited, list) or not cited or not all(isinstance(s, str) for s in cited):
-            raise self.fail(where, f"sources must be a non-empty list of strings, got {_got(cited)}.")
+            raise self.fail(
+                where, f"sources must be a non-empty list of strings, got {describe(cited, syntax='toml')}."
+            )
         for s in cited:
             if s not in self.known_sources:
                 raise self.fail(
                     where,
-                    f"unknown source {shorten(s)}; declared sources: {', '.join(self.known_sources)}.",
+                    unknown_identifier_message(s, self.known_sources, "a key of [sources]"),
                 )
         return tuple(cited)
 
@@ -518,7 +515,8 @@ class _Validator:
         if type(version) is not int or version != SCHEMA_VERSION:  # not true, not 1.0
             raise self.fail(
                 "top level",
-                f"schema_version must be {SCHEMA_VERSION} (an integer), got {_got(version)}.",
+                f"schema_version must be {SCHEMA_VERSION} (an integer), "
+                f"got {describe(version, syntax='toml')}.",
             )
         meta = self.table(d, "model", "top level")
         self.keys(meta, ["name", "version", "population", "description"], "[model]")
@@ -541,7 +539,7 @@ class _Validator:
                 if key not in sources:
                     raise self.fail(
                         "[source_titles]",
-                        f"{shorten(key)} is not a key of [sources] ({', '.join(self.known_sources)}).",
+                        unknown_identifier_message(key, self.known_sources, "a key of [sources]"),
                     )
                 model.source_titles[key] = self.text(titles, key, "[source_titles]")
 
@@ -597,7 +595,9 @@ class _Validator:
         course = t.get("unknown_when_unreported", [])
         if not isinstance(course, list) or not all(isinstance(c, str) for c in course):
             raise self.fail(
-                where, f"unknown_when_unreported must be a list of finding identifiers, got {_got(course)}."
+                where,
+                "unknown_when_unreported must be a list of finding identifiers, "
+                f"got {describe(course, syntax='toml')}.",
             )
         raw = self.table(t, "thresholds", where)
         levels = [u.label for u in Urgency if u is not Urgency.SELF_CARE]
@@ -609,7 +609,8 @@ class _Validator:
             value = raw[label]
             if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1:
                 raise self.fail(
-                    "[triage.thresholds]", f"key {label!r}: {_got(value)} is not a number in (0, 1]."
+                    "[triage.thresholds]",
+                    f"key {label!r}: {describe(value, syntax='toml')} is not a number in (0, 1].",
                 )
             thresholds[Urgency.parse(label)] = float(value)
         for lower, higher in itertools.pairwise(levels):
@@ -628,12 +629,9 @@ class _Validator:
             spec = model.finding_specs.get(fid)
             if spec is None or spec.red_flag_floor is None:
                 red = [f for f, s in model.finding_specs.items() if s.red_flag_floor is not None]
-                hint = closest_matches(fid, red)
-                extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
                 raise self.fail(
                     "[triage] unknown_when_unreported",
-                    f"{shorten(fid)} is not a finding with a red_flag_floor; allowed: "
-                    f"{', '.join(red)}.{extra}",
+                    unknown_identifier_message(fid, red, "a finding with a red_flag_floor", model=model.name),
                 )
 
     def risk_factors(
@@ -700,12 +698,8 @@ class _Validator:
                 for target, link in links.items():
                     lw = f"{where} {target}"
                     if target not in targets:
-                        hint = closest_matches(target, targets)
-                        extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
-                        raise self.fail(
-                            lw,
-                            f"links to {shorten(target)}, which is not one of the model's {key}.{extra}",
-                        )
+                        kind = f"one of the model's {key}"
+                        raise self.fail(lw, f"links to {unknown_identifier_message(target, targets, kind)}")
                     if not isinstance(link, Mapping):
                         raise self.fail(lw, "a link must be a table {strength = ..., sources = [...]}.")
                     self.keys(link, ["strength", "sources"], lw)
@@ -802,15 +796,6 @@ class _Validator:
         for rid in model.risk_factor_specs:
             if not any(lk.parent == rid for lk in model.risk_links):
                 raise self.fail(f"[risk_factors.{rid}]", "this risk factor links to no cause.")
-
-
-def _got(value: Any) -> str:
-    """What a key held, for messages: ``'x' (str)``, ``true (bool)``, a table, cut when long."""
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (bool)"
-    return f"{shorten(value)} ({type(value).__name__})"
 
 
 def resolve_model(model: Any, owner: str) -> Model:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 
-from toeprob.errors import EvidenceError, closest_matches, shorten
+from toeprob.errors import ParameterKeyError, ParameterTypeError
+from toeprob.validation import unknown_identifier_message
 
 __all__ = ["Urgency"]
 
@@ -48,8 +49,10 @@ class Urgency(enum.IntEnum):
 
         Raises
         ------
-        ValueError
-            If ``value`` names no level; the message lists the levels.
+        ParameterKeyError
+            If ``value`` names no level (also a ``ValueError``); the message lists the levels.
+        ParameterTypeError
+            If ``value`` is neither a string nor an :class:`Urgency`.
         """
         if isinstance(value, Urgency):
             return value
@@ -59,11 +62,8 @@ class Urgency(enum.IntEnum):
                 if level.label == key:
                     return level
         allowed = [level.label for level in cls]
-        hint = closest_matches(value, allowed) if isinstance(value, str) else []
-        extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
-        raise EvidenceError(
-            f"{shorten(value)} is not an urgency level; expected one of {', '.join(allowed)}.{extra}"
-        )
+        error = ParameterKeyError if isinstance(value, str) else ParameterTypeError
+        raise error(unknown_identifier_message(value, allowed, "an urgency level"))
 
 
 _MEANINGS = {

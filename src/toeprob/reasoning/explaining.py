@@ -35,12 +35,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from toeprob.errors import EvidenceError, ParameterError, UnknownIdentifierError, closest_matches, shorten
+from toeprob.errors import ParameterError, ParameterKeyError
 from toeprob.inference.engines import EngineName
 from toeprob.knowledge.model import Link, Model
 from toeprob.numeric import logit
 from toeprob.results.diagnosis import Diagnosis
 from toeprob.results.explanation import EvidenceEffect, Explanation, UnconfirmedEvidence
+from toeprob.validation import check_parameter, instance_of, non_negative_int, unknown_identifier_message
 
 if TYPE_CHECKING:
     from toeprob.reasoning.reasoner import Reasoner
@@ -55,13 +56,13 @@ def _links_between(model: Model, ident: str, cause: str) -> tuple[Link, ...]:
 
 
 def _check_cause(model: Model, cause: Any) -> str:
-    if not isinstance(cause, str) or cause not in model.cause_specs:
-        if isinstance(cause, str) and (cause in model.finding_specs or cause in model.risk_factor_specs):
-            raise EvidenceError(f"{cause!r} is evidence, not a cause; explain one of the model's causes.")
-        hint = closest_matches(cause, model.causes)
-        extra = f" Closest: {', '.join(hint)}." if hint else ""
-        raise UnknownIdentifierError(f"{shorten(cause)} is not a cause of model {model.name!r}.{extra}")
-    return cause
+    name: str = check_parameter(cause, instance_of(str, "a cause (a str)"), name="cause", owner="explain")
+    if name not in model.cause_specs:
+        message = unknown_identifier_message(name, model.causes, "a cause", model=model.name)
+        if name in model.finding_specs or name in model.risk_factor_specs:
+            message += " It is evidence: explain one of the model's causes."
+        raise ParameterKeyError(message)
+    return name
 
 
 def explain_diagnosis(
@@ -77,11 +78,7 @@ def explain_diagnosis(
     The diagnosis's own posterior row is reused when it came from the same engine; the engine runs
     once, on the rows with one answer left out and with one unasked question answered yes.
     """
-    ok = isinstance(n_unconfirmed, int) and not isinstance(n_unconfirmed, bool) and n_unconfirmed >= 0
-    if not ok:
-        raise ParameterError(
-            f"The 'n_unconfirmed' parameter must be an int >= 0. Got {shorten(n_unconfirmed)} instead."
-        )
+    check_parameter(n_unconfirmed, non_negative_int, name="n_unconfirmed", owner="explain")
     model = reasoner.model
     if diagnosis.model is not None and diagnosis.model is not model:
         raise ParameterError("this Diagnosis was built with another model than the reasoner's.")

@@ -35,9 +35,8 @@ from toeprob.errors import (
     EvidenceError,
     ImpossibleEvidenceError,
     ParameterError,
+    ParameterTypeError,
     UnknownIdentifierError,
-    closest_matches,
-    shorten,
 )
 from toeprob.inference.engines import EngineName
 from toeprob.knowledge.casefile import Case, as_cases
@@ -49,7 +48,14 @@ from toeprob.results.diagnosis import DISCLAIMER, Diagnosis
 from toeprob.results.evaluation import ReplayCase, ReplayReport
 from toeprob.results.questions import Question, QuestionRanking, StopReason
 from toeprob.results.serialize import header, plain
-from toeprob.validation import check_engine, check_type
+from toeprob.validation import (
+    check_engine,
+    check_parameter,
+    check_type,
+    non_negative_int,
+    parameter_message,
+    unknown_identifier_message,
+)
 
 if TYPE_CHECKING:
     pass
@@ -195,10 +201,9 @@ class Interview:
         if not isinstance(question, str) or (
             question not in model.finding_specs and question not in model.risk_factor_specs
         ):
-            hint = closest_matches(question, (*model.findings, *model.risk_factors))
-            extra = f" Closest: {', '.join(hint)}." if hint else ""
+            allowed = (*model.findings, *model.risk_factors)
             raise UnknownIdentifierError(
-                f"{shorten(question)} is not a question of model {model.name!r}.{extra}"
+                unknown_identifier_message(question, allowed, "a question", model=model.name)
             )
         if question in self._evidence:
             said = "yes" if self._evidence[question] else "no"
@@ -271,8 +276,12 @@ class Interview:
 
         Raises
         ------
+        ParameterError
+            If ``transcript`` is not an interview transcript (:class:`~toeprob.errors.ParameterTypeError`
+            when it is not even a mapping), has an answer without a question, or was made with
+            another model than ``model``.
         EvidenceError
-            If the transcript is not an interview document or was made with another model.
+            If an answer of the transcript is not accepted (as :meth:`answer`).
 
         Examples
         --------
@@ -285,11 +294,13 @@ class Interview:
         """
         model = resolve_model(model, "Interview.resume")
         if not isinstance(transcript, Mapping) or transcript.get("kind") != "interview":
-            raise EvidenceError("not an interview transcript: expected a JSON object with kind 'interview'.")
+            error = ParameterError if isinstance(transcript, Mapping) else ParameterTypeError
+            allowed = "an interview transcript (a mapping with kind 'interview', from Interview.to_dict)"
+            raise error(parameter_message("transcript", "Interview.resume", allowed, transcript))
         saved = transcript.get("model", {})
         name = saved.get("name") if isinstance(saved, Mapping) else None
         if name != model.name:
-            raise EvidenceError(
+            raise ParameterError(
                 f"the transcript was made with model {name!r}; resume it with that model, "
                 f"not {model.name!r} (toeprob --model FILE)."
             )
@@ -300,7 +311,9 @@ class Interview:
         )
         for n, item in enumerate(transcript.get("answers", ()), start=1):
             if not isinstance(item, Mapping) or "question" not in item:
-                raise EvidenceError(f"answer #{n} of the transcript has no 'question'.")
+                raise ParameterError(
+                    f"The 'transcript' parameter of Interview.resume: answer #{n} has no 'question'."
+                )
             iv.answer(item["question"], item.get("value"))
             if item.get("final_check") is True:  # as recorded when it was asked
                 iv._history[-1] = replace(iv._history[-1], final_check=True)
@@ -394,11 +407,7 @@ def replay(
     >>> replay([case]).cases[0].start
     ('cramp',)
     """
-    ok = isinstance(start_findings, int) and not isinstance(start_findings, bool) and start_findings >= 0
-    if not ok:
-        raise ParameterError(
-            f"The 'start_findings' parameter of replay must be an int >= 0. Got {start_findings!r} instead."
-        )
+    check_parameter(start_findings, non_negative_int, name="start_findings", owner="replay")
     model = resolve_model(model, "replay")
     reasoner = Reasoner.for_model(model)
     policy = InterviewPolicy() if policy is None else policy

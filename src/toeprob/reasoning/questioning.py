@@ -77,13 +77,22 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import entr
 
-from toeprob.errors import ParameterError, UnknownIdentifierError, closest_matches, shorten
+from toeprob.errors import ParameterKeyError
 from toeprob.inference.engines import EngineName, PosteriorEngine
 from toeprob.knowledge.evidence import Evidence
 from toeprob.knowledge.model import Model
 from toeprob.knowledge.urgency import Urgency
 from toeprob.results.questions import Question, QuestionRanking, StopReason
-from toeprob.validation import check_type
+from toeprob.validation import (
+    boolean,
+    check_parameter,
+    check_type,
+    non_negative_int,
+    non_negative_number,
+    positive_int,
+    probability,
+    unknown_identifier_message,
+)
 
 if TYPE_CHECKING:
     from toeprob.reasoning.reasoner import Reasoner
@@ -99,15 +108,6 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 _LN2 = math.log(2.0)
-
-
-def _check(name: str, value: Any, ok: bool, allowed: str) -> None:
-    if not ok:
-        raise ParameterError(f"The {name!r} parameter must be {allowed}. Got {shorten(value)} instead.")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,7 +141,8 @@ class InterviewPolicy:
     >>> InterviewPolicy(max_questions=0)
     Traceback (most recent call last):
     ...
-    toeprob.errors.ParameterError: The 'max_questions' parameter must be an int >= 1. Got 0 instead.
+    toeprob.errors.ParameterError: The 'max_questions' parameter of InterviewPolicy must be an int >= 1. \
+Got 0 (int) instead.
     """
 
     red_flag_threshold: float = 0.15
@@ -151,16 +152,12 @@ class InterviewPolicy:
     final_red_flag_check: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("red_flag_threshold", "stop_probability"):
-            value = getattr(self, name)
-            _check(name, value, _is_number(value) and 0.0 <= value <= 1.0, "a float in [0, 1]")
-        _check("min_gain", self.min_gain, _is_number(self.min_gain) and self.min_gain >= 0, "a float >= 0")
-        mq = self.max_questions
-        _check(
-            "max_questions", mq, isinstance(mq, int) and not isinstance(mq, bool) and mq >= 1, "an int >= 1"
-        )
-        check = self.final_red_flag_check
-        _check("final_red_flag_check", check, isinstance(check, bool), "a bool")
+        owner = "InterviewPolicy"
+        check_parameter(self.red_flag_threshold, probability, name="red_flag_threshold", owner=owner)
+        check_parameter(self.stop_probability, probability, name="stop_probability", owner=owner)
+        check_parameter(self.min_gain, non_negative_number, name="min_gain", owner=owner)
+        check_parameter(self.max_questions, positive_int, name="max_questions", owner=owner)
+        check_parameter(self.final_red_flag_check, boolean, name="final_red_flag_check", owner=owner)
 
 
 def _entropy_bits(p: FloatArray) -> FloatArray:
@@ -263,11 +260,8 @@ def _validate_ids(names: Iterable[str], model: Model, what: str) -> set[str]:
     out = set()
     for name in names:
         if name not in model.finding_specs and name not in model.risk_factor_specs:
-            hint = closest_matches(name, allowed)
-            extra = f" Closest: {', '.join(hint)}." if hint else ""
-            raise UnknownIdentifierError(
-                f"{what}: {shorten(name)} is not a finding or risk factor of model {model.name!r}.{extra}"
-            )
+            message = unknown_identifier_message(name, allowed, "a finding or risk factor", model=model.name)
+            raise ParameterKeyError(f"{what}: {message}")
         out.add(name)
     return out
 
@@ -290,9 +284,8 @@ def suggest(
     engine: EngineName = "fast",
 ) -> QuestionRanking:
     """:func:`toeprob.suggest_questions` with ``reasoner``'s model, engine and urgency rule."""
-    _check("k", k, isinstance(k, int) and not isinstance(k, bool) and k >= 1, "an int >= 1")
-    n = questions_asked
-    _check("questions_asked", n, isinstance(n, int) and not isinstance(n, bool) and n >= 0, "an int >= 0")
+    check_parameter(k, positive_int, name="k", owner="suggest_questions")
+    check_parameter(questions_asked, non_negative_int, name="questions_asked", owner="suggest_questions")
     model = reasoner.model
     policy = InterviewPolicy() if policy is None else policy
     check_type(policy, "policy", "suggest_questions", InterviewPolicy, "an InterviewPolicy or None")

@@ -408,9 +408,12 @@ def explain(
     Raises
     ------
     UnknownIdentifierError
-        For a cause or evidence identifier the model does not know (with the closest ones).
+        For an evidence identifier the model does not know (with the closest ones).
     EvidenceError
-        For a finding or risk factor given as ``cause``, or a bad evidence value.
+        For a bad evidence value.
+    ParameterKeyError
+        For a ``cause`` that is not a cause of the model (a finding, a misspelling; with the closest
+        causes).
     ParameterError
         For a bad ``n_unconfirmed`` or a ``model`` that is not a :class:`~toeprob.Model`.
 
@@ -461,9 +464,11 @@ def suggest_questions(
     Raises
     ------
     UnknownIdentifierError
-        For an identifier in ``evidence`` or ``exclude`` that the model does not know.
+        For an identifier in ``evidence`` that the model does not know.
     EvidenceError
         For a bad evidence value.
+    ParameterKeyError
+        For an identifier in ``exclude`` that is not a finding or risk factor of the model.
     ParameterError
         For a ``k`` that is not a positive integer, a negative ``questions_asked``, or a ``model`` or
         ``policy`` of the wrong type.

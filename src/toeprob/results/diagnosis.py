@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from toeprob import registry
-from toeprob.errors import ParameterError, UnknownIdentifierError, closest_matches, shorten
+from toeprob.errors import ParameterError, ParameterKeyError
 from toeprob.knowledge.urgency import Urgency
 from toeprob.results.formatting import format_probability
 from toeprob.results.serialize import header, plain
+from toeprob.validation import check_parameter, instance_of, unknown_identifier_message
 
 if TYPE_CHECKING:
     import numpy as np
@@ -165,9 +166,11 @@ class Diagnosis:
 
         Raises
         ------
-        UnknownIdentifierError
+        ParameterKeyError
             If ``cause`` is not a cause of the model (also a ``KeyError``); the message lists the
             closest causes.
+        ParameterTypeError
+            If ``cause`` is not a string.
 
         Examples
         --------
@@ -175,19 +178,17 @@ class Diagnosis:
         >>> rank_causes({"cramp": True}).probability("dehydratoin")
         Traceback (most recent call last):
         ...
-        toeprob.errors.UnknownIdentifierError: 'dehydratoin' is not a cause of model 'default'. \
+        toeprob.errors.ParameterKeyError: 'dehydratoin' is not a cause of model 'default'. \
 Closest: dehydration.
         """
         for rc in self.ranked:
             if rc.cause == cause:
                 return rc.probability
-        causes = [rc.cause for rc in self.ranked]
-        hint = closest_matches(cause, causes) if isinstance(cause, str) else []
-        extra = f" Closest: {', '.join(hint)}." if hint else ""
-        kind = "" if isinstance(cause, str) else f" (a cause is a string, got {type(cause).__name__})"
-        raise UnknownIdentifierError(
-            f"{shorten(cause)} is not a cause of model {self.model_name!r}{kind}.{extra}"
+        check_parameter(
+            cause, instance_of(str, "a cause (a str)"), name="cause", owner="Diagnosis.probability"
         )
+        causes = [rc.cause for rc in self.ranked]
+        raise ParameterKeyError(unknown_identifier_message(cause, causes, "a cause", model=self.model_name))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per cause, ranked, indexed by cause identifier.
