@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from toeprob import registry
 from toeprob.display.html import CARE_COLOURS, CARE_TEXT_COLOURS, OPPOSE_COLOUR, SUPPORT_COLOUR, care_colour
+from toeprob.errors import ParameterError
 from toeprob.knowledge.urgency import Urgency
 from toeprob.numeric import expit, logit
 from toeprob.results.diagnosis import DISCLAIMER, Diagnosis
 from toeprob.results.explanation import Explanation
+from toeprob.validation import check_parameter, non_negative_number, positive_int
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -88,9 +90,8 @@ def _care_legend_handles(levels: Iterable[Urgency]) -> list[Any]:
     ]
 
 
-def _check_top(top: int) -> None:
-    if not isinstance(top, int) or isinstance(top, bool) or top < 1:
-        raise ValueError(f"The 'top' parameter must be an int >= 1. Got {top!r} instead.")
+def _check_top(top: int, owner: str) -> None:
+    check_parameter(top, positive_int, name="top", owner=owner)
 
 
 @registry.register("plot", Diagnosis)
@@ -130,7 +131,7 @@ def plot_diagnosis(
     ...     ).index[:3].tolist()
     True
     """
-    _check_top(top)
+    _check_top(top, "plot_diagnosis")
     frame = diagnosis.to_frame().head(top)
     n = len(frame)
     ax = _axes(ax, (7.0, 0.32 * n + 1.5))
@@ -225,13 +226,13 @@ def plot_posteriors(
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
     ['before', 'after']
     """
-    _check_top(top)
+    _check_top(top, "plot_posteriors")
     if isinstance(diagnoses, Mapping):
         items = [(str(k), v) for k, v in diagnoses.items()]
     else:
         items = [(str(i), d) for i, d in enumerate(diagnoses, start=1)]
     if len(items) < 2:
-        raise ValueError(
+        raise ParameterError(
             f"The 'diagnoses' parameter of plot_posteriors must hold at least two diagnoses. "
             f"Got {len(items)} instead."
         )
@@ -239,7 +240,7 @@ def plot_posteriors(
     causes = set(tables[0].index)
     for (label, _), table in zip(items, tables, strict=True):
         if set(table.index) != causes:
-            raise ValueError(
+            raise ParameterError(
                 f"The diagnoses of plot_posteriors must come from the same model; {label!r} has "
                 f"different causes ({items[0][1].model_name!r} vs {dict(items)[label].model_name!r})."
             )
@@ -382,8 +383,7 @@ def plot_explanation(
     frame = explanation.to_frame()
     answered = frame[frame["role"].isin(["supporting", "opposing"])]
     start, end = float(logit(explanation.prior)), float(logit(explanation.posterior))
-    if not isinstance(min_effect, int | float) or isinstance(min_effect, bool) or not min_effect >= 0:
-        raise ValueError(f"The 'min_effect' parameter must be a number >= 0. Got {min_effect!r} instead.")
+    check_parameter(min_effect, non_negative_number, name="min_effect", owner="plot_explanation")
     records = answered.to_dict("records")
     steps = [
         (f"{r['identifier']} = {r['answer']}", float(r["log_odds_change"]))

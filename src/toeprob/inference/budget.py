@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from toeprob.validation import check_parameter, positive_int, positive_number
+
 __all__ = ["DEFAULT_BUDGET", "Budget"]
 
 
@@ -47,20 +49,8 @@ class Budget:
     operations: float = 5e9
 
     def __post_init__(self) -> None:
-        if isinstance(self.memory_bytes, bool) or not isinstance(self.memory_bytes, int):
-            raise TypeError(
-                f"The 'memory_bytes' parameter of Budget must be an int. Got {self.memory_bytes!r}."
-            )
-        if self.memory_bytes <= 0:
-            raise ValueError(
-                f"The 'memory_bytes' parameter of Budget must be > 0. Got {self.memory_bytes!r}."
-            )
-        if isinstance(self.operations, bool) or not isinstance(self.operations, int | float):
-            raise TypeError(
-                f"The 'operations' parameter of Budget must be a number. Got {self.operations!r}."
-            )
-        if not self.operations > 0:
-            raise ValueError(f"The 'operations' parameter of Budget must be > 0. Got {self.operations!r}.")
+        check_parameter(self.memory_bytes, positive_int, name="memory_bytes", owner="Budget")
+        check_parameter(self.operations, positive_number, name="operations", owner="Budget")
         object.__setattr__(self, "operations", float(self.operations))
 
     def fits(self, *, memory: float, operations: float) -> bool:

@@ -79,6 +79,7 @@ from toeprob.inference.quickscore import (
     quickscore_rows,
     term_elements,
 )
+from toeprob.validation import check_parameter, check_type, non_negative_int, positive_int
 
 __all__ = ["ExactEngine"]
 
@@ -122,12 +123,8 @@ class ExactEngine:
     def __init__(
         self, compiled: CompiledModel, *, max_present: int = 7, budget: Budget | None = None
     ) -> None:
-        if not isinstance(max_present, int) or max_present < 0:
-            raise ValueError(f"max_present must be a non-negative int; got {max_present!r}.")
-        if budget is not None and not isinstance(budget, Budget):
-            raise TypeError(
-                f"The 'budget' parameter must be a toeprob.inference.budget.Budget; got {budget!r}."
-            )
+        check_parameter(max_present, non_negative_int, name="max_present", owner="ExactEngine")
+        check_type(budget, "budget", "ExactEngine", (Budget, type(None)), "a toeprob.Budget or None")
         self.compiled = compiled
         self.max_present = max_present
         self.budget = DEFAULT_BUDGET if budget is None else budget
@@ -170,8 +167,7 @@ class ExactEngine:
         ...                     np.zeros((3, 0), dtype=np.int8)).round(4).ravel().tolist()
         [0.9092, 0.011, 0.1]
         """
-        if not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive int; got {chunk_size!r}.")
+        check_parameter(chunk_size, positive_int, name="chunk_size", owner="ExactEngine.posterior_batch")
         fs, rs = self._states(finding_states, rf_states, single=False)
         return self._run(fs, rs, chunk_size)[0]
 
@@ -212,8 +208,8 @@ class ExactEngine:
         >>> np.exp(logs).round(4).tolist()
         [0.0991, 0.9009]
         """
-        if not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive int; got {chunk_size!r}.")
+        owner = "ExactEngine.log_evidence_batch"
+        check_parameter(chunk_size, positive_int, name="chunk_size", owner=owner)
         fs, rs = self._states(finding_states, rf_states, single=False)
         return self._run(fs, rs, chunk_size)[1]
 

@@ -43,6 +43,7 @@ from numpy.typing import NDArray
 from toeprob import registry
 from toeprob.errors import ImpossibleEvidenceError
 from toeprob.knowledge.model import Model
+from toeprob.validation import check_parameter, int_at_least, optional
 
 if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork
@@ -128,8 +129,7 @@ def to_pgmpy(
     from pgmpy.factors.discrete import TabularCPD
     from pgmpy.models import DiscreteBayesianNetwork
 
-    if max_table_parents is not None and max_table_parents < 2:
-        raise ValueError(f"max_table_parents must be None or at least 2, got {max_table_parents}.")
+    check_parameter(max_table_parents, optional(int_at_least(2)), name="max_table_parents", owner="to_pgmpy")
     net = DiscreteBayesianNetwork()
     net.name = network_name(model)
     net.add_nodes_from(model.risk_factors, role="risk_factor")

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from toeprob.inference.compiled import CompiledModel
 from toeprob.knowledge.model import Model
+from toeprob.validation import check_parameter, non_negative_number, positive_int
 
 __all__ = ["sample_evidence", "synthetic_model"]
 
@@ -59,14 +60,12 @@ def synthetic_model(
     >>> a.to_dict() == b.to_dict()
     True
     """
-    if not isinstance(n_causes, int) or n_causes < 1:
-        raise ValueError(f"The 'n_causes' parameter must be an int >= 1. Got {n_causes!r} instead.")
+    check_parameter(n_causes, positive_int, name="n_causes", owner="synthetic_model")
     for name, value in (
         ("findings_per_cause", findings_per_cause),
         ("risk_factors_per_cause", risk_factors_per_cause),
     ):
-        if not value >= 0:
-            raise ValueError(f"The {name!r} parameter must be >= 0. Got {value!r} instead.")
+        check_parameter(value, non_negative_number, name=name, owner="synthetic_model")
     rng = np.random.default_rng(seed)
     n_f = max(1, round(findings_per_cause * n_causes))
     n_r = round(risk_factors_per_cause * n_causes)

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from toeprob.errors import ParameterError, ToeprobError
+from toeprob.errors import ToeprobError
+from toeprob.validation import check_parameter, positive_int
 
 __all__ = ["check_depth", "check_max_bytes", "check_toml_nesting", "decode", "read_text"]
 
@@ -43,11 +44,7 @@ _KINDS = (
 
 def check_max_bytes(max_bytes: Any, owner: str) -> int:
     """Return ``max_bytes`` if it is a positive int, else raise :class:`~toeprob.errors.ParameterError`."""
-    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 1:
-        raise ParameterError(
-            f"The 'max_bytes' parameter of {owner} must be an int >= 1. Got {max_bytes!r} instead."
-        )
-    return max_bytes
+    return int(check_parameter(max_bytes, positive_int, name="max_bytes", owner=owner))
 
 
 def read_text(

@@ -25,7 +25,7 @@ from toeprob.knowledge.evidence import check_name, is_missing, parse_evidence, p
 from toeprob.knowledge.model import Model
 from toeprob.knowledge.urgency import Urgency
 from toeprob.reasoning.urgency_rule import posteriors_and_urgencies
-from toeprob.validation import check_type
+from toeprob.validation import boolean, check_parameter, parameter_message, positive_int
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -130,9 +130,8 @@ def _chunks(
             yield list(part.index), fs, rs
         return
     if isinstance(cases, Mapping | str | bytes) or not isinstance(cases, Iterable):
-        raise ParameterTypeError(
-            f"cases must be a pandas DataFrame or an iterable of mappings, got {type(cases).__name__}."
-        )
+        allowed = "a pandas DataFrame or an iterable of mappings"
+        raise ParameterTypeError(parameter_message("cases", "rank_batch", allowed, cases))
     iterator = iter(cases)
     row = 0
     encoder = _MappingEncoder(model)
@@ -223,12 +222,8 @@ class _MappingEncoder:
 
 def check_options(chunk_size: Any, progress: Any) -> None:
     """Check :func:`toeprob.rank_batch`'s ``chunk_size`` and ``progress``."""
-    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
-        raise ParameterError(
-            "The 'chunk_size' parameter of rank_batch must be an int >= 1. "
-            f"Got {shorten(chunk_size)} instead."
-        )
-    check_type(progress, "progress", "rank_batch", bool, "a bool")
+    check_parameter(chunk_size, positive_int, name="chunk_size", owner="rank_batch")
+    check_parameter(progress, boolean, name="progress", owner="rank_batch")
 
 
 def check_dask_options(progress: bool) -> None:

@@ -14,6 +14,7 @@ from toeprob.knowledge.urgency import Urgency
 from toeprob.results.diagnosis import DISCLAIMER
 from toeprob.results.questions import StopReason
 from toeprob.results.serialize import header, plain
+from toeprob.validation import check_parameter, positive_int
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -187,8 +188,7 @@ class EvaluationReport:
         >>> sum(b.count for b in table) == len(load_model().causes)
         True
         """
-        if bins < 1:
-            raise ValueError(f"bins must be a positive integer, got {bins!r}.")
+        check_parameter(bins, positive_int, name="bins", owner="EvaluationReport.reliability")
         grouped: list[list[tuple[float, float]]] = [[] for _ in range(bins)]
         for p, y in self._forecasts():
             grouped[min(int(p * bins), bins - 1)].append((p, y))
