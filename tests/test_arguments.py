@@ -13,8 +13,8 @@ from toeprob import (
     Interview,
     Model,
     ParameterError,
+    ParameterKeyError,
     ParameterTypeError,
-    UnknownIdentifierError,
     rank_batch,
     rank_causes,
 )
@@ -42,8 +42,11 @@ from toeprob.display.model_html import model_markdown
             lambda: rank_causes({}, engine=None),
             "The 'engine' parameter of rank_causes must be one of 'fast', 'pgmpy'",
         ),
-        (lambda: rank_batch({"cramp": True}), "DataFrame or an iterable of mappings, got dict"),
-        (lambda: rank_batch("cramp"), "DataFrame or an iterable of mappings, got str"),
+        (
+            lambda: rank_batch({"cramp": True}),
+            "DataFrame or an iterable of mappings. Got {'cramp': True} (dict)",
+        ),
+        (lambda: rank_batch("cramp"), "DataFrame or an iterable of mappings. Got 'cramp' (str)"),
         (lambda: rank_batch([], progress="yes"), "The 'progress' parameter of rank_batch must be a bool"),
     ],
 )
@@ -67,12 +70,14 @@ def test_parameter_values_are_parameter_errors() -> None:
 def test_probability_of_an_unknown_cause() -> None:
     d = rank_causes({"cramp": True})
     with pytest.raises(
-        UnknownIdentifierError, match="'dehydratoin' is not a cause of model 'default'. Closest: dehydration"
-    ):
+        ParameterKeyError, match="'dehydratoin' is not a cause of model 'default'. Closest: dehydration"
+    ) as info:
         d.probability("dehydratoin")
+    assert not isinstance(info.value, EvidenceError)
     with pytest.raises(KeyError):
         d.probability("bogus")
-    with pytest.raises(UnknownIdentifierError, match="a cause is a string, got int"):
+    message = r"The 'cause' parameter of Diagnosis.probability must be a cause \(a str\). Got 3 \(int\)"
+    with pytest.raises(ParameterTypeError, match=message):
         d.probability(3)  # type: ignore[arg-type]
 
 

@@ -13,7 +13,7 @@ import pytest
 import toeprob
 from toeprob import CaseFileError, Urgency, datasets, evaluate
 from toeprob.cli.commands import main
-from toeprob.errors import ParameterError
+from toeprob.errors import ParameterError, ParameterKeyError, ParameterTypeError
 from toeprob.knowledge.casefile import MAX_CASE_NESTING, Case, loads_cases, parse_cases, read_cases
 from toeprob.reasoning.interview import replay
 
@@ -129,7 +129,9 @@ def test_a_misspelt_required_key_is_named() -> None:
 
     case = {k: v for k, v in CASE.items() if k != "gold_cause"} | {"gold_casue": CASE["gold_cause"]}
     with pytest.raises(
-        CaseFileError, match=r"missing required key\(s\) 'gold_cause'\. The case has 'gold_casue'"
+        CaseFileError,
+        match=r"missing required key\(s\) 'gold_cause'\. 'gold_casue' is not a key of a case\. "
+        r"Closest: gold_cause\.",
     ):
         parse_cases([case])
 
@@ -211,9 +213,13 @@ def test_shipped_case_sets_load_and_validate(model: toeprob.Model) -> None:
     assert {c.kind for c in team} == {"typical", "tricky", "red_flag"}
     assert all(c.story and c.basis for c in (*team, *blind))
     assert json.loads(datasets.case_file_text("team"))[0]["id"] == team[0].id
-    with pytest.raises(ParameterError, match="Did you mean 'team'"):
+    with pytest.raises(
+        ParameterKeyError, match="'teams' is not a case set shipped with toeprob. Closest: team"
+    ):
         datasets.load_cases("teams")
-    with pytest.raises(ParameterError, match="'name' parameter of load_cases must be a str"):
+    with pytest.raises(
+        ParameterTypeError, match="'name' parameter of load_cases must be a str. Got 3 \\(int\\)"
+    ):
         datasets.load_cases(3)  # type: ignore[arg-type]
 
 
@@ -228,7 +234,8 @@ def test_cli_accepts_a_shipped_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "teem"]) == 2
     err = capsys.readouterr().err
     assert (
-        "neither a case file nor a case set shipped with toeprob (blind, team). Did you mean 'team'?" in err
+        "'teem' is not a case file or a case set shipped with toeprob. Closest: team. Allowed: blind, team."
+        in err
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from toeprob import CaseFileError, Urgency, datasets, evaluate
+from toeprob import CaseFileError, ParameterError, Urgency, datasets, evaluate
 
 CASE: dict[str, Any] = {
     "id": "c1",
@@ -68,7 +68,9 @@ def test_calibration_metrics_are_their_definitions() -> None:
         if inside:
             assert b.mean_forecast == pytest.approx(sum(p for p, _ in inside) / len(inside))
             assert b.observed == pytest.approx(sum(y for _, y in inside) / len(inside))
-    with pytest.raises(ValueError, match="bins must be a positive integer"):
+    with pytest.raises(
+        ParameterError, match="The 'bins' parameter of EvaluationReport.reliability must be an int >= 1"
+    ):
         report.reliability(bins=0)
 
 

@@ -144,15 +144,20 @@ def test_logit_clips_to_finite_values() -> None:
 
 
 def test_explain_raises(tiny: toeprob.Model) -> None:
-    with pytest.raises(toeprob.UnknownIdentifierError, match="Closest: serious"):
+    with pytest.raises(
+        toeprob.ParameterKeyError, match="'serius' is not a cause of model 'tiny'. Closest: serious"
+    ):
         toeprob.explain({}, "serius", model=tiny)
     with pytest.raises(KeyError):
         toeprob.explain({}, "nothing_like_it", model=tiny)
-    with pytest.raises(toeprob.EvidenceError, match="evidence, not a cause"):
+    with pytest.raises(toeprob.ParameterKeyError, match="'twitch' is not a cause.*It is evidence") as info:
         toeprob.explain({}, "twitch", model=tiny)
+    assert isinstance(info.value, ValueError) and not isinstance(info.value, toeprob.EvidenceError)
+    with pytest.raises(toeprob.ParameterTypeError, match="The 'cause' parameter of explain must be a cause"):
+        toeprob.explain({}, 3, model=tiny)  # type: ignore[arg-type]
     with pytest.raises(toeprob.UnknownIdentifierError, match="twitch"):
         toeprob.explain({"twich": True}, "serious", model=tiny)
     with pytest.raises(toeprob.ParameterError, match="'n_unconfirmed' parameter"):
         toeprob.explain({}, "serious", model=tiny, n_unconfirmed=-1)
-    with pytest.raises(toeprob.UnknownIdentifierError, match="Closest: benign"):
+    with pytest.raises(toeprob.ParameterKeyError, match="Closest: benign"):
         toeprob.rank_causes({}, model=tiny).explain("benig")

@@ -58,7 +58,9 @@ def test_diagnosis_plot_honours_ax_and_kwargs(model: toeprob.Model) -> None:
 
 @pytest.mark.parametrize("top", [0, -1, 2.5, True])
 def test_plot_diagnosis_raises(model: toeprob.Model, top: object) -> None:
-    with pytest.raises(ValueError, match="The 'top' parameter must be an int >= 1"):
+    with pytest.raises(
+        toeprob.ParameterError, match="The 'top' parameter of plot_diagnosis must be an int >= 1"
+    ):
         plot_diagnosis(toeprob.rank_causes(STORY, model=model), top=top)  # type: ignore[arg-type]
 
 
@@ -119,7 +121,10 @@ def test_explanation_waterfall_groups_small_effects(model: toeprob.Model) -> Non
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert "2 small effects" in labels
     assert len([x for x in labels if " = " in x]) == len(e.effects) - 2
-    with pytest.raises(ValueError, match="The 'min_effect' parameter must be a number >= 0"):
+    message = (
+        "The 'min_effect' parameter of plot_explanation must be a number >= 0. Got -1 [(]int[)] instead."
+    )
+    with pytest.raises(toeprob.ParameterError, match=message):
         plot_explanation(e, min_effect=-1)
 
 
@@ -155,9 +160,13 @@ def test_draw_model_depth_and_ax(tiny: toeprob.Model) -> None:
 
 
 def test_draw_model_raises(tiny: toeprob.Model) -> None:
-    with pytest.raises(toeprob.UnknownIdentifierError, match="Did you mean 'twitch'"):
+    with pytest.raises(
+        toeprob.ParameterKeyError, match="'twich' is not a node of model 'tiny'. Closest: twitch."
+    ):
         tiny.draw(nodes=["twich"])
-    with pytest.raises(ValueError, match="The 'depth' parameter of draw_model must be an int >= 0"):
+    with pytest.raises(
+        toeprob.ParameterError, match="The 'depth' parameter of draw_model must be an int >= 0"
+    ):
         tiny.draw(nodes=["twitch"], depth=-1)
 
 

@@ -150,8 +150,12 @@ def test_urgency_parse_round_trip(label: str) -> None:
 
 
 def test_urgency_parse_raises_with_close_match() -> None:
-    with pytest.raises(ValueError, match="'urgnt'.*Did you mean 'urgent'"):
+    with pytest.raises(ValueError, match="'urgnt' is not an urgency level. Closest: urgent.") as info:
         Urgency.parse("urgnt")
+    assert isinstance(info.value, toeprob.ParameterKeyError) and isinstance(info.value, KeyError)
+    assert "Allowed: self_care, routine, soon, urgent, emergency." in str(info.value)
+    with pytest.raises(toeprob.ParameterTypeError, match="3 is not an urgency level"):
+        Urgency.parse(3)  # type: ignore[arg-type]
 
 
 def _random_cases(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:

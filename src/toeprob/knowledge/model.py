@@ -698,8 +698,10 @@ class _Validator:
                 for target, link in links.items():
                     lw = f"{where} {target}"
                     if target not in targets:
-                        kind = f"one of the model's {key}"
-                        raise self.fail(lw, f"links to {unknown_identifier_message(target, targets, kind)}")
+                        kind = "a risk factor" if key == "risk_factors" else "a finding"
+                        raise self.fail(
+                            lw, unknown_identifier_message(target, targets, kind, model=model.name)
+                        )
                     if not isinstance(link, Mapping):
                         raise self.fail(lw, "a link must be a table {strength = ..., sources = [...]}.")
                     self.keys(link, ["strength", "sources"], lw)
