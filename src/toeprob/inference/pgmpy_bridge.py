@@ -126,10 +126,10 @@ def to_pgmpy(
     >>> net.check_model()
     True
     """
+    check_parameter(max_table_parents, optional(int_at_least(2)), name="max_table_parents", owner="to_pgmpy")
     from pgmpy.factors.discrete import TabularCPD
     from pgmpy.models import DiscreteBayesianNetwork
 
-    check_parameter(max_table_parents, optional(int_at_least(2)), name="max_table_parents", owner="to_pgmpy")
     net = DiscreteBayesianNetwork()
     net.name = network_name(model)
     net.add_nodes_from(model.risk_factors, role="risk_factor")

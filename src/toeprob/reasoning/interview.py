@@ -408,6 +408,7 @@ def replay(
     ('cramp',)
     """
     check_parameter(start_findings, non_negative_int, name="start_findings", owner="replay")
+    check_engine(engine, "replay")
     model = resolve_model(model, "replay")
     reasoner = Reasoner.for_model(model)
     policy = InterviewPolicy() if policy is None else policy

@@ -85,6 +85,7 @@ from toeprob.knowledge.urgency import Urgency
 from toeprob.results.questions import Question, QuestionRanking, StopReason
 from toeprob.validation import (
     boolean,
+    check_engine,
     check_parameter,
     check_type,
     non_negative_int,
@@ -286,6 +287,7 @@ def suggest(
     """:func:`toeprob.suggest_questions` with ``reasoner``'s model, engine and urgency rule."""
     check_parameter(k, positive_int, name="k", owner="suggest_questions")
     check_parameter(questions_asked, non_negative_int, name="questions_asked", owner="suggest_questions")
+    check_engine(engine, "suggest_questions")
     model = reasoner.model
     policy = InterviewPolicy() if policy is None else policy
     check_type(policy, "policy", "suggest_questions", InterviewPolicy, "an InterviewPolicy or None")

@@ -237,6 +237,7 @@ class Reasoner:
         engine: EngineName = "fast",
     ) -> Explanation:
         """Why ``cause`` has its posterior under ``evidence`` or in a diagnosis (:func:`toeprob.explain`)."""
+        check_engine(engine, "explain")
         diagnosis = evidence if isinstance(evidence, Diagnosis) else self.rank(evidence, engine=engine)
         return _explaining.explain_diagnosis(
             self, diagnosis, cause, n_unconfirmed=n_unconfirmed, engine=engine
@@ -295,6 +296,7 @@ class Reasoner:
         self, cases: str | Path | Iterable[Mapping[str, Any] | Case], *, engine: EngineName = "fast"
     ) -> EvaluationReport:
         """Score the model on case files: see :func:`toeprob.evaluate`."""
+        check_engine(engine, "evaluate")
         return _scoring.evaluate_cases(self, cases, engine=engine)
 
     def interview(
