@@ -23,6 +23,7 @@ from toeprob.errors import (
     ToeprobError,
     UnknownIdentifierError,
 )
+from toeprob.results.serialize import json_schema
 from toeprob.validation import (
     ALLOWED_LIMIT,
     CLOSEST_LIMIT,
@@ -188,6 +189,7 @@ def test_one_close_match_wording_in_the_package() -> None:
         (lambda m: m.draw(nodes=["twich"]), ParameterKeyError, "'twich' is not a node"),
         (lambda m: toeprob.datasets.load_cases("teams"), ParameterKeyError, "'teams' is not a case set"),
         (lambda m: toeprob.Urgency.parse("urgnt"), ParameterKeyError, "'urgnt' is not an urgency level"),
+        (lambda m: json_schema("diagnosys"), ParameterKeyError, "'diagnosys' is not a kind of JSON document"),
     ],
 )
 def test_every_lookup_uses_the_one_wording(

@@ -26,7 +26,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from toeprob._version import __version__
+from toeprob.errors import ParameterKeyError
 from toeprob.knowledge.urgency import Urgency
+from toeprob.validation import unknown_identifier_message
 
 __all__ = ["JSON_SCHEMA_VERSION", "KINDS", "header", "json_schema", "plain"]
 
@@ -89,7 +91,7 @@ def json_schema(kind: str) -> dict[str, Any]:
     'diagnosis'
     """
     if kind not in KINDS:
-        raise ValueError(f"{kind!r} is not a kind of JSON document; expected one of {', '.join(KINDS)}.")
+        raise ParameterKeyError(unknown_identifier_message(kind, KINDS, "a kind of JSON document"))
     text = importlib.resources.files("toeprob").joinpath("schemas", f"{kind}.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
