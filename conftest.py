@@ -4,4 +4,4 @@ import importlib.util
 
 collect_ignore = []
 if importlib.util.find_spec("dask") is None or importlib.util.find_spec("distributed") is None:
-    collect_ignore.append("src/toeprob/batch_dask.py")  # needs toeprob[dask]
+    collect_ignore.append("src/toeprob/reasoning/batch_dask.py")  # needs toeprob[dask]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 import toeprob
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))  # for the brute-force oracle
 SHARED = HERE.parent.parent / "shared"
 
 

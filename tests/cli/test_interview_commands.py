@@ -11,7 +11,7 @@ import pytest
 import toeprob
 from toeprob.cli.commands import main
 
-TINY = str(Path(__file__).parent / "data" / "tiny.toml")
+TINY = str(Path(__file__).parents[1] / "data" / "tiny.toml")
 
 
 def _run(

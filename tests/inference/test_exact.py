@@ -73,7 +73,7 @@ def test_matches_enumeration_on_tiny_networks(seed):
 
 
 def test_tiny_model_matches_brute_force_oracle(tiny):
-    from brute_force import BruteForceEngine
+    from tests.brute_force import BruteForceEngine
 
     eng, oracle = ExactEngine(compile_model(tiny)), BruteForceEngine(tiny)
     states = itertools.product([-1, 0, 1], repeat=len(tiny.findings))

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from test_engine import enumerate_posterior, random_network, random_states
+from tests.inference.test_exact import enumerate_posterior, random_network, random_states
 
 from toeprob import load_model
 from toeprob.inference.compiled import compile_model

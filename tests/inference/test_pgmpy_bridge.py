@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from brute_force import BruteForceEngine
+from tests.brute_force import BruteForceEngine
 
 from toeprob import Model
 from toeprob.inference.engines import create_engine

@@ -257,7 +257,7 @@ def test_cli_case_file_errors_are_one_line(
 def test_the_documented_example_is_a_valid_case_file() -> None:
     import re
 
-    doc = (Path(__file__).parent.parent / "docs" / "case-format.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).parents[2] / "docs" / "case-format.md").read_text(encoding="utf-8")
     example = re.search(r"```json\n(.*?)```", doc, re.S)
     assert example is not None
     (case,) = loads_cases(example.group(1), source="docs/case-format.md")

@@ -16,8 +16,7 @@ from toeprob import Model, ModelFileError, load_model
 from toeprob.cli.commands import main
 from toeprob.errors import ParameterError
 
-HERE = Path(__file__).parent
-TINY = HERE / "data" / "tiny.toml"
+TINY = Path(__file__).parents[1] / "data" / "tiny.toml"
 
 
 def _load_error(path: str | Path, **kwargs: Any) -> str:

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from brute_force import BruteForceEngine
+from tests.brute_force import BruteForceEngine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from brute_force import BruteForceEngine
+from tests.brute_force import BruteForceEngine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

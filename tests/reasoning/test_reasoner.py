@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from brute_force import BruteForceEngine
+from tests.brute_force import BruteForceEngine
 
 import toeprob
 from toeprob import (

@@ -240,7 +240,7 @@ def test_empty_tables(tmp_path: Path, model: Model) -> None:
 
 
 def test_the_documented_example_table(tmp_path: Path, model: Model) -> None:
-    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "cases.csv"
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "cases.csv"
     out = score_file(example, tmp_path / "scores.csv", model=model)
     assert out.loc["shoes", "top_cause"] == "ill_fitting_footwear"
     assert out.loc["neuropathy", "top_cause"] == "peripheral_neuropathy"

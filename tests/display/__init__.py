@@ -1,0 +1,1 @@
+"""Tests of the display layer: HTML, Markdown, plots, network drawing."""

@@ -1,0 +1,1 @@
+"""Tests of the inference layer: compiled arrays, engines, the pgmpy bridge."""

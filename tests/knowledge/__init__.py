@@ -1,0 +1,1 @@
+"""Tests of the knowledge layer: model files, evidence, case files, urgency levels."""
