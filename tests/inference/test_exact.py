@@ -1,4 +1,4 @@
-"""The exact engine against brute force, pgmpy and its own invariants."""
+"""The exact engine (ExactEngine) against the brute-force oracle, pgmpy and its own invariants."""
 
 from __future__ import annotations
 
@@ -9,49 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.brute_force import BruteForceEngine, enumerate_posterior, random_network, random_states
 from toeprob.errors import EvidenceError, ImpossibleEvidenceError
 from toeprob.inference.compiled import CompiledModel, compile_arrays, compile_model
 from toeprob.inference.exact import ExactEngine
 from toeprob.inference.synthetic import sample_evidence, synthetic_model
-
-
-def enumerate_posterior(cm: CompiledModel, fs, rs):
-    """P(C = 1 | E) and log P(E) by summing the full joint of risk factors and causes."""
-    n_r, n_c = len(cm.risk_factors), len(cm.causes)
-    states = np.array(list(itertools.product([0, 1], repeat=n_r + n_c)), dtype=float)
-    r, c = states[:, :n_r], states[:, n_r:]
-    joint = np.prod(np.where(r == 1, cm.rf_prevalence, 1 - cm.rf_prevalence), axis=1)
-    for k in np.flatnonzero(np.asarray(rs) >= 0):
-        joint = joint * (r[:, k] == rs[k])
-    c_absent = (1 - cm.cause_leak) * np.prod((1 - cm.rf_weight[None]) ** r[:, :, None], axis=1)
-    joint = joint * np.prod(np.where(c == 1, 1 - c_absent, c_absent), axis=1)
-    f_absent = (1 - cm.finding_leak) * np.prod((1 - cm.finding_weight[None]) ** c[:, None, :], axis=2)
-    for j, s in enumerate(fs):
-        if s >= 0:
-            joint = joint * (1 - f_absent[:, j] if s == 1 else f_absent[:, j])
-    return (joint[:, None] * c).sum(axis=0) / joint.sum(), float(np.log(joint.sum()))
-
-
-def random_network(rng: np.random.Generator, n_c: int, n_f: int, n_r: int) -> CompiledModel:
-    w = np.where(rng.random((n_r, n_c)) < 0.5, rng.uniform(0.03, 0.95, (n_r, n_c)), 0.0)
-    p = np.where(rng.random((n_f, n_c)) < 0.5, rng.uniform(0.03, 0.95, (n_f, n_c)), 0.0)
-    for j in range(n_f):
-        if not p[j].any():
-            p[j, rng.integers(n_c)] = rng.uniform(0.1, 0.9)
-    return compile_arrays(
-        [f"c{i}" for i in range(n_c)],
-        [f"f{j}" for j in range(n_f)],
-        [f"r{k}" for k in range(n_r)],
-        rng.uniform(0.002, 0.5, n_r),
-        rng.uniform(0.001, 0.2, n_c),
-        w,
-        rng.uniform(0.001, 0.1, n_f),
-        p,
-    )
-
-
-def random_states(rng, n, width):
-    return rng.integers(-1, 2, (n, width)).astype(np.int8)
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +35,6 @@ def test_matches_enumeration_on_tiny_networks(seed):
 
 
 def test_tiny_model_matches_brute_force_oracle(tiny):
-    from tests.brute_force import BruteForceEngine
-
     eng, oracle = ExactEngine(compile_model(tiny)), BruteForceEngine(tiny)
     states = itertools.product([-1, 0, 1], repeat=len(tiny.findings))
     for k, fs in enumerate(states):

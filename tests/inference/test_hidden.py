@@ -7,8 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
-from tests.inference.test_exact import enumerate_posterior, random_network, random_states
 
+from tests.brute_force import enumerate_posterior, random_network, random_states
 from toeprob import load_model
 from toeprob.inference.compiled import compile_model
 from toeprob.inference.elimination import eliminate

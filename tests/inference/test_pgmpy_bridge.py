@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.brute_force import BruteForceEngine
 
+from tests.brute_force import BruteForceEngine
 from toeprob import Model
 from toeprob.inference.engines import create_engine
 from toeprob.inference.pgmpy_bridge import STATES, network_name, noisy_or_table, or_node_name, to_pgmpy

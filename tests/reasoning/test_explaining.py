@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 import pytest
-from tests.brute_force import BruteForceEngine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import toeprob
+from tests.brute_force import BruteForceEngine
 from toeprob.knowledge.evidence import parse_evidence
 from toeprob.numeric import logit
 from toeprob.reasoning.explaining import explain_diagnosis

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.brute_force import BruteForceEngine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import toeprob
+from tests.brute_force import BruteForceEngine
 from toeprob.knowledge.evidence import parse_evidence
 from toeprob.knowledge.urgency import Urgency
 from toeprob.reasoning.questioning import InterviewPolicy, expected_information_gain

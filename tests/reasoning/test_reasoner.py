@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from tests.brute_force import BruteForceEngine
 
 import toeprob
+from tests.brute_force import BruteForceEngine
 from toeprob import (
     EvidenceError,
     EvidenceTypeError,
