@@ -83,6 +83,16 @@ def test_parse_assignments_bare_name_means_yes() -> None:
     assert parse_assignments(["a", "b=no,c=yes"]) == {"a": "yes", "b": "no", "c": "yes"}
 
 
+def test_cli_conflicting_duplicate_evidence(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rank", "cramp=yes", "cramp=no"]) == 2
+    err = capsys.readouterr().err
+    assert err == "toeprob: error: evidence 'cramp' is given twice with different values ('yes', 'no').\n"
+    assert parse_assignments(["cramp=yes", "cramp=y", " cramp=present"]) == {"cramp": "yes"}
+    assert parse_assignments(["cramp=yes", "cramp=?"]) == {"cramp": "yes"}
+    assert parse_assignments(["cramp=?", "cramp=no"]) == {"cramp": "no"}
+    assert main(["rank", "cramp=yes,cramp=no"]) == 2
+
+
 def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
     import toeprob
 

@@ -17,15 +17,6 @@ from toeprob.display.html import (
     frame_html,
     frame_markdown,
 )
-from toeprob.display.model_html import model_frame, model_html, model_markdown
-from toeprob.display.reasoning_html import (
-    explanation_html,
-    explanation_markdown,
-    interview_frame,
-    interview_html,
-    questions_html,
-    questions_markdown,
-)
 from toeprob.results.diagnosis import RankedCause
 
 STORY = {"numbness": True, "burning_pain": True, "diabetes": True, "cramp": False}
@@ -107,71 +98,6 @@ def test_care_colour_accepts_levels_and_labels() -> None:
     assert len(set(CARE_COLOURS.values())) == len(toeprob.Urgency)
     with pytest.raises(ValueError, match="not an urgency level"):
         care_colour("soonish")
-
-
-def test_model_frame_has_one_row_per_node(model: toeprob.Model) -> None:
-    frame = model_frame(model)
-    assert frame.groupby("kind").size().to_dict() == {
-        "cause": len(model.causes),
-        "finding": len(model.findings),
-        "risk_factor": len(model.risk_factors),
-    }
-    causes = frame[frame["kind"] == "cause"].set_index("identifier")
-    assert causes.loc[model.causes[0], "probability"] == model.cause_specs[model.causes[0]].prior
-
-
-def test_model_html_counts_identifiers_and_frequency_scale(model: toeprob.Model) -> None:
-    out = model._repr_html_()
-    assert out == model_html(model)
-    assert f"{len(model.causes)} causes" in out and f"{len(model.findings)} findings" in out
-    for ident in (*model.risk_factors, *model.causes, *model.findings):
-        assert f">{ident}</code>" in out
-    for word in model.scales["frequency"].values:
-        assert html.escape(word) in out
-
-
-def test_model_markdown_lists_every_identifier(tiny: toeprob.Model) -> None:
-    out = model_markdown(tiny)
-    assert tiny._repr_markdown_() == out
-    for ident in (*tiny.risk_factors, *tiny.causes, *tiny.findings):
-        assert f"`{ident}`" in out
-
-
-def test_explanation_html_and_markdown(model: toeprob.Model) -> None:
-    e = toeprob.explain(STORY, "peripheral_neuropathy", model=model)
-    out = explanation_html(e)
-    assert e._repr_html_() == out and e._repr_markdown_() == explanation_markdown(e)
-    for effect in e.effects:
-        assert f"<code>{effect.identifier}</code>" in out
-    for unasked in e.unconfirmed:
-        assert f"<code>{unasked.identifier}</code>" in out
-    assert "peripheral_neuropathy" in out and DISCLAIMER_HTML in out
-    assert f"{e.posterior:.1%}" in out
-    md = explanation_markdown(e)
-    assert all(f"`{effect.identifier}`" in md for effect in e.effects)
-
-
-def test_questions_html_and_markdown(model: toeprob.Model) -> None:
-    ranking = toeprob.suggest_questions({"cramp": "yes"}, model=model, k=4)
-    out = questions_html(ranking)
-    assert ranking._repr_html_() == out and ranking._repr_markdown_() == questions_markdown(ranking)
-    assert out.count("<tr>") == 1 + len(ranking.questions)
-    for q in ranking.questions:
-        assert f"<code>{q.id}</code>" in out and html.escape(q.text) in out
-    assert DISCLAIMER_HTML in out
-
-
-def test_interview_html_shows_answers_and_next_step(model: toeprob.Model) -> None:
-    iv = toeprob.Interview({"cramp": "yes"}, model=model)
-    question = iv.next_question()
-    assert question is not None
-    iv.answer(question.id, "no")
-    out = interview_html(iv)
-    assert iv._repr_html_() == out
-    assert interview_frame(iv)["question"].tolist() == [question.id]
-    assert f"<code>{question.id}</code>" in out
-    assert ("Next question" in out) != iv.should_stop
-    assert DISCLAIMER_HTML in out
 
 
 def test_ranked_cause_tooltip_is_its_description(diagnosis: toeprob.Diagnosis) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -205,26 +204,6 @@ def test_final_red_flag_check_asks_every_flag_above_the_urgency_before_stopping(
     assert floors == sorted(floors, reverse=True)
     done = suggest_questions({"twitch": True, **dict.fromkeys(above, False)}, model=tiny, policy=policy)
     assert done.final_check == () and done.stop_reason is StopReason.NO_INFORMATIVE_QUESTION
-
-
-def test_results_table_and_dict(tiny: toeprob.Model) -> None:
-    r = suggest_questions({"twitch": "yes"}, model=tiny, k=3)
-    frame = r.to_frame()
-    assert frame.columns.tolist() == [
-        "rank",
-        "question",
-        "kind",
-        "text",
-        "p_yes",
-        "gain_bits",
-        "red_flag_floor",
-        "pending_red_flag",
-        "final_check",
-    ]
-    assert frame["question"].tolist() == [q.id for q in r.questions]
-    data = json.loads(json.dumps(r.to_dict()))
-    assert data["questions"][0]["question"] == r.questions[0].id
-    assert r.questions[0].text in r.to_text() and toeprob.DISCLAIMER in r.to_text()
 
 
 def test_suggest_questions_raises(tiny: toeprob.Model) -> None:

@@ -6,7 +6,6 @@ import itertools
 from typing import Any
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -142,20 +141,6 @@ def test_care_level_thresholds() -> None:
     # a serious cause reaches lower levels too: P = 0.06 for an emergency cause
     assert care_level(np.array([0.9, 0.0, 0.0, 0.06]), care, t) is Urgency.EMERGENCY
     assert care_level(np.array([0.0, 0.0, 0.0, 0.04]), care, t) is Urgency.SELF_CARE
-
-
-@pytest.mark.parametrize("label", ["self_care", "routine", "soon", "urgent", "emergency"])
-def test_urgency_parse_round_trip(label: str) -> None:
-    assert Urgency.parse(label).label == label
-
-
-def test_urgency_parse_raises_with_close_match() -> None:
-    with pytest.raises(ValueError, match="'urgnt' is not an urgency level. Closest: urgent.") as info:
-        Urgency.parse("urgnt")
-    assert isinstance(info.value, toeprob.ParameterKeyError) and isinstance(info.value, KeyError)
-    assert "Allowed: self_care, routine, soon, urgent, emergency." in str(info.value)
-    with pytest.raises(toeprob.ParameterTypeError, match="3 is not an urgency level"):
-        Urgency.parse(3)  # type: ignore[arg-type]
 
 
 def _random_cases(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
