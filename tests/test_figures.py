@@ -15,6 +15,7 @@ from types import ModuleType
 import pytest
 
 pytest.importorskip("matplotlib")
+pytestmark = pytest.mark.slow
 
 SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "render_figures.py"
 

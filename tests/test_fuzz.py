@@ -166,6 +166,7 @@ def _use(model: Model) -> None:
     _outcome(lambda: rank_causes(present, model=model))
 
 
+@pytest.mark.slow
 @_fuzz(40)
 @given(data=mutated_models())
 def test_mutated_model_structures(data: dict[str, Any]) -> None:

@@ -54,6 +54,7 @@ def test_notebook_is_stored_with_outputs(path: Path) -> None:
     assert any("image/png" in o.get("data", {}) for o in outputs) or path.name.startswith("03")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_and_its_stored_outputs_are_current(path: Path) -> None:
     nb = runner.execute(path)
@@ -88,6 +89,7 @@ def test_the_comparison_sees_text_but_not_images_or_counts() -> None:
     assert runner.text_outputs(one) != runner.text_outputs(three)
 
 
+@pytest.mark.slow
 def test_kernel_uses_this_interpreter(tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.executable)")])
     path = tmp_path / "probe.ipynb"

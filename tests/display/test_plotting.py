@@ -145,6 +145,7 @@ def test_missing_matplotlib_gives_the_install_hint(
         tiny.draw()
 
 
+@pytest.mark.slow
 def test_import_does_not_load_matplotlib() -> None:
     code = "import sys, toeprob; print('matplotlib' in sys.modules, 'pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

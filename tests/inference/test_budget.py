@@ -93,6 +93,7 @@ def test_a_tight_budget_refuses_the_risk_factor_program(model):
         compile_model(model, budget=Budget(memory_bytes=2**10))
 
 
+@pytest.mark.slow
 def test_two_thousand_causes_answer_or_refuse_within_seconds():
     cm = compile_model(synthetic_model(2000, seed=1))
     eng = ExactEngine(cm)

@@ -51,6 +51,7 @@ def test_fallback_agrees_with_enumeration():
         assert np.abs(fast.posterior(fs, rs) - want).max() <= 1e-10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["default", "synthetic20"])
 def test_matches_pgmpy(model, name):
     from toeprob.inference.pgmpy_bridge import PgmpyEngine
@@ -110,6 +111,7 @@ def _with_findings(cm, index):
     )
 
 
+@pytest.mark.slow
 def test_all_red_flags_present(model, default_engine):
     from toeprob.inference.pgmpy_bridge import PgmpyEngine
 
@@ -121,6 +123,7 @@ def test_all_red_flags_present(model, default_engine):
     assert np.abs(post - PgmpyEngine(model).posterior(fs, rs)).max() <= 1e-9
 
 
+@pytest.mark.slow
 def test_improbable_evidence_uses_fallback_and_agrees(model, default_engine):
     from toeprob.inference.pgmpy_bridge import PgmpyEngine
 
@@ -135,6 +138,7 @@ def test_improbable_evidence_uses_fallback_and_agrees(model, default_engine):
     assert np.abs(post - PgmpyEngine(model).posterior(fs, rs)).max() <= 1e-9
 
 
+@pytest.mark.slow
 def test_all_findings_present_on_synthetic_model():
     net = synthetic_model(10, seed=4)
     cm = compile_model(net)

@@ -49,6 +49,7 @@ def test_matches_enumeration_with_every_finding_present(seed):
         assert np.abs(eng.posterior(fs, rs) - want).max() <= 1e-12
 
 
+@pytest.mark.slow
 def test_heavy_rows_of_the_default_model_agree_with_non_negative_elimination(default_cm):
     for fs, rs in heavy_rows(default_cm, (12, 18, 24)):
         net = network(default_cm, fs, rs)
@@ -104,6 +105,7 @@ def test_extreme_model_is_accurate_and_quiet(value):
             assert np.abs(got - want).max() <= 1e-10
 
 
+@pytest.mark.slow
 def test_extreme_model_matches_pgmpy():
     from toeprob.inference.pgmpy_bridge import PgmpyEngine
 

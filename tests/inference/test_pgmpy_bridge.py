@@ -32,6 +32,7 @@ def test_default_network_is_valid(model: Model) -> None:
     assert set(model.causes) | set(model.findings) | set(model.risk_factors) <= set(net.nodes())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_parents", [None, 2, 3])
 def test_export_is_exact_on_the_tiny_model(tiny: Model, max_parents: int | None) -> None:
     from pgmpy.inference import VariableElimination
@@ -68,6 +69,7 @@ ROUND_TRIP_EVIDENCE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["bif", "xmlbif"])
 def test_export_round_trips_through_pgmpy_readers(model: Model, tmp_path: Path, fmt: str) -> None:
     from pgmpy.inference import VariableElimination

@@ -9,6 +9,7 @@ from toeprob.inference.exact import ExactEngine
 from toeprob.inference.synthetic import sample_evidence
 
 
+@pytest.mark.slow
 def test_extended_precision_rows_agree_with_elimination(default_engine):
     from toeprob.inference.quickscore import (
         CANCELLATION_LIMIT,

@@ -54,6 +54,7 @@ def client() -> Iterator[Any]:
     cluster.close()
 
 
+@pytest.mark.slow  # starts a two-process cluster
 def test_cluster_result_is_bitwise_the_pandas_result(client: Any, model: Model) -> None:
     # a model of its own (another source, so another reference key) that no worker holds yet
     model = Model.from_dict(model.to_dict(), source="test_batch_dask")
@@ -81,6 +82,7 @@ def test_cluster_result_is_bitwise_the_pandas_result(client: Any, model: Model) 
     assert sum(info["builds"] for info in builds.values()) >= 1
 
 
+@pytest.mark.slow  # starts a two-process cluster
 def test_bad_value_on_a_worker_names_row_and_column(client: Any, model: Model) -> None:
     cases = pd.DataFrame({"cramp": ["yes"] * 5 + ["often"], "numbness": ["no"] * 6}, index=range(0, 12, 2))
     lazy = rank_batch(dd.from_pandas(cases, npartitions=2), model=model)

@@ -163,6 +163,7 @@ def test_replay_on_given_cases(tiny: toeprob.Model) -> None:
         replay([{**cases[0], "gold_cause": "serius"}], model=tiny)
 
 
+@pytest.mark.slow
 def test_replay_never_ends_below_urgency_min_when_red_flags_were_askable(dev_cases_path: Path) -> None:
     # The property concerns the cases that report a red flag reaching their urgency_min. It holds by
     # construction (the final red-flag check), whatever the thresholds, so a short interview

@@ -242,6 +242,7 @@ def test_interview_policy_raises(kwargs: dict[str, Any], name: str) -> None:
         InterviewPolicy(**kwargs)
 
 
+@pytest.mark.slow
 def test_the_pgmpy_reference_gives_the_same_ranking(tiny: toeprob.Model) -> None:
     # pgmpy has no log_evidence: P(yes | E) is solved from the law of total probability instead
     ev = {"twitch": True, "other": True}

@@ -57,6 +57,7 @@ def test_matches_brute_force_on_tiny_model(tiny: Model) -> None:
         assert d.probability(cause) == pytest.approx(expected[i], abs=1e-12)
 
 
+@pytest.mark.slow
 def test_pgmpy_engine_agrees_with_the_fast_engine(model: Model) -> None:
     ev = {"cramp": True, "numbness": True, "diabetes": True, "tight_footwear": False}
     fast = rank_causes(ev)
@@ -106,6 +107,7 @@ def test_rank_causes_raises_on_bad_names_and_types() -> None:
         rank_causes({}, engine="magic")  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "evidence", [{}, {"cramp": True}, {"numbness": True, "burning_pain": True, "diabetes": True}]
 )
