@@ -24,6 +24,7 @@ def test_noisy_or_table_layout() -> None:
     np.testing.assert_allclose(table.sum(axis=0), 1.0)
 
 
+@pytest.mark.slow  # imports pgmpy
 def test_default_network_is_valid(model: Model) -> None:
     net = model.to_pgmpy()
     assert net.check_model()
@@ -55,6 +56,7 @@ def test_export_is_exact_on_the_tiny_model(tiny: Model, max_parents: int | None)
             )
 
 
+@pytest.mark.slow  # imports pgmpy
 def test_to_pgmpy_raises_on_bad_parent_limit(tiny: Model) -> None:
     with pytest.raises(ValueError, match="max_table_parents"):
         to_pgmpy(tiny, max_table_parents=1)
@@ -109,6 +111,7 @@ def test_export_round_trips_through_pgmpy_readers(model: Model, tmp_path: Path, 
             assert got == pytest.approx(expected[i], abs=1e-9), (evidence, cause)
 
 
+@pytest.mark.slow  # imports pgmpy
 def test_helper_names_that_clash_with_the_model_are_refused(tiny_data: dict[str, Any]) -> None:
     finding = next(iter(tiny_data["findings"]))
     clash = or_node_name(finding, 1)
