@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,7 +11,6 @@ from hypothesis import strategies as st
 import toeprob
 from tests.brute_force import BruteForceEngine
 from toeprob.knowledge.evidence import parse_evidence
-from toeprob.numeric import logit
 from toeprob.reasoning.explaining import explain_diagnosis
 
 SETTINGS = settings(
@@ -101,10 +99,6 @@ def test_diagnosis_explain_delegates(tiny: toeprob.Model) -> None:
     assert d.explain("benign") == toeprob.explain(ev, "benign", model=tiny)
     reasoner = toeprob.Reasoner.for_model(tiny)
     assert explain_diagnosis(reasoner, d, "benign", n_unconfirmed=1) == d.explain("benign", n_unconfirmed=1)
-
-
-def test_logit_clips_to_finite_values() -> None:
-    assert np.isfinite(logit(np.array([0.0, 1.0]))).all()
 
 
 def test_explain_raises(tiny: toeprob.Model) -> None:
