@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_engine import enumerate_posterior, random_states
 
+from tests.brute_force import enumerate_posterior, random_states
 from toeprob.inference.compiled import compile_arrays
 from toeprob.inference.exact import ExactEngine
 from toeprob.inference.quickscore import CANCELLATION_LIMIT, EXTENDED, quickscore_rows
