@@ -68,6 +68,7 @@ def test_errors_exit_2_without_traceback(
     assert err.startswith("toeprob: error:") and message in err and "Traceback" not in err
 
 
+@pytest.mark.slow  # a new process imports the package
 def test_console_script_runs() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "toeprob.cli", "rank", "foot_drop=yes"],

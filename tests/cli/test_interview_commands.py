@@ -190,6 +190,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(
     assert err.strip() == "toeprob: interrupted" and "Traceback" not in err
 
 
+@pytest.mark.slow  # a new process imports the package
 def test_ctrl_c_during_an_interview_in_a_real_process() -> None:
     import signal
     import subprocess
