@@ -107,6 +107,14 @@ def stale(path: Path, executed: Any) -> list[int]:
     return [i for i, (a, b) in enumerate(zip(stored, fresh, strict=True), start=1) if a != b]
 
 
+def _drop_stderr(nb: Any) -> None:
+    """Leave standard error out of the stored notebook: third-party warnings, which vary with library
+    versions and name the paths of the machine that ran it."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report notebooks with stale outputs")
@@ -123,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 status = 1
             continue
         executed.metadata.pop("widgets", None)
+        _drop_stderr(executed)
         nbformat.write(executed, path)
         print(f"{path.relative_to(HERE.parent)}: outputs stored")
     return status
