@@ -242,3 +242,17 @@ def test_an_empty_label_is_an_error(tiny_data: dict[str, Any]) -> None:
     data["causes"][cid]["label"] = " "
     with pytest.raises(ModelFileError, match=rf"\[causes\.{cid}\]: key 'label'"):
         Model.from_dict(data)
+
+
+def test_model_views_are_cached_read_only_and_pickle() -> None:
+    import pickle
+
+    model = toeprob.load_model()
+    assert model.red_flags is model.red_flags and model.findings is model.findings
+    with pytest.raises(TypeError):
+        model.red_flags["cramp"] = toeprob.Urgency.EMERGENCY  # type: ignore[index]
+    assert [model.findings[i] for i in model.finding_index.values()] == list(model.findings)
+    again = pickle.loads(pickle.dumps(model))
+    assert (
+        dict(again.red_flags) == dict(model.red_flags) and again.risk_factor_index == model.risk_factor_index
+    )

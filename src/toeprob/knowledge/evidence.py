@@ -139,8 +139,8 @@ def parse_evidence(evidence: Mapping[str, Any] | None, model: Model) -> Evidence
         raise EvidenceTypeError(
             f"evidence must be a mapping of identifier -> value, got {type(evidence).__name__}."
         )
-    f_index = {f: i for i, f in enumerate(model.findings)}
-    r_index = {r: i for i, r in enumerate(model.risk_factors)}
+    f_index = model.finding_index
+    r_index = model.risk_factor_index
     fs = np.full(len(f_index), -1, dtype=np.int8)
     rs = np.full(len(r_index), -1, dtype=np.int8)
     values: dict[str, bool] = {}

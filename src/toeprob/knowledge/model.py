@@ -18,11 +18,13 @@ True
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.resources
 import itertools
 import os
 import re
 import tomllib
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,6 +214,12 @@ class Model:
     risk_links: tuple[Link, ...]
     finding_links: tuple[Link, ...]
 
+    _CACHED = ("causes", "findings", "risk_factors", "red_flags", "finding_index", "risk_factor_index")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the cached views are rebuilt on use (read-only mappings cannot be pickled)
+        return {k: v for k, v in self.__dict__.items() if k not in self._CACHED}
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "<dict>") -> Model:
         """Validate a parsed model (the TOML structure as nested dicts) and build a :class:`Model`.
@@ -230,29 +238,36 @@ class Model:
         """Return a deep copy of the model's data, ready to edit and pass to :meth:`from_dict`."""
         return copy.deepcopy(self._data)
 
-    @property
+    @functools.cached_property
     def causes(self) -> tuple[str, ...]:
         """Cause identifiers in file order."""
         return tuple(self.cause_specs)
 
-    @property
+    @functools.cached_property
     def findings(self) -> tuple[str, ...]:
         """Finding identifiers in file order."""
         return tuple(self.finding_specs)
 
-    @property
+    @functools.cached_property
     def risk_factors(self) -> tuple[str, ...]:
         """Risk-factor identifiers in file order."""
         return tuple(self.risk_factor_specs)
 
-    @property
+    @functools.cached_property
     def red_flags(self) -> Mapping[str, Urgency]:
-        """Finding -> red-flag floor, for every finding that has a floor."""
-        return {
-            f: spec.red_flag_floor
-            for f, spec in self.finding_specs.items()
-            if spec.red_flag_floor is not None
-        }
+        """Finding -> red-flag floor, for every finding that has a floor (read-only)."""
+        floors = {f: spec.red_flag_floor for f, spec in self.finding_specs.items()}
+        return types.MappingProxyType({f: floor for f, floor in floors.items() if floor is not None})
+
+    @functools.cached_property
+    def finding_index(self) -> Mapping[str, int]:
+        """Finding -> its column in state arrays (file order; read-only)."""
+        return types.MappingProxyType({f: i for i, f in enumerate(self.findings)})
+
+    @functools.cached_property
+    def risk_factor_index(self) -> Mapping[str, int]:
+        """Risk factor -> its column in state arrays (file order; read-only)."""
+        return types.MappingProxyType({r: i for i, r in enumerate(self.risk_factors)})
 
     def links_to(self, child: str) -> tuple[Link, ...]:
         """Every link whose child is ``child`` (a cause or a finding)."""

@@ -105,8 +105,8 @@ class Reasoner:
         self.engine: PosteriorEngine = create_engine(self.model, "fast", budget=budget)
         self.urgency_policy = UrgencyPolicy(self.model)
         self.cause_index = {c: i for i, c in enumerate(self.model.causes)}
-        self.finding_index = {f: i for i, f in enumerate(self.model.findings)}
-        self.risk_factor_index = {r: i for i, r in enumerate(self.model.risk_factors)}
+        self.finding_index = self.model.finding_index
+        self.risk_factor_index = self.model.risk_factor_index
         specs = [self.model.cause_specs[c] for c in self.model.causes]
         self._priors = tuple(s.prior for s in specs)
         self._care = tuple(s.care_level for s in specs)
