@@ -20,7 +20,14 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["Ordering", "bits", "evaluate_order", "greedy_order", "neighbours"]
+
+MATRIX_VARIABLES = 160
+"""Up to this many variables, the plain greedy order (no jitter) is computed on a 0/1 adjacency
+matrix, every score of a step from one matrix product (a few milliseconds for 60 variables,
+several times faster than the bitmask heap, which is kept for larger networks)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +84,8 @@ def greedy_order(
     """
     nbrs = neighbours(scopes, n_vars)
     todo = list(range(n_vars)) if variables is None else sorted(set(variables))
+    if not jitter and len(todo) <= MATRIX_VARIABLES:
+        return _matrix_order(nbrs, todo, by_fill)
     alive = 0
     for v in todo:
         alive |= 1 << v
@@ -113,6 +122,44 @@ def greedy_order(
         for a in bits(touched & alive):
             current[a] = rank(a)
             heapq.heappush(heap, (*current[a], a))
+    return Ordering(order, cliques, elements)
+
+
+def _matrix_order(nbrs: list[int], todo: list[int], by_fill: bool) -> Ordering:
+    """:func:`greedy_order` without jitter, on an adjacency matrix: the same scores (fill-in edges =
+    pairs of neighbours minus the triangles through the vertex) and the same tie-breaking (smallest
+    score pair, then smallest index), hence the same order."""
+    n = len(todo)
+    index = {v: k for k, v in enumerate(todo)}
+    adjacency = np.zeros((n, n))
+    for v in todo:
+        for a in bits(nbrs[v]):
+            if a in index:
+                adjacency[index[v], index[a]] = 1.0
+    alive = np.ones(n, dtype=bool)
+    order: list[int] = []
+    cliques: list[int] = []
+    elements = 0
+    for _ in range(n):
+        degree = adjacency.sum(axis=1)
+        triangles = ((adjacency @ adjacency) * adjacency).sum(axis=1) / 2
+        fill = degree * (degree - 1) / 2 - triangles
+        first, second = (fill, degree) if by_fill else (degree, fill)
+        live = np.flatnonzero(alive)
+        pick = live[np.lexsort((live, second[live], first[live]))[0]]
+        ns = np.flatnonzero(adjacency[pick])
+        v = todo[pick]
+        order.append(v)
+        clique = 1 << v
+        for a in ns.tolist():
+            clique |= 1 << todo[a]
+        cliques.append(clique)
+        elements += 2 << len(ns)
+        adjacency[np.ix_(ns, ns)] = 1.0
+        adjacency[ns, ns] = 0.0
+        adjacency[pick, :] = 0.0
+        adjacency[:, pick] = 0.0
+        alive[pick] = False
     return Ordering(order, cliques, elements)
 
 
