@@ -50,7 +50,7 @@ from toeprob.inference.compiled import CompiledModel
 from toeprob.inference.junction_tree import MAX_STORED, calibrate
 from toeprob.inference.ordering import bits
 
-__all__ = ["Factor", "OrderCache", "eliminate", "network_factors"]
+__all__ = ["Factor", "OrderCache", "cause_factors", "eliminate", "network_factors"]
 
 FloatArray = NDArray[np.float64]
 Factor = tuple[tuple[int, ...], FloatArray]  # variables, table with a leading variant axis
@@ -140,6 +140,53 @@ def _multiply_out(factors: list[Factor], var: int) -> Factor:
     return tuple(v for v in scope if v != var), out
 
 
+def cause_factors(
+    cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8], free: list[int]
+) -> tuple[list[Factor], FloatArray]:
+    """The folded factor of every cause for the rows ``fs`` (N, F), ``rs`` (N, R), and the log of
+    each row's constant, shape (N,).
+
+    Unknown findings drop out; absent findings and present single-parent findings fold into the
+    cause's factor; observed and private risk factors fold into ``P(C_i = 0)``; the shared risk
+    factors listed in ``free`` (unobserved in every row) stay variables, numbered after the causes.
+    Cause ``i``'s factor is over ``(i, *its free parents)`` with a leading row axis: every row is
+    computed by elementwise operations and reductions along its own axes, so that a row gives the
+    same numbers alone or among others.
+    """
+    n_c, n_r = len(cm.causes), len(cm.risk_factors)
+    n = fs.shape[0]
+    w = cm.rf_weight
+    rho = np.where(rs < 0, cm.rf_prevalence, rs).astype(np.float64)  # (N, R)
+    folded = np.ones(n_r, dtype=bool)
+    folded[free] = False
+    z0 = (1.0 - cm.cause_leak) * np.prod(
+        np.where(folded[None, :, None], 1.0 - rho[:, :, None] * w[None], 1.0), axis=1
+    )  # (N, C)
+    state = np.concatenate([fs, np.full((n, 1), -1, dtype=np.int8)], axis=1)
+    s = state[:, cm.child_finding]  # (N, C, D)
+    single = (s == 1) & cm.child_single
+    e1 = np.prod(np.where(s == 0, cm.child_q, np.where(single, cm.child_present, 1.0)), axis=-1)
+    e0 = np.prod(np.where(single, cm.child_leak, 1.0), axis=-1)
+    log_const = np.sum(np.where(fs == 0, cm.log1m_finding_leak, 0.0), axis=1)
+    with np.errstate(divide="ignore"):
+        prior = np.log(np.where(rs == 1, cm.rf_prevalence, np.where(rs == 0, 1.0 - cm.rf_prevalence, 1.0)))
+    log_const = log_const + np.sum(prior, axis=1)
+    rf_var = {r: n_c + k for k, r in enumerate(free)}
+    factors: list[Factor] = []
+    for i in range(n_c):
+        parents = [r for r in free if w[r, i] > 0]
+        z = np.broadcast_to(z0[:, i].reshape((n,) + (1,) * len(parents)), (n,) + (2,) * len(parents))
+        for a, r in enumerate(parents):
+            shape = [1] * (len(parents) + 1)
+            shape[a + 1] = 2
+            z = z * np.array([1.0, 1.0 - w[r, i]]).reshape(shape)
+        e0_i = e0[:, i].reshape((n,) + (1,) * len(parents))
+        e1_i = e1[:, i].reshape((n,) + (1,) * len(parents))
+        table = np.stack([np.broadcast_to(z * e0_i, z.shape), (1.0 - z) * e1_i], axis=1)
+        factors.append(((i, *(rf_var[r] for r in parents)), table))
+    return factors, np.asarray(log_const, dtype=np.float64)
+
+
 def network_factors(
     cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8], hubs: NDArray[np.intp] | None = None
 ) -> tuple[list[Factor], list[str], float]:
@@ -153,39 +200,20 @@ def network_factors(
     ``b`` as absent; see :func:`eliminate`).
     """
     hubs = np.zeros(0, dtype=np.intp) if hubs is None else hubs
-    n_c, n_r = len(cm.causes), len(cm.risk_factors)
-    w = cm.rf_weight
-    rho = np.where(rs < 0, cm.rf_prevalence, rs).astype(np.float64)
+    n_c = len(cm.causes)
     free = [int(r) for r in cm.shared_rf if rs[r] < 0]
-    folded = np.ones(n_r, dtype=bool)
-    folded[free] = False
-    z0 = (1.0 - cm.cause_leak) * np.prod(np.where(folded[:, None], 1.0 - rho[:, None] * w, 1.0), axis=0)
-    state = np.append(fs, -1).astype(np.int8)
-    s = state[cm.child_finding]
-    single = (s == 1) & cm.child_single
-    e1 = np.prod(np.where(s == 0, cm.child_q, np.where(single, cm.child_present, 1.0)), axis=-1)
-    e0 = np.prod(np.where(single, cm.child_leak, 1.0), axis=-1)
-    log_const = float(np.sum(np.where(fs == 0, cm.log1m_finding_leak, 0.0)))
-    with np.errstate(divide="ignore"):
-        prior = np.log(np.where(rs == 1, cm.rf_prevalence, np.where(rs == 0, 1.0 - cm.rf_prevalence, 1.0)))
-    log_const += float(np.sum(prior))
+    causes, log_consts = cause_factors(cm, fs[None], rs[None], free)
+    log_const = float(log_consts[0])
     rf_var = {r: n_c + k for k, r in enumerate(free)}
     names = [*cm.causes, *(cm.risk_factors[r] for r in free)]
     bits = (np.arange(1 << len(hubs))[:, None] >> np.arange(len(hubs))[None, :]) & 1
     term_q = np.prod(np.where(bits[:, :, None] == 1, cm.finding_q[hubs][None], 1.0), axis=1)  # (B, C)
     factors: list[Factor] = []
-    for i in range(n_c):
-        parents = [r for r in free if w[r, i] > 0]
-        z = np.full((2,) * len(parents), z0[i])
-        for a, r in enumerate(parents):
-            shape = [1] * len(parents)
-            shape[a] = 2
-            z = z * np.array([1.0, 1.0 - w[r, i]]).reshape(shape)
-        table = np.stack([np.broadcast_to(z * e0[i], z.shape), (1.0 - z) * e1[i]])[None]
+    for i, (vs, table) in enumerate(causes):
         if len(hubs):
             table = np.repeat(table, len(term_q), axis=0)
-            table[:, 1] *= term_q[:, i].reshape((-1,) + (1,) * len(parents))
-        factors.append(((i, *(rf_var[r] for r in parents)), table))
+            table[:, 1] *= term_q[:, i].reshape((-1,) + (1,) * (len(vs) - 1))
+        factors.append((vs, table))
     for r in free:
         factors.append(((rf_var[r],), np.array([[1.0 - cm.rf_prevalence[r], cm.rf_prevalence[r]]])))
     next_var = n_c + len(free)

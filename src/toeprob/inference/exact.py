@@ -64,11 +64,15 @@ from toeprob.inference.hidden import (
     HIDDEN_LIMIT,
     PRECISE_HIDDEN_LIMIT,
     SEARCH_ELEMENTS,
+    HiddenNetwork,
     Plan,
+    Program,
     every_finding_present,
     network,
     plan,
+    program,
     solve,
+    structure_keys,
 )
 from toeprob.inference.quickscore import (
     CANCELLATION_LIMIT,
@@ -100,6 +104,10 @@ whose order, restricted, bounds the cost of any evidence set (:func:`toeprob.inf
 MAX_PLANS = 4096
 """Elimination orders kept per engine (keyed by the structure of the evidence)."""
 
+GROUP_ELEMENTS = 1 << 22
+"""Heavy rows of one structure are eliminated together, at most this many clique-table elements
+(all rows) at a time."""
+
 
 class ExactEngine:
     """Exact posteriors of every cause for a :class:`~toeprob.inference.compiled.CompiledModel`.
@@ -128,7 +136,7 @@ class ExactEngine:
         self.compiled = compiled
         self.max_present = max_present
         self.budget = DEFAULT_BUDGET if budget is None else budget
-        self._plans: dict[tuple[tuple[int, ...], ...], Plan] = {}
+        self._plans: dict[bytes, tuple[Plan, Program]] = {}
         self._reference: Plan | None = None  # the plan with every finding present
         self._elements = term_elements(compiled)
         self._multi = compiled.finding_parent_count >= 2
@@ -294,20 +302,43 @@ class ExactEngine:
                     p, le, cancel = quickscore_rows(cm, fs[part], rs[part], present, precise=True)
                     post[part], log_ev[part] = p, le
                     fallback[part[~(cancel <= PRECISE_LIMIT)]] = True
-        for k in np.flatnonzero(fallback).tolist():
-            post[k], log_ev[k] = self._eliminate(fs[k], rs[k])
+        heavy = np.flatnonzero(fallback)
+        if len(heavy):
+            post[heavy], log_ev[heavy] = self._eliminate(fs[heavy], rs[heavy])
         if not (np.isfinite(log_ev).all() and np.isfinite(post).all()):
             bad = ~np.isfinite(log_ev) | ~np.all(np.isfinite(post), axis=1)
             self._impossible(fs, rs, int(np.flatnonzero(bad)[0]))
         return post, log_ev, fallback
 
-    def _eliminate(self, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> tuple[FloatArray, float]:
-        """One row by hidden-variable elimination, or by non-negative elimination if it cancels."""
+    def _eliminate(self, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> tuple[FloatArray, FloatArray]:
+        """Rows by hidden-variable elimination, those of one structure together (one order, one
+        program, a leading row axis); a row that cancels too much by non-negative elimination."""
+        post = np.empty((len(fs), len(self.compiled.causes)))
+        log_ev = np.empty(len(fs))
+        groups: dict[bytes, list[int]] = {}
+        for k, key in enumerate(structure_keys(self.compiled, fs, rs)):
+            groups.setdefault(key, []).append(k)
+        for key, members in groups.items():
+            rows = np.array(members, dtype=np.intp)
+            net = network(self.compiled, fs[rows], rs[rows])
+            order, steps = self._plan(key, net, fs[rows[0]])
+            per_chunk = max(
+                1,
+                min(GROUP_ELEMENTS // order.elements, self.budget.memory_bytes // order.memory_bytes),
+            )
+            for start in range(0, len(rows), per_chunk):
+                part = np.arange(start, min(start + per_chunk, len(rows)))
+                chunk = net if len(part) == len(rows) else net.take(part)
+                post[rows[part]], log_ev[rows[part]] = self._solve(
+                    chunk, order, steps, fs[rows[part]], rs[rows[part]]
+                )
+        return post, log_ev
+
+    def _plan(self, key: bytes, net: HiddenNetwork, fs: NDArray[np.int8]) -> tuple[Plan, Program]:
+        """The elimination order and program of ``net``'s structure (cached), within the budget."""
         cm = self.compiled
-        net = network(cm, fs, rs)
-        key = net.key
-        order = self._plans.get(key)
-        if order is None:
+        cached = self._plans.get(key)
+        if cached is None:
             order = plan(net, search=False)
             if order.elements > SEARCH_ELEMENTS:  # a heavy row: search, with the largest network's order
                 size = len(cm.causes) + len(cm.findings) + len(cm.risk_factors)
@@ -316,7 +347,8 @@ class ExactEngine:
                 order = plan(net, reference=self._reference)
             if len(self._plans) >= MAX_PLANS:
                 self._plans.clear()
-            self._plans[key] = order
+            cached = self._plans[key] = (order, program(net, order))
+        order = cached[0]
         if not self.budget.fits(memory=order.memory_bytes, operations=order.operations):
             widest = [net.names[v] for v in order.widest]
             raise CostLimitError(
@@ -327,14 +359,28 @@ class ExactEngine:
                 f"{[cm.findings[j] for j in np.flatnonzero(fs == 1)]}. Give a larger Budget or "
                 "fewer present findings."
             )
-        log_z, marginals, cancellation = solve(net, order)
-        if cancellation <= HIDDEN_LIMIT:
-            return np.clip(marginals[:, 1], 0.0, 1.0), log_z + net.log_const
-        if EXTENDED:  # the same elimination with 80-bit rounding errors
-            log_z, marginals, cancellation = solve(net, order, dtype=np.longdouble)
-            if cancellation <= PRECISE_HIDDEN_LIMIT:
-                return np.clip(marginals[:, 1], 0.0, 1.0), log_z + net.log_const
-        return eliminate(cm, fs, rs, self._orders, hubs=False, budget=self.budget)
+        return cached
+
+    def _solve(
+        self, net: HiddenNetwork, order: Plan, steps: Program, fs: NDArray[np.int8], rs: NDArray[np.int8]
+    ) -> tuple[FloatArray, FloatArray]:
+        """Rows of one structure; those that cancel beyond the limits again in 80-bit, then without
+        signs."""
+        log_z, marginals, cancellation = solve(net, order, steps=steps)
+        post = np.clip(marginals[:, :, 1], 0.0, 1.0)
+        log_ev = log_z + net.log_const
+        again = np.flatnonzero(~(cancellation <= HIDDEN_LIMIT))
+        if len(again) and EXTENDED:  # the same elimination with 80-bit rounding errors
+            log_z, marginals, cancellation = solve(net.take(again), order, dtype=np.longdouble, steps=steps)
+            ok = cancellation <= PRECISE_HIDDEN_LIMIT
+            post[again[ok]] = np.clip(marginals[ok, :, 1], 0.0, 1.0)
+            log_ev[again[ok]] = log_z[ok] + net.log_const[again[ok]]
+            again = again[~ok]
+        for k in again.tolist():
+            post[k], log_ev[k] = eliminate(
+                self.compiled, fs[k], rs[k], self._orders, hubs=False, budget=self.budget
+            )
+        return post, log_ev
 
     def _impossible(self, fs: NDArray[np.int8], rs: NDArray[np.int8], row: int) -> None:
         cm = self.compiled

@@ -42,20 +42,20 @@ Examples
 ...                     [[0.9, 0.5, 0.4]])
 >>> net = network(cm, np.array([1], dtype=np.int8), np.zeros(0, dtype=np.int8))
 >>> log_z, marginals, cancellation = solve(net, plan(net))
->>> marginals[:, 1].round(4).tolist(), cancellation < HIDDEN_LIMIT
+>>> marginals[0, :, 1].round(4).tolist(), bool(cancellation[0] < HIDDEN_LIMIT)
 ([0.3217, 0.4214, 0.5377], True)
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from toeprob.inference.compiled import CompiledModel
-from toeprob.inference.elimination import network_factors
+from toeprob.inference.elimination import cause_factors
 from toeprob.inference.ordering import bits, evaluate_order, greedy_order
 
 __all__ = [
@@ -64,10 +64,13 @@ __all__ = [
     "PRECISE_HIDDEN_LIMIT",
     "HiddenNetwork",
     "Plan",
+    "Program",
     "every_finding_present",
     "network",
     "plan",
+    "program",
     "solve",
+    "structure_keys",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -94,22 +97,35 @@ VARIANTS = 12
 
 @dataclass(frozen=True, eq=False)
 class HiddenNetwork:
-    """The factors of one evidence row, variables numbered causes first.
+    """The factors of one or more evidence rows of the same structure, variables numbered causes
+    first.
 
-    ``names[v]`` names variable ``v`` (a cause, a risk factor, ``"hidden(finding)"`` or
-    ``"or(finding)"`` for an OR-chain link); ``signed[k]`` marks the factors with negative entries.
+    Every table has a leading row axis: of length ``rows`` for the cause factors, 1 for the factors
+    that do not depend on the evidence. ``names[v]`` names variable ``v`` (a cause, a risk factor,
+    ``"hidden(finding)"``); ``signed[k]`` marks the factors with negative entries; ``log_const``
+    holds each row's constant, shape ``(rows,)``.
     """
 
     factors: tuple[tuple[tuple[int, ...], FloatArray], ...]
     signed: tuple[bool, ...]
     names: tuple[str, ...]
     n_causes: int
-    log_const: float
+    log_const: FloatArray
 
     @property
     def key(self) -> tuple[tuple[int, ...], ...]:
         """The structure (every factor's scope), which fixes the elimination order."""
         return tuple(vs for vs, _ in self.factors)
+
+    @property
+    def rows(self) -> int:
+        """Number of evidence rows."""
+        return len(self.log_const)
+
+    def take(self, rows: NDArray[np.intp]) -> HiddenNetwork:
+        """The network of the given rows only."""
+        factors = tuple((vs, t[rows] if t.shape[0] > 1 else t) for vs, t in self.factors)
+        return HiddenNetwork(factors, self.signed, self.names, self.n_causes, self.log_const[rows])
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,36 +144,54 @@ class Plan:
 
     @property
     def memory_bytes(self) -> int:
-        """Bytes held at once: the kept clique tables and up to eight transient tables of the widest
-        clique in the downward pass (belief, quotients, their magnitudes); measured 5.6 GB for an
-        estimate of 6.1 GB with every finding of the default model present."""
+        """Bytes held at once for one row: the kept clique tables and up to eight transient tables of
+        the widest clique in the downward pass (belief, quotients, their magnitudes); measured 5.6 GB
+        for an estimate of 6.1 GB with every finding of the default model present."""
         return 8 * (self.elements + (8 << self.width))
 
     @property
     def operations(self) -> int:
-        """Element operations of both passes (about ten per clique-table element)."""
+        """Element operations of both passes for one row (about ten per clique-table element)."""
         return 10 * self.elements
 
 
+def structure_keys(cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> list[bytes]:
+    """For rows ``fs`` (N, F), ``rs`` (N, R): a key per row; rows with equal keys have networks of
+    the same structure (the same hidden variables and unobserved shared risk factors)."""
+    hidden = (fs == 1) & (cm.finding_parent_count >= HIDDEN_PARENTS)
+    free = rs[:, cm.shared_rf] < 0
+    both = np.ascontiguousarray(np.concatenate([hidden, free], axis=1))
+    return [row.tobytes() for row in both]
+
+
 def network(cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> HiddenNetwork:
-    """The factors of the evidence ``fs``, ``rs`` with one hidden variable per present finding that
-    has :data:`HIDDEN_PARENTS` or more parents (see the module docstring)."""
-    hidden = np.flatnonzero((fs == 1) & (cm.finding_parent_count >= HIDDEN_PARENTS))
-    folded = fs.copy()
-    folded[hidden] = -1  # handled here, not by the OR chains of the folded network
-    base, names, log_const = network_factors(cm, folded, rs)
-    factors: list[tuple[tuple[int, ...], FloatArray]] = [(vs, t[0]) for vs, t in base]
+    """The factors of the evidence ``fs``, ``rs`` (one row, or rows (N, F), (N, R) of one
+    structure, see :func:`structure_keys`) with one hidden variable per present finding that has
+    :data:`HIDDEN_PARENTS` or more parents (see the module docstring)."""
+    fs2, rs2 = np.atleast_2d(fs), np.atleast_2d(rs)
+    keys = structure_keys(cm, fs2, rs2)
+    if len(set(keys)) > 1:
+        raise ValueError("network: the rows must share one structure (see structure_keys).")
+    hidden = np.flatnonzero((fs2[0] == 1) & (cm.finding_parent_count >= HIDDEN_PARENTS))
+    free = [int(r) for r in cm.shared_rf if rs2[0, r] < 0]
+    folded = fs2.copy()
+    folded[:, hidden] = -1  # handled here, not folded into the causes
+    causes, log_const = cause_factors(cm, folded, rs2, free)
+    factors: list[tuple[tuple[int, ...], FloatArray]] = list(causes)
+    n_c = len(cm.causes)
+    for k, r in enumerate(free):
+        factors.append(((n_c + k,), np.array([[1.0 - cm.rf_prevalence[r], cm.rf_prevalence[r]]])))
     signed = [False] * len(factors)
-    all_names = list(names)
+    all_names = [*cm.causes, *(cm.risk_factors[r] for r in free)]
     for j in hidden.tolist():
         h = len(all_names)
         all_names.append(f"hidden({cm.findings[j]})")
-        factors.append(((h,), np.array([-(1.0 - cm.finding_leak[j]), 1.0])))
+        factors.append(((h,), np.array([[-(1.0 - cm.finding_leak[j]), 1.0]])))
         signed.append(True)
         for i in np.flatnonzero(cm.finding_weight[j] > 0).tolist():
-            factors.append(((i, h), np.array([[1.0, 1.0], [cm.finding_q[j, i], 1.0]])))
+            factors.append(((i, h), np.array([[[1.0, 1.0], [cm.finding_q[j, i], 1.0]]])))
             signed.append(False)
-    return HiddenNetwork(tuple(factors), tuple(signed), tuple(all_names), len(cm.causes), log_const)
+    return HiddenNetwork(tuple(factors), tuple(signed), tuple(all_names), n_c, log_const)
 
 
 def plan(net: HiddenNetwork, *, search: bool = True, reference: Plan | None = None) -> Plan:
@@ -201,147 +235,228 @@ def every_finding_present(cm: CompiledModel) -> HiddenNetwork:
     return network(cm, np.ones(len(cm.findings), dtype=np.int8), np.full(len(cm.risk_factors), -1, np.int8))
 
 
-def _aligned(vs: tuple[int, ...], table: FloatArray, scope: tuple[int, ...]) -> FloatArray:
-    """``table`` over ``vs`` as an array that broadcasts over the sorted ``scope``."""
-    pos = {v: i for i, v in enumerate(scope)}
-    arr = np.transpose(table, sorted(range(len(vs)), key=lambda a: pos[vs[a]]))
-    shape = [1] * len(scope)
-    for v in vs:
-        shape[pos[v]] = 2
-    return arr.reshape(shape)
+@dataclass(frozen=True, eq=False)
+class _Input:
+    """One input of an elimination step: a factor of the network or the message of an earlier step,
+    with the transposition and shape that align it with the step's variables (row axis first)."""
+
+    factor: int  # index in the network's factors, or -1
+    child: int  # the step that sent this message, or -1
+    perm: tuple[int, ...] | None
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class _Step:
+    var: int
+    n_scope: int  # variables of the step's table
+    inputs: tuple[_Input, ...]
+    axis: int  # the eliminated variable's axis (the row axis is 0)
+    signed: bool  # some input factor has negative entries
+    incoming: tuple[int, ...]  # shape of the downward message aligned with the step's table
+    sums: tuple[tuple[int, ...], ...]  # per input: axes summed out for its downward message
+    cause_axes: tuple[int, ...] | None  # axes summed out for the cause's marginal, if a cause
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """The steps of a calibrated elimination of one network structure in one order, computed once
+    and run on any rows of that structure (see :func:`solve`)."""
+
+    steps: tuple[_Step, ...]
+    roots: tuple[int, ...]  # steps whose message has no variable left
+    n_causes: int
+
+
+def program(net: HiddenNetwork, order: Plan) -> Program:
+    """The elimination steps of ``net``'s structure in ``order``: which tables meet at each step and
+    how each is aligned; no table is built."""
+    pool: dict[int, tuple[tuple[int, ...], int, int]] = {}  # id -> variables, factor, child step
+    holding: dict[int, set[int]] = {}
+    for k, (vs, _) in enumerate(net.factors):
+        pool[k] = (vs, k, -1)
+        for v in vs:
+            holding.setdefault(v, set()).add(k)
+    next_id = len(pool)
+    steps: list[_Step] = []
+    roots: list[int] = []
+    for k, var in enumerate(order.order):
+        ids = sorted(holding.pop(var, set()))
+        mine = [pool.pop(i) for i in ids]
+        for vs, _, _ in mine:
+            for v in vs:
+                if v != var:
+                    holding[v].difference_update(ids)
+        scope = tuple(sorted({v for vs, _, _ in mine for v in vs} | {var}))
+        pos = {v: a for a, v in enumerate(scope)}
+        inputs = []
+        for vs, factor, child in mine:
+            perm = [0, *(1 + a for a in sorted(range(len(vs)), key=lambda a: pos[vs[a]]))]
+            shape = [-1] + [1] * len(scope)
+            for v in vs:
+                shape[1 + pos[v]] = 2
+            identity = perm == sorted(perm)
+            inputs.append(_Input(factor, child, None if identity else tuple(perm), tuple(shape)))
+        rest = tuple(v for v in scope if v != var)
+        axis = 1 + pos[var]
+        incoming = [-1, *([2] * len(scope))]
+        incoming[axis] = 1
+        sums = tuple(tuple(1 + a for a, v in enumerate(scope) if v not in vs) for vs, _, _ in mine)
+        cause_axes = tuple(1 + a for a, v in enumerate(scope) if v != var) if var < net.n_causes else None
+        signed = any(net.signed[f] for _, f, _ in mine if f >= 0)
+        steps.append(_Step(var, len(scope), tuple(inputs), axis, signed, tuple(incoming), sums, cause_axes))
+        if rest:
+            pool[next_id] = (rest, -1, k)
+            for v in rest:
+                holding[v].add(next_id)
+            next_id += 1
+        else:
+            roots.append(k)
+    return Program(tuple(steps), tuple(roots), net.n_causes)
 
 
 def _sum_axes(table: FloatArray, axes: tuple[int, ...]) -> FloatArray:
     """``table`` summed over ``axes``, one axis at a time from the outermost (numpy's reduction over
-    many scattered axes of length 2 is several times slower)."""
+    many scattered axes of length 2 is several times slower); every sum adds two numbers, so a row
+    gives the same result alone or among others."""
     out = table
     for done, axis in enumerate(sorted(axes)):
         out = np.add.reduce(out, axis=axis - done)
     return np.asarray(out)
 
 
-def _scaled(table: FloatArray) -> tuple[FloatArray, float]:
-    """``table`` divided by its largest magnitude (1 if it is all zero), and that magnitude."""
-    top = float(np.max(np.abs(table), initial=0.0))
-    top = top if top > 0 and math.isfinite(top) else 1.0
-    return table / top, top
+def _row_max(table: FloatArray) -> FloatArray:
+    """The largest entry of each row (axis 0), as float64."""
+    flat = table.reshape(table.shape[0], -1)
+    return np.asarray(np.max(flat, axis=1, initial=0.0), dtype=np.float64)
 
 
-def _cancellation(terms: FloatArray, total: FloatArray, axes: tuple[int, ...] | int) -> float:
-    """``max sum |terms| / |total|`` entrywise (``inf`` where a non-zero spread sums to <= 0)."""
-    spread = np.add.reduce(np.abs(terms), axis=axes)
+def _per_row(values: NDArray[Any], ndim: int) -> NDArray[Any]:
+    """``values`` (N,) shaped to broadcast over a table of ``ndim`` dimensions, rows first."""
+    return values.reshape((-1,) + (1,) * (ndim - 1))
+
+
+def _scaled(table: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Each row of ``table`` divided by its largest magnitude (1 if zero or not finite), and those
+    magnitudes (N,)."""
+    top = _row_max(np.abs(table))
+    top = np.where((top > 0) & np.isfinite(top), top, 1.0)
+    return table / _per_row(top, table.ndim), top
+
+
+def _cancellation(terms: FloatArray, total: FloatArray, axis: int) -> FloatArray:
+    """Per row, ``max sum |terms| / |total|`` (``inf`` where a non-zero spread sums to <= 0)."""
+    spread = np.add.reduce(np.abs(terms), axis=axis)
     bad = (spread > 0) & ~(total > 0)
-    if bad.any():
-        return math.inf
-    ratio = np.divide(spread, total, out=np.ones(spread.shape), where=spread > 0)
-    return float(np.max(ratio, initial=1.0))
-
-
-_Pooled = tuple[tuple[int, ...], FloatArray, int, bool]  # variables, table, sending step, signed
+    ratio = np.divide(spread, total, out=np.ones(spread.shape, spread.dtype), where=spread > 0)
+    worst = np.maximum(_row_max(ratio), 1.0)
+    return np.where(bad.reshape(bad.shape[0], -1).any(axis=1), np.inf, worst)
 
 
 def solve(
-    net: HiddenNetwork, order: Plan, *, dtype: type[np.floating] = np.float64
-) -> tuple[float, FloatArray, float]:
-    """Calibrated elimination of ``net`` in ``order``, every table in ``dtype``.
+    net: HiddenNetwork,
+    order: Plan,
+    *,
+    dtype: type[np.floating] = np.float64,
+    steps: Program | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Calibrated elimination of every row of ``net`` in ``order``, every table in ``dtype``.
 
-    ``np.longdouble`` (80-bit on x86-64 Linux) makes every rounding error about 2,000 times
-    smaller, for rows whose cancellation float64 cannot afford (about twice the time).
+    The rows share one :class:`Program` (``steps``, built from ``order`` when not given) and are
+    computed together on a leading row axis, by elementwise operations, sums of two numbers and
+    per-row maxima: a row's result does not depend on the other rows. ``np.longdouble`` (80-bit
+    on x86-64 Linux) makes every rounding error about 2,000 times smaller, for rows whose
+    cancellation float64 cannot afford (about twice the time).
 
     Returns
     -------
-    log_z : float
-        Log of the sum of the product of the factors (``-inf`` if it is not positive).
-    marginals : ndarray, shape (n_causes, 2)
-        Each cause's normalized marginal (NaN if ``Z`` is not positive).
-    cancellation : float
-        The largest cancellation met (see the module docstring); 1 if no factor is signed.
+    log_z : ndarray, shape (rows,)
+        Log of the sum of the product of the factors (``-inf`` where it is not positive).
+    marginals : ndarray, shape (rows, n_causes, 2)
+        Each cause's normalized marginal (NaN where ``Z`` is not positive).
+    cancellation : ndarray, shape (rows,)
+        The largest cancellation met (see the module docstring); 1 where no factor is signed.
     """
-    pool: dict[int, _Pooled] = {}
-    holding: dict[int, set[int]] = {}
-    for k, ((vs, table), signed) in enumerate(zip(net.factors, net.signed, strict=True)):
-        pool[k] = (vs, table.astype(dtype, copy=False), -1, signed)
-        for v in vs:
-            holding.setdefault(v, set()).add(k)
-    next_id = len(pool)
-    steps: list[tuple[int, tuple[int, ...], list[_Pooled], FloatArray, bool]] = []
-    parent: list[int] = []
-    log_scale = 0.0
-    worst = 1.0
-    for k, var in enumerate(order.order):
-        ids = holding.pop(var, set())
-        mine = [pool.pop(i) for i in sorted(ids)]
-        for vs, _, _, _ in mine:
-            for v in vs:
-                if v != var:
-                    holding[v].difference_update(ids)
-        scope = tuple(sorted({v for vs, *_ in mine for v in vs} | {var}))
-        product = np.ones((1,) * len(scope))
-        signed = False
-        for vs, table, _, s in mine:
-            product = product * _aligned(vs, table, scope)
-            signed |= s
-        product = np.broadcast_to(product, (2,) * len(scope))
-        axis = scope.index(var)
-        message = np.add.reduce(product, axis=axis)
-        if signed:
-            worst = max(worst, _cancellation(product, message, axis))
+    prog = program(net, order) if steps is None else steps
+    n = net.rows
+    tables = [t.astype(dtype, copy=False) for _, t in net.factors]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _solve(prog, tables, n)
+
+
+def _solve(prog: Program, tables: list[FloatArray], n: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    products: list[FloatArray] = []
+    messages: list[FloatArray] = []
+    log_scale = np.zeros(n)
+    worst = np.ones(n)
+    for step in prog.steps:
+        product: FloatArray | None = None
+        for inp in step.inputs:
+            table = tables[inp.factor] if inp.factor >= 0 else messages[inp.child]
+            if inp.perm is not None:
+                table = table.transpose(inp.perm)
+            table = table.reshape(inp.shape)
+            product = table if product is None else product * table
+        assert product is not None
+        product = np.broadcast_to(product, (n,) + (2,) * step.n_scope)
+        message = np.add.reduce(product, axis=step.axis)
+        if step.signed:
+            worst = np.maximum(worst, _cancellation(product, message, step.axis))
         message, top = _scaled(message)
-        log_scale += math.log(top)
-        for _, _, child, _ in mine:
-            if child >= 0:
-                parent[child] = k
-        parent.append(-1)
-        steps.append((var, scope, mine, product, signed))
-        rest = tuple(v for v in scope if v != var)
-        pool[next_id] = (rest, message, k, False)
-        for v in rest:
-            holding[v].add(next_id)
-        next_id += 1
-    total = 1.0
-    for _, table, _, _ in pool.values():
-        total *= float(table.reshape(-1)[0])
-    marginals = np.full((net.n_causes, 2), np.nan)
-    if not total > 0:
-        return -math.inf, marginals, worst
-    down: list[tuple[FloatArray, bool] | None] = [None] * len(steps)
-    for k in range(len(steps) - 1, -1, -1):
-        var, scope, mine, product, signed = steps[k]
+        log_scale = log_scale + np.log(top)
+        products.append(product)
+        messages.append(message)
+    total = np.ones(n)
+    for k in prog.roots:
+        total = total * messages[k].reshape(n).astype(np.float64)
+    upward = worst.copy()
+    marginals = np.full((n, prog.n_causes, 2), np.nan)
+    down: list[tuple[FloatArray, bool] | None] = [None] * len(prog.steps)
+    for k in range(len(prog.steps) - 1, -1, -1):
+        step = prog.steps[k]
+        product, signed = products[k], step.signed
         incoming = down[k]
         if incoming is not None:
-            product = product * _aligned(tuple(v for v in scope if v != var), incoming[0], scope)
+            product = product * incoming[0].reshape(step.incoming)
             signed |= incoming[1]
         belief, _ = _scaled(product)
-        for vs, table, child, _ in mine:
-            if child < 0:
+        for inp, axes in zip(step.inputs, step.sums, strict=True):
+            if inp.child < 0:
                 continue
-            if np.any((table > 0) & (table < SAFE_DIVISOR)):
-                # dividing by so small a message would lose digits or overflow: the product of
-                # every other input instead (no division), scaled by its own largest entry
-                others = np.ones((1,) * len(scope))
-                for other_vs, other, other_child, _ in mine:
-                    if other_child != child:
-                        others = others * _aligned(other_vs, other, scope)
+            sent = messages[inp.child].reshape(inp.shape)
+            quotient = np.divide(belief, sent, out=np.zeros(belief.shape, belief.dtype), where=sent > 0)
+            tiny = np.asarray(((sent > 0) & (sent < SAFE_DIVISOR)).reshape(n, -1).any(axis=1))
+            if tiny.any():
+                # dividing by so small a message would lose digits or overflow: for those rows, the
+                # product of every other input instead (no division), scaled by its own largest entry
+                others = np.ones((1,) * (step.n_scope + 1), belief.dtype)
+                for other in step.inputs:
+                    if other is not inp:
+                        table = tables[other.factor] if other.factor >= 0 else messages[other.child]
+                        table = table.transpose(other.perm) if other.perm is not None else table
+                        others = others * table.reshape(other.shape)
                 if incoming is not None:
-                    others = others * _aligned(tuple(v for v in scope if v != var), incoming[0], scope)
-                quotient = _scaled(np.broadcast_to(others, belief.shape))[0]
-            else:
-                sent = _aligned(vs, table, scope)
-                quotient = np.divide(belief, sent, out=np.zeros(belief.shape, belief.dtype), where=sent > 0)
-            axes = tuple(i for i, v in enumerate(scope) if v not in vs)
+                    others = others * incoming[0].reshape(step.incoming)
+                rebuilt = _scaled(np.broadcast_to(others, belief.shape))[0]
+                quotient = np.where(_per_row(tiny, belief.ndim), rebuilt, quotient)
             outside = _sum_axes(quotient, axes)
             if signed:
-                spread = float(np.max(_sum_axes(np.abs(quotient), axes), initial=0.0))
-                largest = float(np.max(np.abs(outside), initial=0.0))
-                worst = max(worst, spread / largest if largest > 0 else (math.inf if spread > 0 else 1.0))
-            down[child] = (_scaled(outside)[0], signed)
-        if var < net.n_causes:
-            axes = tuple(i for i, v in enumerate(scope) if v != var)
-            m = _sum_axes(belief, axes)
-            norm = float(m[0] + m[1])
+                spread = _row_max(_sum_axes(np.abs(quotient), axes))
+                largest = _row_max(np.abs(outside))
+                ratio = np.where(largest > 0, spread / np.where(largest > 0, largest, 1.0), 1.0)
+                worst = np.maximum(worst, np.where((largest > 0) | ~(spread > 0), ratio, np.inf))
+            down[inp.child] = (_scaled(outside)[0], signed)
+        if step.cause_axes is not None:
+            m = _sum_axes(belief, step.cause_axes)  # (n, 2)
+            norm = m[:, 0] + m[:, 1]
             if signed:
-                spread = float(np.max(_sum_axes(np.abs(belief), axes)))
-                worst = max(worst, spread / norm if norm > 0 and np.all(m >= 0) else math.inf)
-            if norm > 0:
-                marginals[var] = m / norm
-    return math.log(total) + log_scale, marginals, worst
+                spread = _row_max(_sum_axes(np.abs(belief), step.cause_axes))
+                fine = (norm > 0) & np.all(m >= 0, axis=1)
+                worst = np.maximum(worst, np.where(fine, spread / np.where(fine, norm, 1.0), np.inf))
+            where = norm > 0
+            marginals[where, step.var] = (m[where] / norm[where, None]).astype(np.float64)
+    possible = total > 0
+    log_z = np.where(possible, np.log(np.where(possible, total, 1.0)) + log_scale, -np.inf)
+    marginals[~possible] = np.nan
+    worst = np.where(possible, worst, upward)
+    return log_z, marginals, worst
