@@ -13,7 +13,7 @@ from toeprob import load_model
 from toeprob.inference.compiled import compile_model
 from toeprob.inference.elimination import eliminate
 from toeprob.inference.exact import ExactEngine
-from toeprob.inference.hidden import HIDDEN_LIMIT, network, plan, solve
+from toeprob.inference.hidden import HIDDEN_LIMIT, network, plan, solve, structure_keys
 from toeprob.knowledge.model import Model
 
 
@@ -147,3 +147,87 @@ def test_extended_precision_elimination_agrees_with_float64(default_cm):
     assert m_ld.dtype == np.float64 and c_ld[0] <= 2 * c64[0]
     # the float64 error is within the documented ~5e-17 per unit of cancellation
     assert np.abs(m64 - m_ld).max() <= 5e-17 * c64[0] + 1e-14 and abs(log64[0] - log_ld[0]) <= 1e-10
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_shared_structure_with_absent_and_unknown_hidden_findings_matches_enumeration(seed):
+    rng = np.random.default_rng(300 + seed)
+    cm = random_network(rng, int(rng.integers(2, 6)), int(rng.integers(3, 8)), int(rng.integers(0, 5)))
+    multi = cm.finding_parent_count >= 2
+    rss = np.repeat(random_states(rng, 1, len(cm.risk_factors)), 6, axis=0)
+    fss = random_states(rng, 6, len(cm.findings))
+    union = multi & (fss == 1).any(axis=0)
+    net = network(cm, fss, rss, union)  # one structure, every row with its own hidden-variable factors
+    log_z, marginals, cancellation = solve(net, plan(net))
+    for k in range(len(fss)):
+        want, log_want = enumerate_posterior(cm, fss[k], rss[k])
+        assert cancellation[k] <= HIDDEN_LIMIT
+        assert np.abs(marginals[k, :, 1] - want).max() <= 1e-12
+        assert abs(log_z[k] + net.log_const[k] - log_want) <= 1e-10
+
+
+def test_network_rejects_rows_of_different_structures(default_cm):
+    fss = np.full((2, len(default_cm.findings)), -1, np.int8)
+    fss[0, np.flatnonzero(default_cm.finding_parent_count >= 2)[:3]] = 1
+    rss = np.full((2, len(default_cm.risk_factors)), -1, np.int8)
+    with pytest.raises(ValueError, match="one structure"):
+        network(default_cm, fss, rss)
+    with pytest.raises(ValueError, match="cover"):
+        network(default_cm, fss, rss, np.zeros(len(default_cm.findings), bool))
+
+
+def worlds(cm, size, seed):
+    """A heavy row and rows below it (some present findings set absent or unknown), as the urgency
+    rule's worlds are."""
+    fs, rs = next(heavy_rows(cm, (size,), seed=seed))
+    rng = np.random.default_rng(seed)
+    present = np.flatnonzero(fs == 1)
+    rows = [fs]
+    for _ in range(7):
+        row = fs.copy()
+        row[rng.choice(present, 3, replace=False)] = rng.choice([0, -1], 3)
+        rows.append(row)
+    return np.array(rows), np.repeat(rs[None], len(rows), axis=0)
+
+
+def test_families_share_one_structure_and_agree_with_rows_alone(default_cm):
+    fss, rss = worlds(default_cm, 13, seed=3)
+    eng = ExactEngine(default_cm)
+    alone = np.array([eng.posterior(f, r) for f, r in zip(fss, rss, strict=True)])
+    assert np.array_equal(eng.posterior_batch(fss, rss), alone)  # no groups: bitwise
+    plans = len(eng._plans)
+    fresh = ExactEngine(default_cm)
+    together = fresh.posterior_batch(fss, rss, groups=np.zeros(len(fss), int))
+    assert len(fresh._plans) == 1 < plans  # one structure (the union: the first row's) for all
+    assert np.array_equal(together[0], alone[0])  # the row whose structure is the union: bitwise
+    assert np.abs(together - alone).max() <= 1e-11
+    for k in (1, 4):
+        want, _ = eliminate(default_cm, fss[k], rss[k], hubs=False)
+        assert np.abs(together[k] - want).max() <= 1e-10
+    # a row's result depends on its family only: other families and their order do not matter
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    split = fresh.posterior_batch(fss, rss, groups=labels)
+    perm = np.random.default_rng(0).permutation(len(fss))
+    again = fresh.posterior_batch(fss[perm], rss[perm], groups=labels[perm])
+    assert np.array_equal(again, split[perm])
+    with pytest.raises(ValueError, match="groups"):
+        eng.posterior_batch(fss, rss, groups=np.zeros(3, int))
+
+
+def test_rows_of_one_structure_are_computed_together_bitwise_as_alone(default_cm):
+    fs, rs = next(heavy_rows(default_cm, (14,), seed=9))
+    single = default_cm.finding_parent_count == 1
+    fss = np.repeat(fs[None], 6, axis=0)
+    # the same hidden variables, different folded evidence: one structure, different tables
+    rng = np.random.default_rng(9)
+    free = np.flatnonzero(fs != 1)
+    fss[1:, free] = rng.integers(-1, 1, size=(5, len(free)))  # absent or unknown
+    singles = np.flatnonzero(single & (fs != 1))
+    fss[1:, singles] = rng.integers(-1, 2, size=(5, len(singles)))  # present too: folded
+    rss = np.repeat(rs[None], 6, axis=0)
+    rss[2:, np.flatnonzero(rs < 0)[:1]] = 1  # not a shared one of every row: maybe another structure
+    assert len(set(structure_keys(default_cm, fss, rss))) < len(fss)
+    eng = ExactEngine(default_cm)
+    batch = eng.posterior_batch(fss, rss)
+    alone = np.array([ExactEngine(default_cm).posterior(f, r) for f, r in zip(fss, rss, strict=True)])
+    assert np.array_equal(batch, alone)

@@ -53,6 +53,8 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -62,6 +64,7 @@ from toeprob.inference.compiled import CompiledModel
 from toeprob.inference.elimination import OrderCache, eliminate
 from toeprob.inference.hidden import (
     HIDDEN_LIMIT,
+    HIDDEN_PARENTS,
     PRECISE_HIDDEN_LIMIT,
     SEARCH_ELEMENTS,
     HiddenNetwork,
@@ -72,7 +75,7 @@ from toeprob.inference.hidden import (
     plan,
     program,
     solve,
-    structure_keys,
+    structure_key,
 )
 from toeprob.inference.quickscore import (
     CANCELLATION_LIMIT,
@@ -107,6 +110,12 @@ MAX_PLANS = 4096
 GROUP_ELEMENTS = 1 << 22
 """Heavy rows of one structure are eliminated together, at most this many clique-table elements
 (all rows) at a time."""
+
+FAMILY_ELEMENTS = 1 << 18
+"""A family of heavy rows (``posterior_batch(groups=...)``) is eliminated on the union of its
+present findings when that network's clique tables hold at most this many elements per row: there
+the fixed cost of an order and a program per structure (about 10-20 ms) outweighs the larger
+tables; above it, each structure is eliminated on its own."""
 
 
 class ExactEngine:
@@ -158,12 +167,26 @@ class ExactEngine:
         return np.asarray(self._run(fs[None], rs[None], 1)[0][0], dtype=np.float64)
 
     def posterior_batch(
-        self, finding_states: ArrayLike, rf_states: ArrayLike, *, chunk_size: int = 2048
+        self,
+        finding_states: ArrayLike,
+        rf_states: ArrayLike,
+        *,
+        chunk_size: int = 2048,
+        groups: ArrayLike | None = None,
     ) -> FloatArray:
         """Posteriors for many evidence rows at once, shape ``(N, C)``.
 
         Row ``k`` is bitwise equal to ``posterior(finding_states[k], rf_states[k])``. At most
         ``chunk_size`` rows (fewer when many findings are present) are processed together.
+
+        ``groups`` (N,) labels *families* of rows, such as the urgency rule's worlds of one case,
+        which differ in a few findings. Heavy rows of one family (those answered by elimination)
+        that leave the same risk factors unobserved are then eliminated together on one shared
+        structure, the union of their present findings, when that structure is small (at most
+        :data:`FAMILY_ELEMENTS` table elements): one order, one program, one vectorized pass
+        instead of one per row. Such a row's result depends on its family only through that union
+        (equal to within rounding, not bitwise, to the row alone); rows of different labels never
+        affect each other.
 
         Examples
         --------
@@ -177,7 +200,15 @@ class ExactEngine:
         """
         check_parameter(chunk_size, positive_int, name="chunk_size", owner="ExactEngine.posterior_batch")
         fs, rs = self._states(finding_states, rf_states, single=False)
-        return self._run(fs, rs, chunk_size)[0]
+        labels = None
+        if groups is not None:
+            labels = np.asarray(groups)
+            if labels.shape != (fs.shape[0],) or (labels.size and labels.dtype.kind not in "iu"):
+                raise ValueError(
+                    f"The 'groups' parameter must be an integer array of shape ({fs.shape[0]},); got "
+                    f"shape {labels.shape} and dtype {labels.dtype}."
+                )
+        return self._run(fs, rs, chunk_size, labels)[0]
 
     def log_evidence(self, finding_state: ArrayLike, rf_state: ArrayLike) -> float:
         """``log P(evidence)`` (natural logarithm).
@@ -261,7 +292,11 @@ class ExactEngine:
         return out[0], out[1]
 
     def _run(
-        self, fs: NDArray[np.int8], rs: NDArray[np.int8], chunk_size: int
+        self,
+        fs: NDArray[np.int8],
+        rs: NDArray[np.int8],
+        chunk_size: int,
+        families: NDArray[np.integer[Any]] | None = None,
     ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
         cm = self.compiled
         n = fs.shape[0]
@@ -304,24 +339,49 @@ class ExactEngine:
                     fallback[part[~(cancel <= PRECISE_LIMIT)]] = True
         heavy = np.flatnonzero(fallback)
         if len(heavy):
-            post[heavy], log_ev[heavy] = self._eliminate(fs[heavy], rs[heavy])
+            labels = None if families is None else families[heavy]
+            post[heavy], log_ev[heavy] = self._eliminate(fs[heavy], rs[heavy], labels)
         if not (np.isfinite(log_ev).all() and np.isfinite(post).all()):
             bad = ~np.isfinite(log_ev) | ~np.all(np.isfinite(post), axis=1)
             self._impossible(fs, rs, int(np.flatnonzero(bad)[0]))
         return post, log_ev, fallback
 
-    def _eliminate(self, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> tuple[FloatArray, FloatArray]:
+    def _eliminate(
+        self, fs: NDArray[np.int8], rs: NDArray[np.int8], groups: NDArray[np.integer[Any]] | None
+    ) -> tuple[FloatArray, FloatArray]:
         """Rows by hidden-variable elimination, those of one structure together (one order, one
-        program, a leading row axis); a row that cancels too much by non-negative elimination."""
-        post = np.empty((len(fs), len(self.compiled.causes)))
+        program, a leading row axis); a row that cancels too much by non-negative elimination.
+        Families (``groups``) on the union of their structures when that is small."""
+        cm = self.compiled
+        post = np.empty((len(fs), len(cm.causes)))
         log_ev = np.empty(len(fs))
-        groups: dict[bytes, list[int]] = {}
-        for k, key in enumerate(structure_keys(self.compiled, fs, rs)):
-            groups.setdefault(key, []).append(k)
-        for key, members in groups.items():
-            rows = np.array(members, dtype=np.intp)
-            net = network(self.compiled, fs[rows], rs[rows])
-            order, steps = self._plan(key, net, fs[rows[0]])
+        hidden = (fs == 1) & (cm.finding_parent_count >= HIDDEN_PARENTS)
+        free = rs[:, cm.shared_rf] < 0
+        keys = [structure_key(h, f) for h, f in zip(hidden, free, strict=True)]
+        units: dict[bytes, list[int]] = {}  # structure -> rows eliminated on it
+        if groups is None:
+            for k, key in enumerate(keys):
+                units.setdefault(key, []).append(k)
+        else:
+            families: dict[tuple[int, bytes], list[int]] = {}
+            for k, (label, f) in enumerate(zip(groups.tolist(), free, strict=True)):
+                families.setdefault((label, f.tobytes()), []).append(k)
+            for members in families.values():
+                union = hidden[members].any(axis=0)
+                key = structure_key(union, free[members[0]])
+                if len({keys[k] for k in members}) > 1:
+                    net = network(cm, fs[members[:1]], rs[members[:1]], union)
+                    if self._planned(key, net)[0].elements <= FAMILY_ELEMENTS:
+                        units.setdefault(key, []).extend(members)
+                        continue
+                for k in members:
+                    units.setdefault(keys[k], []).append(k)
+        for key, members in units.items():
+            rows = np.array(sorted(members), dtype=np.intp)
+            union = np.frombuffer(key, dtype=bool)[: len(cm.findings)]
+            net = network(cm, fs[rows], rs[rows], union)
+            order, steps = self._planned(key, net)
+            self._check_budget(order, net, fs[rows[0]])
             per_chunk = max(
                 1,
                 min(GROUP_ELEMENTS // order.elements, self.budget.memory_bytes // order.memory_bytes),
@@ -334,8 +394,8 @@ class ExactEngine:
                 )
         return post, log_ev
 
-    def _plan(self, key: bytes, net: HiddenNetwork, fs: NDArray[np.int8]) -> tuple[Plan, Program]:
-        """The elimination order and program of ``net``'s structure (cached), within the budget."""
+    def _planned(self, key: bytes, net: HiddenNetwork) -> tuple[Plan, Program]:
+        """The elimination order and program of ``net``'s structure ``key`` (cached)."""
         cm = self.compiled
         cached = self._plans.get(key)
         if cached is None:
@@ -348,7 +408,10 @@ class ExactEngine:
             if len(self._plans) >= MAX_PLANS:
                 self._plans.clear()
             cached = self._plans[key] = (order, program(net, order))
-        order = cached[0]
+        return cached
+
+    def _check_budget(self, order: Plan, net: HiddenNetwork, fs: NDArray[np.int8]) -> None:
+        cm = self.compiled
         if not self.budget.fits(memory=order.memory_bytes, operations=order.operations):
             widest = [net.names[v] for v in order.widest]
             raise CostLimitError(
@@ -359,7 +422,6 @@ class ExactEngine:
                 f"{[cm.findings[j] for j in np.flatnonzero(fs == 1)]}. Give a larger Budget or "
                 "fewer present findings."
             )
-        return cached
 
     def _solve(
         self, net: HiddenNetwork, order: Plan, steps: Program, fs: NDArray[np.int8], rs: NDArray[np.int8]

@@ -70,6 +70,7 @@ __all__ = [
     "plan",
     "program",
     "solve",
+    "structure_key",
     "structure_keys",
 ]
 
@@ -85,7 +86,12 @@ HIDDEN_PARENTS = 2
 """Present findings with at least this many parents get a hidden variable; fewer: one table."""
 
 SEARCH_ELEMENTS = 1 << 20
-"""Above this many table elements, :func:`plan` tries more orders and keeps the cheapest."""
+"""Above this many table elements, :func:`plan` tries more orders and keeps the cheapest (each
+order costs 20-40 ms to find on the default model, an element of elimination about 200 ns)."""
+
+WIDE_SEARCH_ELEMENTS = 1 << 26
+"""Above this many table elements (eliminations of seconds), :func:`plan` tries four times as many
+orders."""
 
 SAFE_DIVISOR = 1e-200
 """Messages (scaled to a largest entry of 1) with a positive entry below this are not divided by in
@@ -157,25 +163,48 @@ class Plan:
 
 def structure_keys(cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> list[bytes]:
     """For rows ``fs`` (N, F), ``rs`` (N, R): a key per row; rows with equal keys have networks of
-    the same structure (the same hidden variables and unobserved shared risk factors)."""
+    the same structure (the same hidden variables and unobserved shared risk factors), see
+    :func:`structure_key`."""
     hidden = (fs == 1) & (cm.finding_parent_count >= HIDDEN_PARENTS)
     free = rs[:, cm.shared_rf] < 0
-    both = np.ascontiguousarray(np.concatenate([hidden, free], axis=1))
-    return [row.tobytes() for row in both]
+    return [structure_key(h, f) for h, f in zip(hidden, free, strict=True)]
 
 
-def network(cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> HiddenNetwork:
-    """The factors of the evidence ``fs``, ``rs`` (one row, or rows (N, F), (N, R) of one
-    structure, see :func:`structure_keys`) with one hidden variable per present finding that has
-    :data:`HIDDEN_PARENTS` or more parents (see the module docstring)."""
+def structure_key(hidden: NDArray[np.bool_], free: NDArray[np.bool_]) -> bytes:
+    """The key of the structure with the findings ``hidden`` (F,) as hidden variables and the
+    shared risk factors ``free`` (``len(cm.shared_rf)``,) unobserved."""
+    return np.concatenate([hidden, free]).astype(bool).tobytes()
+
+
+def network(
+    cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8], hidden: NDArray[np.bool_] | None = None
+) -> HiddenNetwork:
+    """The factors of the evidence ``fs``, ``rs`` (one row, or rows (N, F), (N, R)) with one hidden
+    variable per present finding that has :data:`HIDDEN_PARENTS` or more parents (see the module
+    docstring).
+
+    Without ``hidden``, the rows must share one structure (:func:`structure_keys`). With
+    ``hidden`` (F,), a mask that covers every row's present multi-parent findings, each of those
+    findings gets a hidden variable in every row (the rows must share their unobserved shared risk
+    factors): one structure for rows with different present findings, the hidden variable of a
+    finding absent in a row taking ``a = (1 - mu, 0)`` (so ``sum_h a(h) prod b(h, C) = P(F = 0 |
+    C)``) and of an unknown one ``a = (0, 1)`` (the sum is 1).
+    """
     fs2, rs2 = np.atleast_2d(fs), np.atleast_2d(rs)
-    keys = structure_keys(cm, fs2, rs2)
-    if len(set(keys)) > 1:
-        raise ValueError("network: the rows must share one structure (see structure_keys).")
-    hidden = np.flatnonzero((fs2[0] == 1) & (cm.finding_parent_count >= HIDDEN_PARENTS))
+    multi = cm.finding_parent_count >= HIDDEN_PARENTS
+    free_rows = rs2[:, cm.shared_rf] < 0
+    if hidden is None:
+        hidden = (fs2[0] == 1) & multi
+        if np.any(((fs2 == 1) & multi) != hidden):
+            raise ValueError("network: the rows must share one structure (see structure_keys).")
+    elif np.any((fs2 == 1) & multi & ~hidden) or np.any(hidden & ~multi):
+        raise ValueError("network: 'hidden' must cover every present multi-parent finding, and only those.")
+    if np.any(free_rows != free_rows[0]):
+        raise ValueError("network: the rows must leave the same shared risk factors unobserved.")
+    columns = np.flatnonzero(hidden)
     free = [int(r) for r in cm.shared_rf if rs2[0, r] < 0]
     folded = fs2.copy()
-    folded[:, hidden] = -1  # handled here, not folded into the causes
+    folded[:, columns] = -1  # handled here, not folded into the causes
     causes, log_const = cause_factors(cm, folded, rs2, free)
     factors: list[tuple[tuple[int, ...], FloatArray]] = list(causes)
     n_c = len(cm.causes)
@@ -183,10 +212,17 @@ def network(cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> Hi
         factors.append(((n_c + k,), np.array([[1.0 - cm.rf_prevalence[r], cm.rf_prevalence[r]]])))
     signed = [False] * len(factors)
     all_names = [*cm.causes, *(cm.risk_factors[r] for r in free)]
-    for j in hidden.tolist():
+    for j in columns.tolist():
         h = len(all_names)
         all_names.append(f"hidden({cm.findings[j]})")
-        factors.append(((h,), np.array([[-(1.0 - cm.finding_leak[j]), 1.0]])))
+        keep = 1.0 - cm.finding_leak[j]
+        state = fs2[:, j]
+        a = np.where(
+            (state == 1)[:, None],
+            np.array([-keep, 1.0]),
+            np.where((state == 0)[:, None], np.array([keep, 0.0]), np.array([0.0, 1.0])),
+        )
+        factors.append(((h,), a))
         signed.append(True)
         for i in np.flatnonzero(cm.finding_weight[j] > 0).tolist():
             factors.append(((i, h), np.array([[[1.0, 1.0], [cm.finding_q[j, i], 1.0]]])))
@@ -199,7 +235,7 @@ def plan(net: HiddenNetwork, *, search: bool = True, reference: Plan | None = No
 
     Min-fill first; if its tables exceed :data:`SEARCH_ELEMENTS` elements (and ``search``),
     min-degree and :data:`VARIANTS` variants with randomly perturbed scores (fixed seeds) are
-    tried too (four times as many above ``64 * SEARCH_ELEMENTS``), and the order with the fewest
+    tried too (four times as many above :data:`WIDE_SEARCH_ELEMENTS`), and the order with the fewest
     table elements is kept.
 
     ``reference`` is a plan of a network that contains this one (the same model with every finding
@@ -212,7 +248,7 @@ def plan(net: HiddenNetwork, *, search: bool = True, reference: Plan | None = No
     if search and best.elements > SEARCH_ELEMENTS:
         # the search costs about a millisecond per variable per variant: worth it only here, and
         # more of it where the elimination itself takes seconds
-        n_variants = VARIANTS if best.elements <= 64 * SEARCH_ELEMENTS else 4 * VARIANTS
+        n_variants = VARIANTS if best.elements <= WIDE_SEARCH_ELEMENTS else 4 * VARIANTS
         jitters = (0.5, 1.5, 3.0, 6.0)
         candidates = [(False, 0.0, 0)] + [(k % 2 == 0, jitters[k % 4], k) for k in range(n_variants)]
         for by_fill, jitter, seed in candidates:
@@ -326,9 +362,9 @@ def _sum_axes(table: FloatArray, axes: tuple[int, ...]) -> FloatArray:
 
 
 def _row_max(table: FloatArray) -> FloatArray:
-    """The largest entry of each row (axis 0), as float64."""
-    flat = table.reshape(table.shape[0], -1)
-    return np.asarray(np.max(flat, axis=1, initial=0.0), dtype=np.float64)
+    """The largest entry of each row (axis 0), as float64 (0 for a row of negative entries)."""
+    top: FloatArray = table.reshape(table.shape[0], -1).max(axis=1, initial=0.0)
+    return top if top.dtype == np.float64 else top.astype(np.float64)
 
 
 def _per_row(values: NDArray[Any], ndim: int) -> NDArray[Any]:
@@ -336,12 +372,13 @@ def _per_row(values: NDArray[Any], ndim: int) -> NDArray[Any]:
     return values.reshape((-1,) + (1,) * (ndim - 1))
 
 
-def _scaled(table: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _scaled(table: FloatArray, signed: bool = True) -> tuple[FloatArray, FloatArray]:
     """Each row of ``table`` divided by its largest magnitude (1 if zero or not finite), and those
-    magnitudes (N,)."""
-    top = _row_max(np.abs(table))
-    top = np.where((top > 0) & np.isfinite(top), top, 1.0)
-    return table / _per_row(top, table.ndim), top
+    magnitudes (N,); ``signed=False`` for a table known to be non-negative."""
+    top = _row_max(np.abs(table) if signed else table)
+    if not (top > 0).all() or not np.isfinite(top).all():
+        top = np.where((top > 0) & np.isfinite(top), top, 1.0)
+    return table / top.reshape((-1,) + (1,) * (table.ndim - 1)), top
 
 
 def _cancellation(terms: FloatArray, total: FloatArray, axis: int) -> FloatArray:
@@ -398,11 +435,13 @@ def _solve(prog: Program, tables: list[FloatArray], n: int) -> tuple[FloatArray,
             table = table.reshape(inp.shape)
             product = table if product is None else product * table
         assert product is not None
-        product = np.broadcast_to(product, (n,) + (2,) * step.n_scope)
+        full = (n,) + (2,) * step.n_scope
+        if product.shape != full:
+            product = np.broadcast_to(product, full)
         message = np.add.reduce(product, axis=step.axis)
         if step.signed:
             worst = np.maximum(worst, _cancellation(product, message, step.axis))
-        message, top = _scaled(message)
+        message, top = _scaled(message, step.signed)
         log_scale = log_scale + np.log(top)
         products.append(product)
         messages.append(message)
@@ -414,19 +453,23 @@ def _solve(prog: Program, tables: list[FloatArray], n: int) -> tuple[FloatArray,
     down: list[tuple[FloatArray, bool] | None] = [None] * len(prog.steps)
     for k in range(len(prog.steps) - 1, -1, -1):
         step = prog.steps[k]
+        if step.cause_axes is None and all(inp.child < 0 for inp in step.inputs):
+            continue  # nothing to send down, no marginal to read
         product, signed = products[k], step.signed
         incoming = down[k]
         if incoming is not None:
             product = product * incoming[0].reshape(step.incoming)
             signed |= incoming[1]
-        belief, _ = _scaled(product)
+        belief, _ = _scaled(product, signed)
         for inp, axes in zip(step.inputs, step.sums, strict=True):
             if inp.child < 0:
                 continue
             sent = messages[inp.child].reshape(inp.shape)
-            quotient = np.divide(belief, sent, out=np.zeros(belief.shape, belief.dtype), where=sent > 0)
-            tiny = np.asarray(((sent > 0) & (sent < SAFE_DIVISOR)).reshape(n, -1).any(axis=1))
-            if tiny.any():
+            inverse = np.divide(1.0, sent, out=np.zeros(sent.shape, sent.dtype), where=sent > 0)
+            quotient = belief * inverse
+            small = (sent > 0) & (sent < SAFE_DIVISOR)
+            if small.any():
+                tiny = np.asarray(small.reshape(n, -1).any(axis=1))
                 # dividing by so small a message would lose digits or overflow: for those rows, the
                 # product of every other input instead (no division), scaled by its own largest entry
                 others = np.ones((1,) * (step.n_scope + 1), belief.dtype)
@@ -445,7 +488,7 @@ def _solve(prog: Program, tables: list[FloatArray], n: int) -> tuple[FloatArray,
                 largest = _row_max(np.abs(outside))
                 ratio = np.where(largest > 0, spread / np.where(largest > 0, largest, 1.0), 1.0)
                 worst = np.maximum(worst, np.where((largest > 0) | ~(spread > 0), ratio, np.inf))
-            down[inp.child] = (_scaled(outside)[0], signed)
+            down[inp.child] = (_scaled(outside, signed)[0], signed)
         if step.cause_axes is not None:
             m = _sum_axes(belief, step.cause_axes)  # (n, 2)
             norm = m[:, 0] + m[:, 1]
