@@ -105,8 +105,8 @@ class BruteForceEngine:
         c = self.states[:, len(self.rf_prev) :]
         return np.asarray((weight[:, None] * c).sum(axis=0) / weight.sum())
 
-    def posterior_batch(self, fss: ArrayLike, rss: ArrayLike) -> NDArray[np.float64]:
-        """:meth:`posterior` row by row."""
+    def posterior_batch(self, fss: ArrayLike, rss: ArrayLike, groups: object = None) -> NDArray[np.float64]:
+        """:meth:`posterior` row by row (``groups`` is not needed)."""
         return np.array([self.posterior(f, r) for f, r in zip(np.asarray(fss), np.asarray(rss), strict=True)])
 
     def log_evidence(self, fs: ArrayLike, rs: ArrayLike) -> float:

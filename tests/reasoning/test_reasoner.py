@@ -38,7 +38,7 @@ def test_ties_are_broken_by_identifier(tiny: Model, monkeypatch: pytest.MonkeyPa
         def posterior(self, fs: object, rs: object) -> np.ndarray:
             return np.array([0.1, 0.5, 0.5])  # benign, middling, serious
 
-        def posterior_batch(self, fs: np.ndarray, rs: object) -> np.ndarray:
+        def posterior_batch(self, fs: np.ndarray, rs: object, groups: object = None) -> np.ndarray:
             return np.tile(self.posterior(fs, rs), (len(fs), 1))
 
     reasoner = toeprob.Reasoner(tiny)

@@ -52,9 +52,18 @@ class PosteriorEngine(Protocol):
         ...
 
     def posterior_batch(
-        self, finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]
+        self,
+        finding_states: NDArray[np.int8],
+        rf_states: NDArray[np.int8],
+        *,
+        groups: NDArray[np.int_] | None = None,
     ) -> NDArray[np.float64]:
-        """:meth:`posterior` of every row: an array (rows, causes)."""
+        """:meth:`posterior` of every row: an array (rows, causes).
+
+        ``groups`` (rows,) may label families of rows that differ in a few findings (the urgency
+        rule's worlds of one case): an engine may then share work within a family, each row's
+        result depending on its family at most within rounding; an engine may ignore it.
+        """
         ...
 
     def log_evidence(self, finding_state: NDArray[np.int8], rf_state: NDArray[np.int8]) -> float:

@@ -298,9 +298,13 @@ class PgmpyEngine:
         return out
 
     def posterior_batch(
-        self, finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]
+        self,
+        finding_states: NDArray[np.int8],
+        rf_states: NDArray[np.int8],
+        *,
+        groups: NDArray[np.int_] | None = None,
     ) -> NDArray[np.float64]:
-        """Row-by-row :meth:`posterior` (pgmpy has no batch mode)."""
+        """Row-by-row :meth:`posterior` (pgmpy has no batch mode; ``groups`` is not needed)."""
         return np.array([self.posterior(f, r) for f, r in zip(finding_states, rf_states, strict=True)])
 
     def log_evidence(self, finding_state: NDArray[np.int8], rf_state: NDArray[np.int8]) -> float:

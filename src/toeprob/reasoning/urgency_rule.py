@@ -69,8 +69,9 @@ True
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -92,7 +93,19 @@ __all__ = [
     "urgency_batch",
 ]
 
-PosteriorBatch = Callable[[NDArray[np.int8], NDArray[np.int8]], NDArray[np.float64]]
+
+class PosteriorBatch(Protocol):
+    """An engine's ``posterior_batch``; ``groups`` labels the rows of one case's worlds as one family
+    (see :meth:`~toeprob.inference.engines.PosteriorEngine.posterior_batch`)."""
+
+    def __call__(
+        self,
+        finding_states: NDArray[np.int8],
+        rf_states: NDArray[np.int8],
+        *,
+        groups: NDArray[np.int_] | None = None,
+    ) -> NDArray[np.float64]: ...
+
 
 _ABSENT, _UNKNOWN, _PRESENT = 0, -1, 1
 
@@ -260,13 +273,23 @@ class UrgencyPolicy:
 
 
 def _unique_rows(
-    finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]
+    finding_states: NDArray[np.int8], rf_states: NDArray[np.int8], labels: NDArray[np.int_] | None = None
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Indices of the distinct evidence rows, and for every row the index of its copy among them."""
-    packed = np.ascontiguousarray(np.concatenate([finding_states, rf_states], axis=1), dtype=np.int8)
+    """Indices of the distinct evidence rows (with their ``labels``, if given), and for every row
+    the index of its copy among them."""
+    parts = [finding_states, rf_states]
+    if labels is not None:
+        parts.append(np.asarray(labels, dtype=np.int64)[:, None].view(np.int8))
+    packed = np.ascontiguousarray(np.concatenate(parts, axis=1), dtype=np.int8)
     keys = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     return first, inverse.ravel()
+
+
+def _families(finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]) -> NDArray[np.int_]:
+    """For every case, the index of the first identical case: the label of its worlds' family."""
+    first, inverse = _unique_rows(np.asarray(finding_states, np.int8), np.asarray(rf_states, np.int8))
+    return np.asarray(first[inverse], dtype=int)
 
 
 def posteriors_and_urgencies(
@@ -278,16 +301,20 @@ def posteriors_and_urgencies(
     """The posterior and the urgency (as ints, see :class:`Urgency`) of every case.
 
     The cases' rows and the rows of every case's worlds go to ``posterior_batch`` in one call,
-    each distinct row once (an engine's row does not depend on the rows beside it, so the
-    posteriors are those of one call per row). The same rule as :func:`assess_urgency`.
+    each distinct row once. Each case's worlds are one family (``groups``), as in
+    :func:`posterior_and_urgency`, and the case rows are alone: a row's posterior depends on
+    nothing but its family, so that they are those of :func:`posterior_and_urgency` case by case
+    (identical cases share their family). The same rule as :func:`assess_urgency`.
     """
     n = len(finding_states)
     rows, rfs, owner = policy.candidate_rows(finding_states, rf_states)
     every_f = np.concatenate([np.asarray(finding_states, dtype=np.int8), rows])
     every_r = np.concatenate([np.asarray(rf_states, dtype=np.int8), rfs])
-    first, inverse = _unique_rows(every_f, every_r)
+    family = _families(finding_states, rf_states)
+    labels = np.concatenate([-1 - family, family[owner]])  # case rows: a family of their own
+    first, inverse = _unique_rows(every_f, every_r, labels)
     try:
-        distinct = posterior_batch(every_f[first], every_r[first])
+        distinct = posterior_batch(every_f[first], every_r[first], groups=labels[first])
     except ImpossibleEvidenceError:
         posterior_batch(finding_states, rf_states)  # names the case's row, if it is a case
         raise
@@ -307,8 +334,10 @@ def urgency_batch(
     rows, rfs, owner = policy.candidate_rows(finding_states, rf_states)
     best = np.zeros(len(finding_states), dtype=int)
     if len(rows):
-        first, inverse = _unique_rows(rows, rfs)
-        levels = _care_levels(posterior_batch(rows[first], rfs[first]), policy.care, policy.thresholds)
+        labels = _families(finding_states, rf_states)[owner]  # each case's worlds: one family
+        first, inverse = _unique_rows(rows, rfs, labels)
+        posts = posterior_batch(rows[first], rfs[first], groups=labels[first])
+        levels = _care_levels(posts, policy.care, policy.thresholds)
         np.maximum.at(best, owner, levels[inverse])
     return np.maximum(best, policy.floors(finding_states))
 
@@ -334,6 +363,7 @@ def posterior_and_urgency(
     everything = posterior_batch(
         np.concatenate([states.astype(np.int8), rows]),
         np.concatenate([evidence.rf_state[None, :].astype(np.int8), rfs]),
+        groups=np.minimum(np.arange(len(rows) + 1), 1),  # the evidence alone, its worlds one family
     )
     posterior, posts = everything[0], everything[1:]
     levels = _care_levels(posts, policy.care, policy.thresholds) if len(posts) else np.zeros(0, dtype=int)
