@@ -18,6 +18,7 @@ Run::
 
     uv run --group bench python benchmarks/bench_heavy.py --quick   # sizes 0-30 and all, one draw
     uv run --group bench python benchmarks/bench_heavy.py           # sizes 0-40 and all, three draws
+    uv run --group bench python benchmarks/bench_heavy.py --draws 1 # sizes 0-40 and all, one draw
 """
 
 from __future__ import annotations
@@ -43,13 +44,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one draw per size, sizes up to 30")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--draws", type=int, default=None, help="draws per size (default 3, --quick 1)")
     args = parser.parse_args()
     model = load_model()
     cm = compile_model(model)
     n_f = len(cm.findings)
     sizes = [0, 5, 10, 15, 20, 25, 30] if args.quick else [0, 5, 10, 15, 20, 25, 30, 35, 40]
     sizes.append(n_f)  # every finding present
-    draws = 1 if args.quick else 3
+    draws = args.draws if args.draws is not None else (1 if args.quick else 3)
     agrum = AgrumEngine(cm)
     rng = np.random.default_rng(args.seed)
     rs = np.full(len(cm.risk_factors), -1, dtype=np.int8)
