@@ -16,9 +16,19 @@ both; absent and unknown findings fold into the cause factors as everywhere else
 
 :func:`plan` orders the variables (greedy min-fill and min-degree on int bitmasks, with a heap;
 more tie-breaking variants when the network is large) and estimates the cost from the structure
-alone: elements of every clique table, the widest clique. :func:`solve` runs one calibrated
-elimination (an upward and a downward pass, every table divided by its largest magnitude, the
-logarithm of the scales kept) and returns ``log Z`` and every cause's marginal.
+alone: elements of every clique table, the widest clique. :func:`program` turns a structure and
+its order into steps (which tables meet, how each is aligned), computed once per structure;
+:func:`solve` runs them as one calibrated elimination (an upward and a downward pass, tables
+divided by their largest magnitude, the logarithm of the scales kept) and returns ``log Z`` and
+every cause's marginal, for any number of rows of that structure at once, on a leading row axis:
+elementwise products, sums of two numbers and per-row maxima, so that a row gives the same bits
+alone or among others.
+
+Rows with different present findings can share one structure: :func:`network` with a ``hidden``
+mask gives every finding of the mask a hidden variable in every row, and a row where such a
+finding is absent gets ``a = (1 - mu, 0)`` (``sum_h a(h) prod_i b(h, C_i) = P(F = 0 | C)``), where
+it is unknown ``a = (0, 1)`` (the sum is 1). The engine uses it for the urgency rule's worlds of
+one case (:meth:`~toeprob.inference.exact.ExactEngine.posterior_batch` with ``groups``).
 
 Numerical safety. Only ``a_j`` is negative. Every upward message is a sum that is non-negative
 in exact arithmetic (summing ``H_j`` out gives a likelihood times non-negative weights), and where
