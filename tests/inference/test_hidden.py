@@ -231,3 +231,30 @@ def test_rows_of_one_structure_are_computed_together_bitwise_as_alone(default_cm
     batch = eng.posterior_batch(fss, rss)
     alone = np.array([ExactEngine(default_cm).posterior(f, r) for f, r in zip(fss, rss, strict=True)])
     assert np.array_equal(batch, alone)
+
+
+def test_heavy_cases_get_the_same_urgency_alone_and_in_a_batch(model, default_cm):
+    """The urgency rule's worlds of a heavy case are one family in both paths (rank_causes: the
+    evidence row alone, its worlds together; rank_batch: each case's worlds together)."""
+    from toeprob import rank_batch, rank_causes
+
+    rng = np.random.default_rng(0)
+    n_f = len(default_cm.findings)
+    cases = []
+    for size in (10, 13, 15):
+        present = rng.choice(n_f, size, replace=False)
+        cases.append({default_cm.findings[j]: True for j in present})
+    from toeprob.knowledge.evidence import parse_evidence
+    from toeprob.reasoning.reasoner import Reasoner
+
+    policy = Reasoner.for_model(model).urgency_policy
+    heavy = 0
+    for case in cases:
+        ev = parse_evidence(case, model)
+        rows, _, _ = policy.candidate_rows(ev.finding_state[None], ev.rf_state[None])
+        heavy += int((((rows == 1) & (default_cm.finding_parent_count >= 2)).sum(axis=1) > 7).sum())
+    assert heavy >= 2  # worlds that take elimination, as a family
+    frame = rank_batch(cases, model=model)
+    for k, case in enumerate(cases):
+        diagnosis = rank_causes(case, model=model)
+        assert frame["urgency"].iloc[k] == diagnosis.urgency.label
