@@ -67,11 +67,39 @@ _SCALES = ("frequency", "strength", "prevalence")
 
 @dataclass(frozen=True)
 class Scale:
-    """Words mapped to probabilities, defined once in the model file with their source."""
+    """Words mapped to probabilities, defined once in the model file with their source.
+
+    ``ranges`` gives each word the interval ``(low, high)`` of probabilities it stands for (the
+    model file's ``ranges``; a scale without them gives each word the zero-width range of its
+    value). ``low <= value <= high`` always holds.
+
+    Examples
+    --------
+    >>> scale = load_model().scales["strength"]
+    >>> low, high = scale.range("often")
+    >>> low < scale.values["often"] < high
+    True
+    """
 
     name: str
     values: Mapping[str, float]
     source: str
+    ranges: Mapping[str, tuple[float, float]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.ranges is None:
+            object.__setattr__(self, "ranges", {w: (v, v) for w, v in self.values.items()})
+
+    def range(self, word: str) -> tuple[float, float]:
+        """The interval ``(low, high)`` of ``word`` (a word of this scale)."""
+        assert self.ranges is not None  # set in __post_init__
+        return self.ranges[word]
+
+    def neighbours(self, word: str) -> tuple[str | None, str | None]:
+        """The next word down and the next word up the scale (``None`` at either end)."""
+        ordered = sorted(self.values, key=lambda w: self.values[w])
+        k = ordered.index(word)
+        return (ordered[k - 1] if k > 0 else None, ordered[k + 1] if k + 1 < len(ordered) else None)
 
 
 @dataclass(frozen=True)
@@ -117,6 +145,8 @@ class PopulationFigure:
     incidence times the illness's duration for an acute one); ``toe_symptoms`` the share of them who
     notice involuntary toe movements (a word of ``scales.strength``). The prior is
     ``adults * toe_symptoms / symptomatic_share`` (``[population]`` in the model file).
+    ``adults_range`` is the interval the sources allow for ``adults`` (zero width when the file
+    gives none).
     """
 
     figure: str
@@ -125,6 +155,11 @@ class PopulationFigure:
     toe_symptoms: float
     reference: str
     sources: tuple[str, ...]
+    adults_range: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.adults_range is None:
+            object.__setattr__(self, "adults_range", (self.adults, self.adults))
 
 
 @dataclass(frozen=True)
@@ -208,6 +243,7 @@ class Model:
     scales: Mapping[str, Scale]
     triage: TriageSettings
     symptomatic_share: float | None
+    symptomatic_share_range: tuple[float, float] | None
     risk_factor_specs: Mapping[str, RiskFactorSpec]
     finding_specs: Mapping[str, FindingSpec]
     cause_specs: Mapping[str, CauseSpec]
@@ -477,6 +513,22 @@ class _Validator:
             raise self.fail(where, f"key {shorten(key)}: {got} is not a probability in (0, 1).")
         return value
 
+    def interval(self, value: Any, point: float, where: str, key: str, point_key: str) -> tuple[float, float]:
+        """A range ``[low, high]``: two probabilities in (0, 1) with ``low <= point <= high``."""
+        if not isinstance(value, list) or len(value) != 2:
+            raise self.fail(
+                where, f"key {shorten(key)}: a range is a list [low, high] of two numbers, got {_got(value)}."
+            )
+        low = self.probability(value[0], where, f"{key}[0] (low)")
+        high = self.probability(value[1], where, f"{key}[1] (high)")
+        if not low <= point <= high:
+            raise self.fail(
+                where,
+                f"key {shorten(key)}: the range [{low!r}, {high!r}] must contain {point_key} = {point!r} "
+                "(low <= value <= high).",
+            )
+        return low, high
+
     def cite(self, entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
         if "sources" not in entry:
             raise self.fail(where, "missing citation: add sources = [...] (keys of [sources]).")
@@ -564,24 +616,42 @@ class _Validator:
         for name in _SCALES:
             where = f"[scales.{name}]"
             entry = self.table(scales_table, name, "[scales]")
-            self.keys(entry, ["source", "values"], where)
+            self.keys(entry, ["source", "values", "ranges"], where)
             values = self.table(entry, "values", where)
             if not values:
                 raise self.fail(where, "values must define at least one word.")
             nums = {w: self.probability(v, where, f"values.{w}") for w, v in values.items()}
-            scales[name] = Scale(name, nums, self.text(entry, "source", where))
+            ranges = None
+            if "ranges" in entry:
+                given = self.table(entry, "ranges", where)
+                self.keys(given, list(nums), f"{where} ranges")
+                ranges = {}
+                for w, point in nums.items():
+                    if w not in given:
+                        raise self.fail(where, f"ranges: missing the range of {w!r} (every word needs one).")
+                    ranges[w] = self.interval(given[w], point, where, f"ranges.{w}", f"values.{w}")
+            scales[name] = Scale(name, nums, self.text(entry, "source", where), ranges)
         model.scales = scales
 
         model.symptomatic_share = None
+        model.symptomatic_share_range = None
         if "population" in d:
             pop = self.table(d, "population", "top level")
-            self.keys(pop, ["symptomatic_share", "source"], "[population]")
+            self.keys(pop, ["symptomatic_share", "symptomatic_share_range", "source"], "[population]")
             self.text(pop, "source", "[population]")
             if "symptomatic_share" not in pop:
                 raise self.fail("[population]", "missing required key 'symptomatic_share'.")
-            model.symptomatic_share = self.probability(
-                pop["symptomatic_share"], "[population]", "symptomatic_share"
-            )
+            share = self.probability(pop["symptomatic_share"], "[population]", "symptomatic_share")
+            model.symptomatic_share = share
+            model.symptomatic_share_range = (share, share)
+            if "symptomatic_share_range" in pop:
+                model.symptomatic_share_range = self.interval(
+                    pop["symptomatic_share_range"],
+                    share,
+                    "[population]",
+                    "symptomatic_share_range",
+                    "symptomatic_share",
+                )
         model.triage = self.triage(self.table(d, "triage", "top level"))
         seen: dict[str, str] = {}
         model.risk_factor_specs = self.risk_factors(self.table(d, "risk_factors", "top level"), scales, seen)
@@ -790,20 +860,23 @@ class _Validator:
         self, entry: Mapping[str, Any], model: Model, scales: Mapping[str, Scale], cid: str
     ) -> PopulationFigure:
         where = f"[causes.{cid}.population]"
-        self.keys(entry, ["figure", "adults", "toe_symptoms", "reference", "sources"], where)
+        self.keys(entry, ["figure", "adults", "adults_range", "toe_symptoms", "reference", "sources"], where)
         if model.symptomatic_share is None:
             raise self.fail(
                 where, "a population figure needs [population] symptomatic_share at the top level."
             )
         if "adults" not in entry:
             raise self.fail(where, "missing required key 'adults'.")
+        adults = self.probability(entry["adults"], where, "adults")
+        given = entry.get("adults_range")
         return PopulationFigure(
             self.text(entry, "figure", where),
-            self.probability(entry["adults"], where, "adults"),
+            adults,
             self.text(entry, "toe_symptoms", where),
             self.word(entry, "toe_symptoms", scales["strength"], where),
             self.text(entry, "reference", where),
             self.cite(entry, where),
+            None if given is None else self.interval(given, adults, where, "adults_range", "adults"),
         )
 
     def connected(self, model: Model) -> None:
