@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from typing import Any
 
@@ -27,7 +28,7 @@ def test_default_ranges_tile_each_scale(model: Model) -> None:
     # neighbouring words share an edge: every probability in a scale's span belongs to one word
     for scale in model.scales.values():
         ordered = sorted(scale.values, key=lambda w: scale.values[w])
-        for lower, upper in zip(ordered, ordered[1:], strict=False):
+        for lower, upper in itertools.pairwise(ordered):
             assert scale.range(lower)[1] == scale.range(upper)[0], (scale.name, lower, upper)
 
 
@@ -36,7 +37,7 @@ def test_default_edges_are_log_odds_midpoints(model: Model, name: str) -> None:
     # the rule the scale's source states: edges halfway between neighbouring words in log-odds
     scale = model.scales[name]
     ordered = sorted(scale.values, key=lambda w: scale.values[w])
-    for lower, upper in zip(ordered, ordered[1:], strict=False):
+    for lower, upper in itertools.pairwise(ordered):
         middle = (_logit(scale.values[lower]) + _logit(scale.values[upper])) / 2
         assert _logit(scale.range(lower)[1]) == pytest.approx(middle, abs=0.01), (lower, upper)
 
@@ -101,7 +102,10 @@ BAD = [
     ({**FULL, "common": [0.1, 1.0]}, r"ranges\.common\[1\] \(high\)'?: 1\.0 is not a probability"),
     ({**FULL, "rare": [0.001, 0.02, 0.03]}, r"ranges\.rare'?: a range is a list \[low, high\]"),
     ({**FULL, "rare": 0.01}, r"ranges\.rare'?: a range is a list \[low, high\].*0\.01 \(float\)"),
-    ({**FULL, "rare": ["0.001", 0.02]}, r"ranges\.rare\[0\] \(low\)'?: '0\.001' \(str\) is not a probability"),
+    (
+        {**FULL, "rare": ["0.001", 0.02]},
+        r"ranges\.rare\[0\] \(low\)'?: '0\.001' \(str\) is not a probability",
+    ),
 ]
 
 
@@ -126,7 +130,9 @@ def test_population_ranges_are_read_and_checked(tiny_data: dict[str, Any]) -> No
     figure = model.cause_specs["serious"].population
     assert figure is not None and figure.adults_range == (0.0005, 0.002)
     assert model.symptomatic_share_range == (0.05, 0.2)
-    with pytest.raises(ModelFileError, match=r"\[causes\.serious\.population\].*'adults_range'.*must contain adults"):
+    with pytest.raises(
+        ModelFileError, match=r"\[causes\.serious\.population\].*'adults_range'.*must contain adults"
+    ):
         Model.from_dict(edit([0.002, 0.004], [0.05, 0.2]))
     with pytest.raises(ModelFileError, match=r"\[population\].*symptomatic_share_range.*must contain"):
         Model.from_dict(edit([0.0005, 0.002], [0.15, 0.2]))

@@ -167,33 +167,19 @@ def compile_arrays(
     n_kids = linked_rf.sum(axis=1)
     private = [[int(r) for r in np.flatnonzero(linked_rf[:, c]) if n_kids[r] == 1] for c in range(n_c)]
     private_rf = _padded(private, n_r)
-    cidx = np.arange(n_c)[:, None]
-    private_weight = np.vstack([w, np.zeros((1, n_c))])[private_rf, cidx]
 
     linked_f = p > 0
     parent_count = linked_f.sum(axis=1).astype(np.intp)
     child = _padded([np.flatnonzero(linked_f[:, c]).tolist() for c in range(n_c)], n_f)
-    child_p = np.vstack([p, np.zeros((1, n_c))])[child, cidx]
-    child_leak = np.append(mu, 0.0)[child]
     child_single = (child < n_f) & (np.append(parent_count, 0)[child] == 1)
 
     shared = np.flatnonzero(n_kids >= 2).astype(np.intp)
-    with np.errstate(divide="ignore"):
-        rf_log = np.stack([np.zeros(n_r), np.log(1.0 - prev), np.log(prev)], axis=-1)
-    n_d = child.shape[1]
-    one = np.ones((n_c, n_d))
-    present_single = np.where(child_single, child_leak + child_p * (1.0 - child_leak), 1.0)
+    tables = parameter_tables(prev, w, mu, p, private_rf, child, child_single)
     derived: dict[str, NDArray[np.generic]] = {
-        "finding_q": 1.0 - p,
-        "log1m_finding_leak": np.log1p(-mu),
         "finding_parent_count": parent_count,
         "private_rf": private_rf,
-        "private_weight": private_weight,
         "child_finding": child,
-        "child_q": 1.0 - child_p,
         "child_single": child_single,
-        "child_leak": child_leak,
-        "child_present": child_leak + child_p * (1.0 - child_leak),
         "lookup_row": np.concatenate(
             [
                 n_f + np.arange(n_r),
@@ -202,23 +188,7 @@ def compile_arrays(
                 np.arange(n_f + n_r),
             ]
         ).astype(np.intp),
-        "lookup_table": np.concatenate(
-            [
-                np.stack([prev, np.zeros(n_r), np.ones(n_r)], axis=-1),
-                np.stack(
-                    [
-                        1.0 - np.append(prev, 0.0)[private_rf] * private_weight,
-                        np.ones_like(private_weight),
-                        1.0 - private_weight,
-                    ],
-                    axis=-1,
-                ).reshape(-1, 3),
-                np.stack([one, 1.0 - child_p, present_single], axis=-1).reshape(-1, 3),
-                np.stack([one, one, np.where(child_single, child_leak, 1.0)], axis=-1).reshape(-1, 3),
-                np.stack([np.zeros(n_f), np.log1p(-mu), np.zeros(n_f)], axis=-1),
-                rf_log,
-            ]
-        ).ravel(),
+        **tables,
     }
     derived["lookup_offset"] = 3 * np.arange(len(derived["lookup_row"]), dtype=np.intp) + 1
     for arr in derived.values():
@@ -239,6 +209,55 @@ def compile_arrays(
         program=compile_program(w, DEFAULT_BUDGET if budget is None else budget, names=(rs, cs)),
         **derived,  # type: ignore[arg-type]
     )
+
+
+def parameter_tables(
+    prev: FloatArray,
+    w: FloatArray,
+    mu: FloatArray,
+    p: FloatArray,
+    private_rf: IntArray,
+    child: IntArray,
+    child_single: NDArray[np.bool_],
+) -> dict[str, FloatArray]:
+    """The compiled arrays that depend on the parameter values, for one model or a batch of them.
+
+    ``prev`` (..., R), ``w`` (..., R, C), ``mu`` (..., F) and ``p`` (..., F, C) may carry leading
+    batch axes (model variants, see :mod:`toeprob.variants`); every result then carries them too.
+    Every value is computed elementwise, so a variant's tables are bitwise those of the same
+    parameters compiled alone.
+    """
+    batch = prev.shape[:-1]
+    n_c = w.shape[-1]
+    cidx = np.arange(n_c)[:, None]
+    private_weight = np.concatenate([w, np.zeros((*batch, 1, n_c))], axis=-2)[..., private_rf, cidx]
+    child_p = np.concatenate([p, np.zeros((*batch, 1, n_c))], axis=-2)[..., child, cidx]
+    child_leak = np.concatenate([mu, np.zeros((*batch, 1))], axis=-1)[..., child]
+    with np.errstate(divide="ignore"):
+        rf_log = np.stack([np.zeros_like(prev), np.log(1.0 - prev), np.log(prev)], axis=-1)
+    one = np.ones(child_p.shape)
+    present_single = np.where(child_single, child_leak + child_p * (1.0 - child_leak), 1.0)
+    zeros_f = np.zeros_like(mu)
+    private_prev = np.concatenate([prev, np.zeros((*batch, 1))], axis=-1)[..., private_rf]
+    blocks = [
+        np.stack([prev, np.zeros_like(prev), np.ones_like(prev)], axis=-1),
+        np.stack(
+            [1.0 - private_prev * private_weight, np.ones_like(private_weight), 1.0 - private_weight], axis=-1
+        ),
+        np.stack([one, 1.0 - child_p, present_single], axis=-1),
+        np.stack([one, one, np.where(child_single, child_leak, 1.0)], axis=-1),
+        np.stack([zeros_f, np.log1p(-mu), zeros_f], axis=-1),
+        rf_log,
+    ]
+    return {
+        "finding_q": 1.0 - p,
+        "log1m_finding_leak": np.log1p(-mu),
+        "private_weight": private_weight,
+        "child_q": 1.0 - child_p,
+        "child_leak": child_leak,
+        "child_present": child_leak + child_p * (1.0 - child_leak),
+        "lookup_table": np.concatenate([b.reshape(*batch, -1) for b in blocks], axis=-1),
+    }
 
 
 def compile_model(model: Model, *, budget: Budget | None = None) -> CompiledModel:

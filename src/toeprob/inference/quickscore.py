@@ -50,11 +50,16 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import NDArray
 
 from toeprob.inference.compiled import CompiledModel
 from toeprob.inference.risk_factors import risk_sums
+
+if TYPE_CHECKING:
+    from toeprob.variants import CompiledVariants
 
 __all__ = [
     "CANCELLATION_LIMIT",
@@ -98,20 +103,29 @@ def term_elements(compiled: CompiledModel) -> int:
 
 
 def _evidence_factors(
-    cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8]
+    cm: CompiledModel,
+    fs: NDArray[np.int8],
+    rs: NDArray[np.int8],
+    variants: CompiledVariants | None = None,
+    variant: NDArray[np.intp] | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Per-row ``rho`` (R, n), ``z0``, ``e0``, ``e1`` (C, n) and the log constant (n,).
 
     ``rho`` is ``P(risk factor present)``, ``z0`` a cause's ``P(C = 0)`` given its leak and private
     risk factors, ``e0``/``e1`` the folded evidence factors at ``C = 0``/``C = 1``. Every per-state
-    value is a lookup in the compiled tables (one gather per quantity).
+    value is a lookup in the compiled tables (one gather per quantity); with ``variants``, row
+    ``k`` looks up the tables of variant ``variant[k]``.
     """
     n = fs.shape[0]
     n_r, (n_c, n_p), n_d = len(cm.risk_factors), cm.private_rf.shape, cm.child_finding.shape[1]
     states = np.concatenate([fs.T, rs.T, np.full((1, n), -1, dtype=np.int8)])
-    values = cm.lookup_table[states[cm.lookup_row] + cm.lookup_offset[:, None]]
+    index = states[cm.lookup_row] + cm.lookup_offset[:, None]
+    if variants is None or variant is None:
+        values, free = cm.lookup_table[index], (1.0 - cm.cause_leak)[:, None]
+    else:
+        values, free = variants.lookup_table[variant, index], 1.0 - variants.cause_leak[variant].T
     private = values[n_r : n_r + n_c * n_p].reshape(n_c, n_p, n)
-    z0 = (1.0 - cm.cause_leak)[:, None] * np.multiply.reduce(private, axis=1)
+    z0 = free * np.multiply.reduce(private, axis=1)
     start = n_r + n_c * n_p
     e = np.multiply.reduce(values[start : start + 2 * n_c * n_d].reshape(2, n_c, n_d, n), axis=2)
     log_const = np.add.reduce(values[start + 2 * n_c * n_d :], axis=0)
@@ -119,11 +133,18 @@ def _evidence_factors(
 
 
 def _log_const(
-    cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8], dtype: type[np.floating]
+    finding_leak: FloatArray,
+    rf_prevalence: FloatArray,
+    fs: NDArray[np.int8],
+    rs: NDArray[np.int8],
+    dtype: type[np.floating],
 ) -> FloatArray:
-    """Log of the factors that do not involve causes: absent-finding leaks, observed risk factors."""
-    log1m = np.log1p(-cm.finding_leak.astype(dtype))
-    prev = cm.rf_prevalence.astype(dtype)
+    """Log of the factors that do not involve causes: absent-finding leaks, observed risk factors.
+
+    ``finding_leak`` (F,) or (n, F) and ``rf_prevalence`` (R,) or (n, R): one model, or each row's.
+    """
+    log1m = np.log1p(-finding_leak.astype(dtype))
+    prev = rf_prevalence.astype(dtype)
     with np.errstate(divide="ignore"):
         prior = np.log(np.where(rs == 1, prev, np.where(rs == 0, 1 - prev, 1)))
     return np.asarray(np.add.reduce(np.where(fs == 0, log1m, 0), axis=-1) + np.add.reduce(prior, axis=-1))
@@ -152,6 +173,8 @@ def quickscore_rows(
     counts: NDArray[np.intp] | None = None,
     *,
     precise: bool = False,
+    variants: CompiledVariants | None = None,
+    variant: NDArray[np.intp] | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Posteriors, log evidence and cancellation ratio of every row.
 
@@ -167,8 +190,12 @@ def quickscore_rows(
         Number of such findings per row (float64 only: in extended precision every row has ``m``).
     precise : bool, default False
         Compute every term in ``np.longdouble`` (the array program of this module); float64 rows
-        are computed by the compiled program of :mod:`toeprob.inference.quickscore_kernel`, with the same
-        arithmetic.
+        are computed by the compiled program of :mod:`toeprob.inference.quickscore_kernel`, with the
+        same arithmetic.
+    variants, variant : CompiledVariants and ndarray of int, shape (n,), optional
+        Row ``k`` is computed under model variant ``variant[k]`` of ``variants`` (whose ``base`` is
+        ``cm``), exactly as if that variant were compiled alone: by the array program, in float64
+        or in extended precision, the same arithmetic as the compiled program.
 
     Returns
     -------
@@ -181,6 +208,10 @@ def quickscore_rows(
     """
     if cm.program is None:
         raise ValueError("this model was compiled without a risk-factor program; use elimination.")
+    if variants is not None and variant is not None:
+        if counts is not None and np.any(counts != present.shape[1]):
+            raise ValueError("model variants: every row must have present.shape[1] present findings.")
+        return _array_rows(cm, fs, rs, present, np.longdouble if precise else np.float64, variants, variant)
     if not precise:
         from toeprob.inference.quickscore_kernel import quickscore_kernel
 
@@ -189,41 +220,64 @@ def quickscore_rows(
         return quickscore_kernel(cm, fs, rs, present, counts)
     if counts is not None and np.any(counts != present.shape[1]):
         raise ValueError("in extended precision every row must have present.shape[1] present findings.")
-    return _extended_rows(cm, fs, rs, present)
+    return _array_rows(cm, fs, rs, present, np.longdouble)
 
 
-def _extended_rows(
-    cm: CompiledModel, fs: NDArray[np.int8], rs: NDArray[np.int8], present: NDArray[np.intp]
+def _array_rows(
+    cm: CompiledModel,
+    fs: NDArray[np.int8],
+    rs: NDArray[np.int8],
+    present: NDArray[np.intp],
+    dt: type[np.floating],
+    variants: CompiledVariants | None = None,
+    variant: NDArray[np.intp] | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """:func:`quickscore_rows` in ``np.longdouble``, as arrays of shape ``(..., 2**m, rows)``."""
+    """:func:`quickscore_rows` as arrays of shape ``(..., 2**m, rows)``, in ``dt``.
+
+    ``np.longdouble`` for the extended-precision retry; float64 for rows of model variants (the
+    compiled program reads one model's tables), with the compiled program's arithmetic.
+    """
     if present.shape[0] == 1:
         # a lone row is computed as two copies: with a row axis of length 1, numpy would sum the
         # other axes in another order (pairwise), and single and batch results would differ
-        post, log_ev, cancellation = _extended_rows(
-            cm, np.repeat(fs, 2, axis=0), np.repeat(rs, 2, axis=0), np.repeat(present, 2, axis=0)
+        post, log_ev, cancellation = _array_rows(
+            cm,
+            np.repeat(fs, 2, axis=0),
+            np.repeat(rs, 2, axis=0),
+            np.repeat(present, 2, axis=0),
+            dt,
+            variants,
+            None if variant is None else np.repeat(variant, 2),
         )
         return post[:1], log_ev[:1], cancellation[:1]
     n, m = present.shape
-    dt = np.longdouble
-    rho, z0, e0, e1, _ = _evidence_factors(cm, fs, rs)
-    rho, z0, e0, e1 = rho.astype(dt), z0.astype(dt), e0.astype(dt), e1.astype(dt)
-    q = cm.finding_q.astype(dt)
-    log1m = np.log1p(-cm.finding_leak.astype(dt))
-    log_const = _log_const(cm, fs, rs, dt)
+    rho, z0, e0, e1, log_const = _evidence_factors(cm, fs, rs, variants, variant)
+    pt = present.T
+    if variants is None or variant is None:
+        mu, prev, multiplier = cm.finding_leak, cm.rf_prevalence, None
+        qp, log1m_p = cm.finding_q[pt], cm.log1m_finding_leak[pt]  # (m, n, C), (m, n)
+    else:
+        row = variant[None, :]
+        qp, log1m_p = variants.finding_q[row, pt], variants.log1m_finding_leak[row, pt]
+        mu, prev = variants.finding_leak[variant], variants.rf_prevalence[variant]
+        multiplier = None if variants.multiplier is None else variants.multiplier[variant].T
+    if dt is not np.float64:
+        rho, z0, e0, e1, qp = rho.astype(dt), z0.astype(dt), e0.astype(dt), e1.astype(dt), qp.astype(dt)
+        log1m_all = np.log1p(-mu.astype(dt))
+        log1m_p = log1m_all[pt] if variant is None else np.take_along_axis(log1m_all, present, axis=1).T
+        log_const = _log_const(mu, prev, fs, rs, dt)
     bits, sign = _subsets(m)
     n_terms = 1 << m
-    pt = present.T
     g = np.empty((len(cm.causes), n_terms, n), dtype=dt)  # factor at C_i = 1 of every term
     g[:, 0] = e1
-    qp = q[pt]  # (m, n, C)
     for k in range(m):
         np.multiply(g[:, : 1 << k], qp[k].T[:, None, :], out=g[:, 1 << k : 2 << k])
     # every term's log without the parts common to all terms of a row (``log_const``, ``log_ref``):
     # large logs (improbable evidence) would otherwise carry an absolute rounding error of
     # ``|log| * eps`` into each term, which the signed sum amplifies
-    log_c = np.add.reduce(bits * log1m[pt][:, None, :], axis=0)  # (T, n)
+    log_c = np.add.reduce(bits * log1m_p[:, None, :], axis=0)  # (T, n)
     assert cm.program is not None
-    log_b, log_ref, ratio, tiny = risk_sums(cm.program, rho, z0, e0, g)
+    log_b, log_ref, ratio, tiny = risk_sums(cm.program, rho, z0, e0, g, multiplier)
     log_term = log_c + log_b
     top = np.maximum.reduce(log_term, axis=0)
     good = top > -np.inf

@@ -56,7 +56,7 @@ from toeprob.errors import CostLimitError
 from toeprob.inference.budget import Budget, describe_bytes
 from toeprob.inference.ordering import bits, greedy_order
 
-__all__ = ["MAX_TERM_ELEMENTS", "Clique", "RiskProgram", "compile_program", "risk_sums"]
+__all__ = ["MAX_TERM_ELEMENTS", "Clique", "RiskProgram", "compile_program", "multipliers", "risk_sums"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -240,11 +240,7 @@ def compile_program(
     sizes = [1 << len(s) for s in scopes]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
     column_cause = np.repeat(np.arange(n_c), sizes).astype(np.intp)
-    multiplier = np.ones(int(offsets[-1]))
-    for c, s in enumerate(scopes):
-        bits = _configs(len(s))
-        for a, r in enumerate(s):
-            multiplier[offsets[c] : offsets[c + 1]] *= np.where(bits[:, a] == 1, 1.0 - w[r, c], 1.0)
+    multiplier = multipliers(scopes, offsets, w)
     free_causes = np.array([c for c, s in enumerate(scopes) if not s], dtype=np.intp)
     free = offsets[free_causes]
 
@@ -389,6 +385,28 @@ def _flat_tree(cliques: list[Clique]) -> list[IntArray]:
     ]
 
 
+def multipliers(scopes: Sequence[tuple[int, ...]], offsets: IntArray, rf_weight: FloatArray) -> FloatArray:
+    """``prod (1 - w)`` over the shared parents present in each column of the factor layout.
+
+    ``rf_weight`` has shape ``(..., R, C)``; leading axes (model variants) carry over to the result,
+    shape ``(..., W)``, each computed as for a model alone.
+
+    Examples
+    --------
+    >>> w = np.array([[0.5, 0.4], [0.0, 0.3]])
+    >>> multipliers(((0,), (0,)), np.array([0, 2, 4]), w).tolist()
+    [1.0, 0.5, 1.0, 0.6]
+    """
+    w = np.asarray(rf_weight, dtype=np.float64)
+    out = np.ones((*w.shape[:-2], int(offsets[-1])))
+    for c, scope in enumerate(scopes):
+        bits = _configs(len(scope))
+        start, stop = int(offsets[c]), int(offsets[c + 1])
+        for a, r in enumerate(scope):
+            out[..., start:stop] *= np.where(bits[:, a] == 1, 1.0 - w[..., r, c, None], 1.0)
+    return out
+
+
 def _check_size(
     trees: list[tuple[list[int], set[int], list[tuple[int, ...]], list[int]]],
     scopes: list[tuple[int, ...]],
@@ -425,7 +443,12 @@ def _check_size(
 
 
 def risk_sums(
-    prog: RiskProgram, rho: FloatArray, z0: FloatArray, e0: FloatArray, g: FloatArray
+    prog: RiskProgram,
+    rho: FloatArray,
+    z0: FloatArray,
+    e0: FloatArray,
+    g: FloatArray,
+    multiplier: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]:
     """Sum over the shared risk factors for every row and term.
 
@@ -441,6 +464,8 @@ def risk_sums(
         Per-cause ``P(C = 0)`` without the shared risk factors, and the evidence factor at ``C = 0``.
     g : ndarray, shape (C, T, n)
         Evidence factor at ``C = 1`` for every term.
+    multiplier : ndarray, shape (W, n), optional
+        Each row's own ``prog.multiplier`` (rows of model variants, :mod:`toeprob.variants`).
 
     Returns
     -------
@@ -471,7 +496,8 @@ def risk_sums(
     one = np.ones((), dtype=dt)
     width = prog.width
     col = prog.column_cause
-    zm = z0[col] * prog.multiplier.astype(dt, copy=False)[:, None]  # (W, n)
+    mult = prog.multiplier[:, None] if multiplier is None else multiplier
+    zm = z0[col] * mult.astype(dt, copy=False)  # (W, n)
     u = g[col] * (one - zm)[:, None, :]  # (W, T, n): cause present
     t = np.empty((width + 1, n_t, n), dtype=dt)  # row W: one, for padded slots
     np.add(u, (zm * e0[col])[:, None, :], out=t[:width])

@@ -1,0 +1,304 @@
+"""Every number of a model as a parameter with its range, and model variants built from them.
+
+A model's numbers are words read onto scales (see ``docs/model-format.md``); each word stands for a
+range of probabilities. :class:`ModelParameters` lists every free number of a model once:
+
+* ``prior:<cause>``: a cause's prior from its frequency word (causes without a population figure);
+* ``adults:<cause>``, ``toe_symptoms:<cause>``: the two parts of a prior from a population figure,
+  and ``symptomatic_share``, the denominator they share;
+* ``prevalence:<risk factor>``, ``leak:<finding>``;
+* ``link:<risk factor>-><cause>`` and ``link:<cause>-><finding>``: link strengths.
+
+A cause's leak is not a parameter: as in the loader, it is solved from the cause's prior and its
+risk-factor links, ``leak = 1 - (1 - prior) / prod_r (1 - prevalence_r * w_r)``. A variant whose risk
+factors alone give more than its prior (possible when the prior is drawn low and the links high)
+takes leak 0: the cause then occurs only through its risk factors, and its prior in that variant is
+what they give.
+
+:meth:`ModelParameters.sample` draws variants within the ranges; :meth:`ModelParameters.arrays` turns
+parameter values into the network's arrays, with a leading variant axis. With every parameter at
+its value, the arrays are bitwise those of the loaded model.
+
+Examples
+--------
+>>> from toeprob import load_model
+>>> params = ModelParameters(load_model())
+>>> params.names[params.index("link:diabetes->peripheral_neuropathy")]
+'link:diabetes->peripheral_neuropathy'
+>>> bool((params.low <= params.value).all() and (params.value <= params.high).all())
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from toeprob.errors import ParameterError, closest_matches
+from toeprob.model import Model
+
+__all__ = ["KINDS", "ModelParameters", "ParameterArrays", "Shift"]
+
+FloatArray = NDArray[np.float64]
+
+KINDS = (
+    "prior",
+    "adults",
+    "toe_symptoms",
+    "symptomatic_share",
+    "prevalence",
+    "leak",
+    "risk_link",
+    "finding_link",
+)
+"""Kinds of parameter, in the order :class:`ModelParameters` lists them."""
+
+
+@dataclass(frozen=True)
+class ParameterArrays:
+    """A model's parameters as network arrays, each with a leading variant axis ``K``.
+
+    ``prior`` (K, C), ``cause_leak`` (K, C), ``rf_prevalence`` (K, R), ``rf_weight`` (K, R, C),
+    ``finding_leak`` (K, F), ``finding_weight`` (K, F, C), in model order (as
+    :func:`toeprob.compiled.compile_model`).
+    """
+
+    prior: FloatArray
+    cause_leak: FloatArray
+    rf_prevalence: FloatArray
+    rf_weight: FloatArray
+    finding_leak: FloatArray
+    finding_weight: FloatArray
+
+    @property
+    def variants(self) -> int:
+        """Number of variants ``K``."""
+        return int(self.prior.shape[0])
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One parameter moved to another value: one word up or down its scale, or to a range edge.
+
+    ``direction`` is ``"down"`` or ``"up"``; ``label`` says what it became (a word, or a number for
+    a population figure).
+    """
+
+    parameter: str
+    direction: str
+    value: float
+    label: str
+
+
+class ModelParameters:
+    """The parameters of a model, with their values and ranges (see the module docstring).
+
+    Attributes
+    ----------
+    names : tuple of str
+        ``kind:identifier`` of every parameter.
+    kinds, words, scales : tuple of str
+        Each parameter's kind (one of :data:`KINDS`), its word and the scale of its word (``""`` for
+        the numbers of population figures).
+    value, low, high : ndarray, shape (P,)
+        Point value and range.
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        rows: list[tuple[str, str, str, str, float, float, float]] = []
+
+        def word(name: str, kind: str, scale: str, w: str, value: float) -> None:
+            low, high = model.scales[scale].range(w)
+            rows.append((name, kind, scale, w, value, low, high))
+
+        for cid, spec in model.cause_specs.items():
+            if spec.population is None:
+                word(f"prior:{cid}", "prior", "frequency", spec.frequency, spec.prior)
+        for cid, spec in model.cause_specs.items():
+            fig = spec.population
+            if fig is not None:
+                low, high = fig.adults_range or (fig.adults, fig.adults)
+                rows.append((f"adults:{cid}", "adults", "", "", fig.adults, low, high))
+                word(
+                    f"toe_symptoms:{cid}", "toe_symptoms", "strength", fig.toe_symptoms_word, fig.toe_symptoms
+                )
+        if model.symptomatic_share is not None and any(s.population for s in model.cause_specs.values()):
+            share = model.symptomatic_share
+            low, high = model.symptomatic_share_range or (share, share)
+            rows.append(("symptomatic_share", "symptomatic_share", "", "", share, low, high))
+        for rid, rf in model.risk_factor_specs.items():
+            word(f"prevalence:{rid}", "prevalence", "prevalence", rf.prevalence_word, rf.prevalence)
+        for fid, fd in model.finding_specs.items():
+            word(f"leak:{fid}", "leak", "prevalence", fd.leak_word, fd.leak)
+        for lk in model.risk_links:
+            word(f"link:{lk.parent}->{lk.child}", "risk_link", "strength", lk.strength, lk.probability)
+        for lk in model.finding_links:
+            word(f"link:{lk.parent}->{lk.child}", "finding_link", "strength", lk.strength, lk.probability)
+
+        self.names: tuple[str, ...] = tuple(r[0] for r in rows)
+        self.kinds: tuple[str, ...] = tuple(r[1] for r in rows)
+        self.scales: tuple[str, ...] = tuple(r[2] for r in rows)
+        self.words: tuple[str, ...] = tuple(r[3] for r in rows)
+        self.value = np.array([r[4] for r in rows], dtype=np.float64)
+        self.low = np.array([r[5] for r in rows], dtype=np.float64)
+        self.high = np.array([r[6] for r in rows], dtype=np.float64)
+        for arr in (self.value, self.low, self.high):
+            arr.setflags(write=False)
+        self._index = {n: k for k, n in enumerate(self.names)}
+        self._layout()
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __repr__(self) -> str:
+        wide = int(np.count_nonzero(self.low < self.high))
+        return f"<ModelParameters of {self.model.name!r}: {len(self)} parameters, {wide} with a range>"
+
+    def index(self, name: str) -> int:
+        """Position of the parameter ``name``; raises :class:`ParameterError` with close matches."""
+        if name not in self._index:
+            hint = closest_matches(name, self.names)
+            extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
+            raise ParameterError(
+                f"{name!r} is not a parameter of model {self.model.name!r} (names are kind:identifier, "
+                f"for example 'prior:muscle_fatigue' or 'link:diabetes->peripheral_neuropathy').{extra}"
+            )
+        return self._index[name]
+
+    # -- sampling ---------------------------------------------------------------------------
+
+    def sample(self, draws: int, rng: np.random.Generator) -> FloatArray:
+        """Draw ``draws`` complete parameter sets, shape ``(draws, P)``.
+
+        Every parameter is drawn independently, uniformly on the log-odds scale between its range's
+        edges (a parameter with a zero-width range keeps its value exactly). Independent: each
+        word in the model file is a separate judgement rounded to the nearest word, and the
+        rounding of one judgement says nothing about another's. Log-odds: the scales' words are
+        evenly spaced on it, so a draw is as likely in each part of a word's band as the words'
+        spacing suggests, and a small probability is as likely to halve as to double.
+
+        Examples
+        --------
+        >>> from toeprob import load_model
+        >>> params = ModelParameters(load_model())
+        >>> draws = params.sample(100, np.random.default_rng(1))
+        >>> bool(((params.low <= draws) & (draws <= params.high)).all())
+        True
+        """
+        low, high = _logit(self.low), _logit(self.high)
+        u = rng.random((draws, len(self)))
+        drawn = _expit(low + u * (high - low))
+        drawn = np.clip(drawn, self.low, self.high)
+        return np.where(self.low == self.high, self.value, drawn)
+
+    def shifts(self, names: Sequence[str] | None = None) -> list[Shift]:
+        """Every parameter one word down and one word up its scale (population figures: to the edges
+        of their range); a parameter at the end of its scale has one shift only.
+
+        Examples
+        --------
+        >>> from toeprob import load_model
+        >>> params = ModelParameters(load_model())
+        >>> [(s.direction, s.label) for s in params.shifts(["link:diabetes->peripheral_neuropathy"])]
+        [('down', 'rarely'), ('up', 'often')]
+        """
+        out: list[Shift] = []
+        for name in self.names if names is None else names:
+            k = self.index(name)
+            scale = self.scales[k]
+            if scale:
+                sc = self.model.scales[scale]
+                down, up = sc.neighbours(self.words[k])
+                for direction, w in (("down", down), ("up", up)):
+                    if w is not None:
+                        out.append(Shift(name, direction, sc.values[w], w))
+            else:
+                for direction, edge in (("down", self.low[k]), ("up", self.high[k])):
+                    if edge != self.value[k]:
+                        out.append(Shift(name, direction, float(edge), f"{edge:.3g}"))
+        return out
+
+    def shifted(self, shifts: Sequence[Shift]) -> FloatArray:
+        """One parameter set per shift, the others at their values: shape ``(len(shifts), P)``."""
+        values = np.tile(self.value, (len(shifts), 1))
+        for k, shift in enumerate(shifts):
+            values[k, self.index(shift.parameter)] = shift.value
+        return values
+
+    # -- arrays -----------------------------------------------------------------------------
+
+    def _layout(self) -> None:
+        model = self.model
+        causes, findings, rfs = model.causes, model.findings, model.risk_factors
+        ci = {c: i for i, c in enumerate(causes)}
+        fi = {f: i for i, f in enumerate(findings)}
+        ri = {r: i for i, r in enumerate(rfs)}
+        idx = self._index
+        self._prior_word = [(ci[n.split(":", 1)[1]], k) for n, k in idx.items() if n.startswith("prior:")]
+        self._population = [
+            (ci[c], idx[f"adults:{c}"], idx[f"toe_symptoms:{c}"])
+            for c, spec in model.cause_specs.items()
+            if spec.population is not None
+        ]
+        self._share = idx.get("symptomatic_share", -1)
+        self._prevalence = np.array([idx[f"prevalence:{r}"] for r in rfs], dtype=np.intp)
+        self._leak = np.array([idx[f"leak:{f}"] for f in findings], dtype=np.intp)
+        # links in file order: the leak is solved with the loader's order of multiplication
+        self._risk_links = [
+            (ri[lk.parent], ci[lk.child], idx[f"link:{lk.parent}->{lk.child}"]) for lk in model.risk_links
+        ]
+        self._finding_links = [
+            (fi[lk.child], ci[lk.parent], idx[f"link:{lk.parent}->{lk.child}"]) for lk in model.finding_links
+        ]
+
+    def arrays(self, values: FloatArray) -> ParameterArrays:
+        """The network's arrays for parameter sets ``values`` of shape ``(K, P)``.
+
+        Examples
+        --------
+        >>> from toeprob import load_model
+        >>> from toeprob.compiled import compile_model
+        >>> model = load_model()
+        >>> params = ModelParameters(model)
+        >>> arrays = params.arrays(params.value[None, :])
+        >>> bool((arrays.cause_leak[0] == compile_model(model).cause_leak).all())
+        True
+        """
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim != 2 or values.shape[1] != len(self):
+            raise ParameterError(
+                f"The 'values' parameter of ModelParameters.arrays must have shape (K, {len(self)}); "
+                f"got {values.shape}."
+            )
+        model = self.model
+        n_k = values.shape[0]
+        n_c, n_f, n_r = len(model.causes), len(model.findings), len(model.risk_factors)
+        prior = np.empty((n_k, n_c))
+        for c, k in self._prior_word:
+            prior[:, c] = values[:, k]
+        share = values[:, self._share] if self._share >= 0 else np.ones(n_k)
+        for c, a, t in self._population:
+            prior[:, c] = values[:, a] * values[:, t] / share
+        prev = values[:, self._prevalence]
+        w = np.zeros((n_k, n_r, n_c))
+        explained = np.ones((n_k, n_c))
+        for r, c, k in self._risk_links:
+            w[:, r, c] = values[:, k]
+            explained[:, c] *= 1.0 - prev[:, r] * values[:, k]
+        leak = np.maximum(1.0 - (1.0 - prior) / explained, 0.0)
+        p = np.zeros((n_k, n_f, n_c))
+        for f, c, k in self._finding_links:
+            p[:, f, c] = values[:, k]
+        return ParameterArrays(prior, leak, prev, w, values[:, self._leak], p)
+
+
+def _logit(p: FloatArray) -> FloatArray:
+    return np.asarray(np.log(p) - np.log1p(-p))
+
+
+def _expit(x: FloatArray) -> FloatArray:
+    return np.asarray(1.0 / (1.0 + np.exp(-x)))

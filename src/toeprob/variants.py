@@ -1,0 +1,271 @@
+"""Many variants of one model, compiled together: the same network, other numbers.
+
+Variants share the structure of a :class:`~toeprob.compiled.CompiledModel` (which links exist, the
+private and shared risk factors, the risk-factor program) and differ only in their parameter values.
+:func:`compile_variants` computes every parameter-dependent array once for all ``K`` variants, with
+a leading variant axis; :class:`VariantEngine` then answers evidence rows under every variant in
+one batched array program (the engine's Quickscore path with the variant as one more row index),
+so that ``K`` models cost about as much as ``K`` evidence rows of one model.
+
+Exactness: each variant's arrays are computed elementwise by the same code as a model compiled
+alone (:func:`toeprob.compiled.parameter_tables`), and every row of the Quickscore path is computed
+independently of its batch, so a variant's posteriors are bitwise those of
+``ExactEngine(compile_arrays(<that variant's arrays>))``. Rows that the engine sends to elimination
+(many present findings, deep cancellation) are computed by exactly that engine, variant by variant.
+
+Examples
+--------
+>>> import numpy as np
+>>> from toeprob.compiled import compile_arrays
+>>> cm = compile_arrays(["a"], ["f"], [], [], [0.1], np.zeros((0, 1)), [0.01], [[0.9]])
+>>> cv = compile_variants(cm, np.zeros((2, 0)), [[0.1], [0.2]], np.zeros((2, 0, 1)), [[0.01], [0.01]],
+...                       [[[0.9]], [[0.9]]])
+>>> VariantEngine(cv).posterior(np.array([[1]], np.int8), np.zeros((1, 0), np.int8)).round(4).tolist()
+[[[0.9092], [0.9575]]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from toeprob.budget import Budget
+from toeprob.compiled import CompiledModel, compile_arrays, parameter_tables
+from toeprob.engine import MAX_ELEMENTS, ExactEngine
+from toeprob.errors import EvidenceError, ImpossibleEvidenceError
+from toeprob.quickscore import (
+    CANCELLATION_LIMIT,
+    PRECISE_FIRST,
+    PRECISE_LIMIT,
+    PRECISE_MAX_PRESENT,
+    quickscore_rows,
+    term_elements,
+)
+from toeprob.risksum import multipliers
+
+__all__ = ["CompiledVariants", "VariantEngine", "compile_variants"]
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledVariants:
+    """``K`` variants of a compiled model: per-variant arrays with a leading axis ``K``.
+
+    ``base`` holds the shared structure. ``lookup_table`` (K, 3L), ``finding_q`` (K, F, C),
+    ``log1m_finding_leak`` (K, F) and ``multiplier`` (K, W) are the variants' versions of the
+    base's arrays of the same names (``multiplier`` of its risk-factor program).
+    """
+
+    base: CompiledModel
+    rf_prevalence: FloatArray
+    cause_leak: FloatArray
+    rf_weight: FloatArray
+    finding_leak: FloatArray
+    finding_weight: FloatArray
+    lookup_table: FloatArray
+    finding_q: FloatArray
+    log1m_finding_leak: FloatArray
+    multiplier: FloatArray | None
+
+    @property
+    def variants(self) -> int:
+        """Number of variants ``K``."""
+        return int(self.cause_leak.shape[0])
+
+    def variant(self, k: int) -> CompiledModel:
+        """Variant ``k`` compiled alone (:func:`~toeprob.compiled.compile_arrays`)."""
+        b = self.base
+        return compile_arrays(
+            b.causes,
+            b.findings,
+            b.risk_factors,
+            self.rf_prevalence[k],
+            self.cause_leak[k],
+            self.rf_weight[k],
+            self.finding_leak[k],
+            self.finding_weight[k],
+        )
+
+
+def compile_variants(
+    base: CompiledModel,
+    rf_prevalence: ArrayLike,
+    cause_leak: ArrayLike,
+    rf_weight: ArrayLike,
+    finding_leak: ArrayLike,
+    finding_weight: ArrayLike,
+) -> CompiledVariants:
+    """Compile ``K`` variants of ``base``: its arrays with a leading variant axis.
+
+    Parameters
+    ----------
+    base : CompiledModel
+        The structure every variant shares.
+    rf_prevalence, cause_leak, rf_weight, finding_leak, finding_weight : array_like
+        As for :func:`~toeprob.compiled.compile_arrays`, each with a leading axis ``K``. Every
+        variant must link exactly what ``base`` links (a weight is zero exactly where the base's is).
+
+    Raises
+    ------
+    ValueError
+        For arrays of the wrong shape, values outside [0, 1) (weights [0, 1]) or another structure.
+    """
+    n_c, n_f, n_r = len(base.causes), len(base.findings), len(base.risk_factors)
+    prev = np.asarray(rf_prevalence, dtype=np.float64)
+    lam = np.asarray(cause_leak, dtype=np.float64)
+    w = np.asarray(rf_weight, dtype=np.float64)
+    mu = np.asarray(finding_leak, dtype=np.float64)
+    p = np.asarray(finding_weight, dtype=np.float64)
+    n_k = lam.shape[0] if lam.ndim == 2 else -1
+    for name, arr, shape in (
+        ("rf_prevalence", prev, (n_k, n_r)),
+        ("cause_leak", lam, (n_k, n_c)),
+        ("rf_weight", w, (n_k, n_r, n_c)),
+        ("finding_leak", mu, (n_k, n_f)),
+        ("finding_weight", p, (n_k, n_f, n_c)),
+    ):
+        if n_k < 1 or arr.shape != shape:
+            raise ValueError(f"{name} must have shape (K, ...) = {shape} with K >= 1; got {arr.shape}.")
+        if not np.all((arr >= 0.0) & (arr <= 1.0)):
+            raise ValueError(f"{name} must hold probabilities in [0, 1].")
+    if np.any(lam >= 1.0) or np.any(w >= 1.0) or np.any(mu >= 1.0):
+        raise ValueError("cause_leak, rf_weight and finding_leak must be below 1.")
+    if np.any((w > 0) != (base.rf_weight > 0)) or np.any((p > 0) != (base.finding_weight > 0)):
+        raise ValueError("every variant must have the links of the base model, and no other.")
+    tables = parameter_tables(prev, w, mu, p, base.private_rf, base.child_finding, base.child_single)
+    prog = base.program
+    multiplier = None if prog is None else multipliers(prog.scopes, prog.offsets, w)
+    for arr in (prev, lam, w, mu, p, *tables.values()):
+        arr.setflags(write=False)
+    if multiplier is not None:
+        multiplier.setflags(write=False)
+    return CompiledVariants(
+        base,
+        rf_prevalence=prev,
+        cause_leak=lam,
+        rf_weight=w,
+        finding_leak=mu,
+        finding_weight=p,
+        lookup_table=tables["lookup_table"],
+        finding_q=tables["finding_q"],
+        log1m_finding_leak=tables["log1m_finding_leak"],
+        multiplier=multiplier,
+    )
+
+
+class VariantEngine:
+    """Exact posteriors of every cause under every variant, for rows of evidence.
+
+    Parameters
+    ----------
+    variants : CompiledVariants
+    max_present : int, default 7
+        As for :class:`~toeprob.engine.ExactEngine`.
+    budget : Budget, optional
+        Memory and work allowed for one row's elimination (the rows the engine does not answer by
+        Quickscore).
+    """
+
+    def __init__(
+        self, variants: CompiledVariants, *, max_present: int = 7, budget: Budget | None = None
+    ) -> None:
+        if not isinstance(max_present, int) or max_present < 0:
+            raise ValueError(f"max_present must be a non-negative int; got {max_present!r}.")
+        self.variants = variants
+        self.max_present = max_present
+        self.budget = budget
+        self._elements = term_elements(variants.base)
+        self._multi = variants.base.finding_parent_count >= 2
+        self._alone: dict[int, ExactEngine] = {}
+
+    def posterior(
+        self, finding_states: ArrayLike, rf_states: ArrayLike, *, chunk_size: int = 2048
+    ) -> FloatArray:
+        """``P(C_i = 1 | evidence row n, variant k)``, shape ``(N, K, C)``.
+
+        Raises
+        ------
+        ImpossibleEvidenceError
+            If some row has probability 0 under some variant.
+        """
+        cv, base = self.variants, self.variants.base
+        fs = np.ascontiguousarray(finding_states, dtype=np.int8)
+        rs = np.ascontiguousarray(rf_states, dtype=np.int8)
+        if (
+            fs.ndim != 2
+            or rs.ndim != 2
+            or fs.shape != (len(rs), len(base.findings))
+            or rs.shape[1] != len(base.risk_factors)
+        ):
+            raise EvidenceError(
+                f"finding_states and rf_states must have shapes (N, {len(base.findings)}) and "
+                f"(N, {len(base.risk_factors)}); got {fs.shape} and {rs.shape}."
+            )
+        n, n_k = len(fs), cv.variants
+        post = np.empty((n * n_k, len(base.causes)))
+        fallback = np.zeros(n * n_k, dtype=bool)
+        good = np.ones(n * n_k, dtype=bool)
+        multi = (fs == 1) & self._multi
+        counts = multi.sum(axis=1)
+        for m in np.unique(counts).tolist():
+            rows = np.flatnonzero(counts == m)
+            pairs = (rows[:, None] * n_k + np.arange(n_k)).ravel()
+            if m > self.max_present or (self._elements << m) > MAX_ELEMENTS:
+                fallback[pairs] = True
+                continue
+            present = np.nonzero(multi[rows])[1].reshape(len(rows), m)
+            step = max(1, min(chunk_size, MAX_ELEMENTS // (self._elements << m)))
+            direct = PRECISE_FIRST <= m <= PRECISE_MAX_PRESENT
+            for start in range(0, len(pairs), step):
+                part = pairs[start : start + step]
+                ev, var = part // n_k, part % n_k
+                pres = present[np.searchsorted(rows, ev)]
+                p, le, cancel = self._rows(fs[ev], rs[ev], pres, var, direct)
+                post[part] = p
+                good[part] = np.isfinite(le)
+                limit = PRECISE_LIMIT if direct else CANCELLATION_LIMIT
+                redo = ~(cancel <= limit)
+                if not direct and m <= PRECISE_MAX_PRESENT and np.any(redo):
+                    again = part[redo]
+                    p, le, cancel = self._rows(
+                        fs[again // n_k], rs[again // n_k], pres[redo], var[redo], True
+                    )
+                    post[again] = p
+                    good[again] = np.isfinite(le)
+                    fallback[again[~(cancel <= PRECISE_LIMIT)]] = True
+                else:
+                    fallback[part[redo]] = True
+        for pair in np.flatnonzero(fallback).tolist():
+            row, k = divmod(pair, n_k)
+            post[pair] = self._engine(k).posterior(fs[row], rs[row])
+            good[pair] = True
+        if not (good.all() and np.isfinite(post).all()):
+            bad = int(np.flatnonzero(~good | ~np.isfinite(post).all(axis=1))[0])
+            present_names = [base.findings[j] for j in np.flatnonzero(fs[bad // n_k] == 1)]
+            raise ImpossibleEvidenceError(
+                f"row {bad // n_k}: the evidence has probability zero under model variant {bad % n_k} "
+                f"(or one below the smallest float); present findings {present_names or 'none'}."
+            )
+        return post.reshape(n, n_k, len(base.causes))
+
+    def _rows(
+        self,
+        fs: NDArray[np.int8],
+        rs: NDArray[np.int8],
+        present: NDArray[np.intp],
+        variant: NDArray[np.intp],
+        precise: bool,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        cv = self.variants
+        return quickscore_rows(cv.base, fs, rs, present, precise=precise, variants=cv, variant=variant)
+
+    def _engine(self, k: int) -> ExactEngine:
+        """Variant ``k`` compiled alone, for the rows that take elimination."""
+        if k not in self._alone:
+            self._alone[k] = ExactEngine(
+                self.variants.variant(k), max_present=self.max_present, budget=self.budget
+            )
+        return self._alone[k]

@@ -1,0 +1,167 @@
+"""Model variants compiled together: bitwise the same as each variant compiled alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_engine import random_network
+
+from toeprob import Model
+from toeprob.compiled import CompiledModel, compile_arrays, compile_model
+from toeprob.engine import ExactEngine
+from toeprob.errors import ParameterError
+from toeprob.evidence import parse_evidence
+from toeprob.parameters import ModelParameters
+from toeprob.variants import VariantEngine, compile_variants
+
+
+def _variants_of(cm: CompiledModel, rng: np.random.Generator, k: int):
+    """``k`` random variants with the links of ``cm``."""
+
+    def jitter(a: np.ndarray, low: float, high: float) -> np.ndarray:
+        out = np.where(a > 0, rng.uniform(low, high, (k, *a.shape)), 0.0)
+        return out
+
+    prev = rng.uniform(0.01, 0.6, (k, len(cm.risk_factors)))
+    lam = rng.uniform(0.001, 0.3, (k, len(cm.causes)))
+    mu = rng.uniform(0.001, 0.2, (k, len(cm.findings)))
+    return compile_variants(
+        cm, prev, lam, jitter(cm.rf_weight, 0.02, 0.95), mu, jitter(cm.finding_weight, 0.02, 0.95)
+    )
+
+
+def _states(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
+    return rng.integers(-1, 2, (n, width)).astype(np.int8)
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("max_present", [7, 1])
+def test_variants_equal_each_variant_compiled_alone(seed: int, max_present: int) -> None:
+    rng = np.random.default_rng(seed)
+    cm = random_network(rng, int(rng.integers(1, 6)), int(rng.integers(1, 8)), int(rng.integers(0, 7)))
+    cv = _variants_of(cm, rng, int(rng.integers(1, 5)))
+    fs, rs = _states(rng, 5, len(cm.findings)), _states(rng, 5, len(cm.risk_factors))
+    fs[0] = 1  # every finding present: with max_present=1, elimination
+    got = VariantEngine(cv, max_present=max_present).posterior(fs, rs)
+    assert got.shape == (5, cv.variants, len(cm.causes))
+    for k in range(cv.variants):
+        alone = ExactEngine(cv.variant(k), max_present=max_present)
+        for n in range(5):
+            assert got[n, k].tobytes() == alone.posterior(fs[n], rs[n]).tobytes(), (n, k)
+
+
+@pytest.fixture(scope="module")
+def params(model: Model) -> ModelParameters:
+    return ModelParameters(model)
+
+
+STORIES = [
+    {"cramp": True, "during_exercise": True},
+    {"numbness": True, "burning_pain": True, "diabetes": True, "tingling": True},
+    {"fasciculation": True, "muscle_weakness": True, "muscle_wasting": True, "twitching_elsewhere": True},
+    {"jaw_stiffness_body_spasms": True, "cramp": False, "foot_drop": False},
+    {},
+]
+
+
+def _rows(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    evs = [parse_evidence(s, model) for s in STORIES]
+    return np.stack([e.finding_state for e in evs]), np.stack([e.rf_state for e in evs])
+
+
+def test_point_values_give_the_loaded_model_bitwise(model: Model, params: ModelParameters) -> None:
+    arrays = params.arrays(np.tile(params.value, (3, 1)))
+    base = compile_model(model)
+    cv = compile_variants(
+        base,
+        arrays.rf_prevalence,
+        arrays.cause_leak,
+        arrays.rf_weight,
+        arrays.finding_leak,
+        arrays.finding_weight,
+    )
+    fs, rs = _rows(model)
+    got = VariantEngine(cv).posterior(fs, rs)
+    want = ExactEngine(base).posterior_batch(fs, rs)
+    for k in range(3):
+        assert got[:, k].tobytes() == want.tobytes()
+
+
+def test_sampled_variants_of_the_default_model_equal_them_compiled_alone(
+    model: Model, params: ModelParameters
+) -> None:
+    values = params.sample(6, np.random.default_rng(3))
+    arrays = params.arrays(values)
+    base = compile_model(model)
+    cv = compile_variants(
+        base,
+        arrays.rf_prevalence,
+        arrays.cause_leak,
+        arrays.rf_weight,
+        arrays.finding_leak,
+        arrays.finding_weight,
+    )
+    fs, rs = _rows(model)
+    got = VariantEngine(cv).posterior(fs, rs)
+    for k in range(6):
+        alone = ExactEngine(
+            compile_arrays(
+                model.causes,
+                model.findings,
+                model.risk_factors,
+                arrays.rf_prevalence[k],
+                arrays.cause_leak[k],
+                arrays.rf_weight[k],
+                arrays.finding_leak[k],
+                arrays.finding_weight[k],
+            )
+        )
+        assert got[:, k].tobytes() == alone.posterior_batch(fs, rs).tobytes(), k
+
+
+def test_sampling_is_reproducible_and_within_the_ranges(params: ModelParameters) -> None:
+    a = params.sample(50, np.random.default_rng(7))
+    assert a.tobytes() == params.sample(50, np.random.default_rng(7)).tobytes()
+    assert not np.array_equal(a, params.sample(50, np.random.default_rng(8)))
+    assert ((params.low <= a) & (a <= params.high)).all()
+    # on the log-odds scale the draws spread over the whole range
+    below, above = params.low < params.value, params.high > params.value
+    assert (a.min(axis=0)[below] < params.value[below]).all()
+    assert (a.max(axis=0)[above] > params.value[above]).all()
+
+
+def test_shifts_move_one_word(model: Model, params: ModelParameters) -> None:
+    shifts = params.shifts()
+    names = {s.parameter for s in shifts}
+    assert names == set(params.names)
+    values = params.shifted(shifts)
+    changed = values != params.value
+    assert (changed.sum(axis=1) == 1).all()
+    for shift in shifts[:40]:
+        k = params.index(shift.parameter)
+        if params.scales[k]:
+            scale = model.scales[params.scales[k]]
+            assert shift.label in scale.neighbours(params.words[k])
+
+
+def test_unknown_parameter_names_close_matches(params: ModelParameters) -> None:
+    with pytest.raises(ParameterError, match=r"'prior:muscle_fatigu'.*Did you mean 'prior:muscle_fatigue'"):
+        params.index("prior:muscle_fatigu")
+
+
+def test_compile_variants_refuses_other_structures(model: Model) -> None:
+    base = compile_model(model)
+    k = 2
+    prev = np.tile(base.rf_prevalence, (k, 1))
+    lam = np.tile(base.cause_leak, (k, 1))
+    w = np.tile(base.rf_weight, (k, 1, 1))
+    mu = np.tile(base.finding_leak, (k, 1))
+    p = np.tile(base.finding_weight, (k, 1, 1))
+    extra = p.copy()
+    extra[0, 0, :] = 0.5
+    with pytest.raises(ValueError, match="links of the base model"):
+        compile_variants(base, prev, lam, w, mu, extra)
+    with pytest.raises(ValueError, match=r"cause_leak must have shape"):
+        compile_variants(base, prev, lam[:, :3], w, mu, p)
+    with pytest.raises(ValueError, match=r"below 1"):
+        compile_variants(base, prev, np.ones_like(lam), w, mu, p)
