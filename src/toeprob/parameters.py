@@ -148,6 +148,7 @@ class ModelParameters:
         self.high = np.array([r[6] for r in rows], dtype=np.float64)
         for arr in (self.value, self.low, self.high):
             arr.setflags(write=False)
+        self._logit_low, self._logit_high = _logit(self.low), _logit(self.high)
         self._index = {n: k for k, n in enumerate(self.names)}
         self._layout()
 
@@ -189,7 +190,7 @@ class ModelParameters:
         >>> bool(((params.low <= draws) & (draws <= params.high)).all())
         True
         """
-        low, high = _logit(self.low), _logit(self.high)
+        low, high = self._logit_low, self._logit_high
         u = rng.random((draws, len(self)))
         drawn = _expit(low + u * (high - low))
         drawn = np.clip(drawn, self.low, self.high)

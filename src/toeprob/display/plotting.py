@@ -34,8 +34,16 @@ from toeprob.validation import check_parameter, non_negative_number, positive_in
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from toeprob.results.uncertainty import Sensitivity, Uncertainty
 
-__all__ = ["plot_diagnosis", "plot_explanation", "plot_posteriors", "require_matplotlib"]
+__all__ = [
+    "plot_diagnosis",
+    "plot_explanation",
+    "plot_posteriors",
+    "plot_sensitivity",
+    "plot_uncertainty",
+    "require_matplotlib",
+]
 
 INSTALL_HINT = 'toeprob plots need matplotlib: pip install "toeprob[plot]" (or pip install matplotlib).'
 #: Okabe & Ito (2008) colour-blind safe qualitative colours, for series (before / after ...).
@@ -452,3 +460,158 @@ def plot_explanation(
 
 
 # ---------------------------------------------------------------------------------------- the network
+
+
+def plot_uncertainty(
+    uncertainty: Uncertainty,
+    ax: Axes | None = None,
+    *,
+    top: int = 10,
+    **kwargs: Any,
+) -> Axes:
+    """Interval bars of the top causes with their point posteriors, coloured by care level.
+
+    Each cause gets a bar from the low to the high end of its interval (the central ``level`` of
+    the draws) and a black dot at its point posterior; the label on the right gives how often it
+    ranked first over the draws.
+
+    Parameters
+    ----------
+    uncertainty : Uncertainty
+    ax : matplotlib Axes, optional
+    top : int
+        How many causes, in the point ranking.
+    **kwargs
+        Passed to ``Axes.barh``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from toeprob import rank_causes
+    >>> ax = rank_causes({"cramp": True}).uncertainty(draws=50, seed=0).plot(top=4)
+    >>> len(ax.patches)
+    4
+    """
+    _check_top(top)
+    frame = uncertainty.to_frame().head(top)
+    n = len(frame)
+    ax = _axes(ax, (7.0, 0.32 * n + 1.6))
+    y = list(range(n))
+    low = [float(v) for v in frame["low"]]
+    high = [float(v) for v in frame["high"]]
+    point = [float(v) for v in frame["probability"]]
+    colours = [care_colour(c) for c in frame["care_level"]]
+    bar_kw: dict[str, Any] = {"height": 0.55, "edgecolor": "0.25", "linewidth": 0.5, "zorder": 2}
+    bar_kw.update(kwargs)
+    ax.barh(y, [h - lo for lo, h in zip(low, high, strict=True)], left=low, color=colours, **bar_kw)
+    ax.scatter(point, y, marker="o", s=22, color="black", zorder=3)
+    for yi, h, first in zip(y, high, frame["share_first"], strict=True):
+        ax.text(
+            min(h + 0.01, 0.9), yi, f"first in {float(first):.0%}", va="center", fontsize=7.5, color="0.2"
+        )
+    from matplotlib.lines import Line2D
+
+    handles = _care_legend_handles(sorted({Urgency.parse(c) for c in frame["care_level"]}))
+    handles.append(Line2D([], [], color="black", marker="o", linestyle="", markersize=5, label="point"))
+    ax.set_yticks(y, list(frame.index))
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.0)
+    ax.set_xlabel(
+        f"posterior probability: point and {uncertainty.level:.0%} interval over {uncertainty.draws} draws"
+    )
+    ax.xaxis.set_major_formatter(_percent_formatter())
+    ax.grid(axis="x", color="0.9", zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(
+        f"How sure is it · top cause changes in {uncertainty.top_change_rate:.0%} of draws",
+        fontsize=10,
+        loc="left",
+    )
+    ax.legend(handles=handles, title="care level", loc="lower right", fontsize=8, title_fontsize=8)
+    _footnote(ax)
+    return ax
+
+
+def plot_sensitivity(
+    sensitivity: Sensitivity,
+    ax: Axes | None = None,
+    *,
+    top: int = 12,
+    **kwargs: Any,
+) -> Axes:
+    """A tornado plot: the change of one cause's posterior when each parameter moves one word.
+
+    The parameters with the largest effect are at the top; for each, a bar for the move one word
+    down and one for the move one word up (labelled with the word moved to), from the point
+    posterior.
+
+    Parameters
+    ----------
+    sensitivity : Sensitivity
+    ax : matplotlib Axes, optional
+    top : int
+        How many parameters.
+    **kwargs
+        Passed to ``Axes.barh``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from toeprob import rank_causes
+    >>> ax = rank_causes({"cramp": True}).sensitivity("dehydration").plot(top=5)
+    >>> len(ax.get_yticklabels())
+    5
+    """
+    _check_top(top)
+    frame = sensitivity.to_frame().head(top)
+    n = len(frame)
+    ax = _axes(ax, (7.5, 0.36 * n + 1.6))
+    y = list(range(n))
+    bar_kw: dict[str, Any] = {"height": 0.6, "edgecolor": "0.25", "linewidth": 0.5, "zorder": 2}
+    bar_kw.update(kwargs)
+    base = sensitivity.probability
+    from matplotlib.patches import Patch
+
+    for column, word, colour in (
+        ("probability_down", "down", SERIES_COLOURS[0]),
+        ("probability_up", "up", SERIES_COLOURS[1]),
+    ):
+        for yi, value, label in zip(y, frame[column], frame[word], strict=True):
+            if value is None or value != value:  # NaN: the end of the scale
+                continue
+            ax.barh(yi, float(value) - base, left=base, color=colour, **bar_kw)
+            ax.text(
+                float(value),
+                yi,
+                f" {label} ",
+                va="center",
+                ha="left" if float(value) >= base else "right",
+                fontsize=7,
+                color="0.2",
+            )
+    ax.axvline(base, color="black", linewidth=1.0, zorder=3)
+    ax.set_yticks(y, list(frame.index), fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"posterior of {sensitivity.cause} (point {base:.1%})")
+    ax.xaxis.set_major_formatter(_percent_formatter())
+    ax.grid(axis="x", color="0.9", zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(
+        f"What moves {sensitivity.cause}: each parameter one word down or up", fontsize=10, loc="left"
+    )
+    ax.legend(
+        handles=[
+            Patch(facecolor=SERIES_COLOURS[0], label="one word down"),
+            Patch(facecolor=SERIES_COLOURS[1], label="one word up"),
+        ],
+        loc="lower right",
+        fontsize=8,
+    )
+    _footnote(ax)
+    return ax

@@ -123,7 +123,9 @@ def _evidence_factors(
     if variants is None or variant is None:
         values, free = cm.lookup_table[index], (1.0 - cm.cause_leak)[:, None]
     else:
-        values, free = variants.lookup_table[variant, index], 1.0 - variants.cause_leak[variant].T
+        table = variants.lookup_table
+        values = np.take(table, index + (variant * table.shape[1])[None, :])  # row k: variant[k]'s table
+        free = 1.0 - variants.cause_leak[variant].T
     private = values[n_r : n_r + n_c * n_p].reshape(n_c, n_p, n)
     z0 = free * np.multiply.reduce(private, axis=1)
     start = n_r + n_c * n_p

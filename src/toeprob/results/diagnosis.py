@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from toeprob.knowledge.model import Model
     from toeprob.reasoning.reasoner import Reasoner
     from toeprob.results.explanation import Explanation
+    from toeprob.results.uncertainty import Sensitivity, Uncertainty
 
 __all__ = [
     "DISCLAIMER",
@@ -359,6 +360,65 @@ Closest: dehydration.
                 "this Diagnosis carries no reasoner; build it with toeprob.rank_causes or a toeprob.Reasoner."
             )
         return self.reasoner.explain(self, cause, n_unconfirmed=n_unconfirmed)
+
+    def uncertainty(self, draws: int = 1000, seed: int | None = None, level: float = 0.9) -> Uncertainty:
+        """How sure the ranking is, over models drawn within the ranges of the model file's words.
+
+        Draws ``draws`` complete models (every parameter independently, uniformly on the log-odds
+        scale within its word's range), computes the exact posterior and urgency of this evidence
+        under each in one batched array program, and returns the intervals (the central ``level``
+        of the draws, widened to include the point value), how often each cause ranks first and in
+        the top 3, the share of draws at each urgency level and how often the top cause changes.
+        The same ``seed`` gives the same result. See :mod:`toeprob.uncertainty`.
+
+        Examples
+        --------
+        >>> from toeprob import rank_causes
+        >>> u = rank_causes({"cramp": True, "during_exercise": True}).uncertainty(draws=200, seed=1)
+        >>> u.to_frame().columns.tolist()[:5]
+        ['rank', 'label', 'probability', 'low', 'high']
+        """
+        import numpy as np
+
+        from toeprob.evidence import parse_evidence
+        from toeprob.uncertainty import uncertainty_of
+
+        model = self._model("uncertainty")
+        point = {rc.cause: rc.probability for rc in self.ranked}
+        return uncertainty_of(
+            model,
+            parse_evidence(self.evidence, model),
+            draws=draws,
+            seed=seed,
+            level=level,
+            point=np.array([point[c] for c in model.causes]),
+            point_urgency=self.urgency,
+        )
+
+    def sensitivity(self, cause: str) -> Sensitivity:
+        """Which parameters move ``cause``'s posterior most, each moved one word down or up its scale.
+
+        Every parameter (priors, population figures, prevalences, leaks, link strengths) is moved
+        alone and the posterior recomputed exactly. See :func:`toeprob.uncertainty.sensitivity_of`.
+
+        Examples
+        --------
+        >>> from toeprob import rank_causes
+        >>> s = rank_causes({"cramp": True}).sensitivity("dehydration")
+        >>> s.to_frame().columns.tolist()[:3]
+        ['kind', 'word', 'down']
+        """
+        from toeprob.evidence import parse_evidence
+        from toeprob.uncertainty import sensitivity_of
+
+        self.probability(cause)  # an unknown cause: the error lists the closest ones
+        model = self._model("sensitivity")
+        return sensitivity_of(model, parse_evidence(self.evidence, model), cause)
+
+    def _model(self, method: str) -> Model:
+        if self.model is None:
+            raise ValueError(f"Diagnosis.{method}() needs the model the diagnosis came from (model=None).")
+        return self.model
 
     def __repr__(self) -> str:
         tops = ", ".join(f"{rc.cause}={rc.probability:.2f}" for rc in self.ranked[:3])

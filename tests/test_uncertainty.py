@@ -1,0 +1,220 @@
+"""How sure is it: posterior intervals over the words' ranges, and one-word sensitivity."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import toeprob
+from toeprob import Model, ParameterError, UnknownIdentifierError, Urgency, rank_causes
+from toeprob.compiled import compile_arrays
+from toeprob.datasets import load_cases
+from toeprob.engine import ExactEngine
+from toeprob.evidence import parse_evidence
+from toeprob.parameters import ModelParameters
+from toeprob.uncertainty import evaluation_sensitivity, sensitivity_of, uncertainty_of
+
+STORIES = [
+    {"cramp": True, "during_exercise": True},
+    {"numbness": True, "burning_pain": True, "diabetes": True, "tingling": True},
+    {"cramp": True, "at_rest_or_night": True, "age_over_60": True},
+    {"fasciculation": True, "muscle_weakness": False, "twitching_elsewhere": True, "high_stress": True},
+]
+
+
+@pytest.mark.parametrize("story", STORIES)
+def test_intervals_contain_the_point_and_shares_add_up(story: dict[str, bool]) -> None:
+    d = rank_causes(story)
+    u = d.uncertainty(draws=300, seed=5)
+    frame = u.to_frame()
+    assert (frame["low"] <= frame["probability"]).all() and (frame["probability"] <= frame["high"]).all()
+    assert frame.index.tolist() == d.to_frame().index.tolist()  # the point ranking
+    assert frame["probability"].tolist() == d.to_frame()["probability"].tolist()
+    assert frame["share_first"].sum() == pytest.approx(1.0)
+    assert frame["share_top3"].sum() == pytest.approx(3.0)
+    assert sum(u.urgency_shares.values()) == pytest.approx(1.0)
+    assert u.urgency == d.urgency
+    assert u.top_change_rate == pytest.approx(1.0 - u.top.share_first)
+    # the interval is the central 90% of the draws (widened only to reach the point)
+    draws = u.posterior_draws[:, list(d.model.causes).index(u.top.cause)]  # type: ignore[union-attr]
+    inside = np.mean((draws >= u.top.low) & (draws <= u.top.high))
+    assert 0.88 <= inside <= 1.0
+
+
+def _without_ranges(model: Model) -> Model:
+    data = copy.deepcopy(model.to_dict())
+    for scale in data["scales"].values():
+        scale.pop("ranges", None)
+    data["population"].pop("symptomatic_share_range", None)
+    for cause in data["causes"].values():
+        if "population" in cause:
+            cause["population"].pop("adults_range", None)
+    return Model.from_dict(data, "<no ranges>")
+
+
+@pytest.mark.parametrize("story", STORIES)
+def test_zero_width_ranges_give_the_point_model_exactly(model: Model, story: dict[str, bool]) -> None:
+    exact = _without_ranges(model)
+    d = rank_causes(story, model=exact)
+    u = d.uncertainty(draws=20, seed=0)
+    point = np.array([d.probability(c) for c in exact.causes])
+    for row in u.posterior_draws:
+        assert row.tobytes() == point.tobytes()
+    assert set(u.urgency_draws) == {d.urgency}
+    assert all(c.low == c.probability == c.high for c in u.causes)
+    assert u.top_change_rate == 0.0 and u.top.share_first == 1.0
+    # computed without the Diagnosis's point: the same numbers from the variants' own point row
+    again = uncertainty_of(exact, parse_evidence(story, exact), draws=3, seed=0)
+    assert again.to_dict() == d.uncertainty(draws=3, seed=0).to_dict()
+
+
+def test_seeds_reproduce() -> None:
+    d = rank_causes(STORIES[2])
+    a, b = d.uncertainty(draws=120, seed=11), d.uncertainty(draws=120, seed=11)
+    assert a.to_dict() == b.to_dict()
+    assert a.posterior_draws.tobytes() == b.posterior_draws.tobytes()
+    c = d.uncertainty(draws=120, seed=12)
+    assert c.posterior_draws.tobytes() != a.posterior_draws.tobytes()
+
+
+def _finite_difference(model: Model, story: dict[str, bool], cause: str, name: str, toward: float) -> float:
+    """The cause's posterior moved a little toward ``toward`` (log-odds step 1e-3), by the single engine."""
+    params = ModelParameters(model)
+    k = params.index(name)
+    value = params.value.copy()
+    x = np.log(value[k] / (1 - value[k]))
+    x += 1e-3 * np.sign(np.log(toward / (1 - toward)) - x)
+    value[k] = 1 / (1 + np.exp(-x))
+    arrays = params.arrays(value[None, :])
+    cm = compile_arrays(
+        model.causes,
+        model.findings,
+        model.risk_factors,
+        arrays.rf_prevalence[0],
+        arrays.cause_leak[0],
+        arrays.rf_weight[0],
+        arrays.finding_leak[0],
+        arrays.finding_weight[0],
+    )
+    ev = parse_evidence(story, model)
+    moved = ExactEngine(cm).posterior(ev.finding_state, ev.rf_state)[model.causes.index(cause)]
+    return float(moved - rank_causes(story, model=model).probability(cause))
+
+
+@pytest.mark.parametrize(
+    ("story", "cause"), [(STORIES[0], "muscle_fatigue"), (STORIES[1], "peripheral_neuropathy")]
+)
+def test_sensitivity_signs_agree_with_finite_differences(
+    model: Model, story: dict[str, bool], cause: str
+) -> None:
+    s = rank_causes(story).sensitivity(cause)
+    assert s.probability == rank_causes(story).probability(cause)
+    checked = 0
+    for e in s.effects[:15]:
+        for label, moved in ((e.down, e.probability_down), (e.up, e.probability_up)):
+            if moved is None or abs(moved - s.probability) < 1e-6:
+                continue
+            shift = next(x for x in ModelParameters(model).shifts([e.parameter]) if x.label == label)
+            fd = _finite_difference(model, story, cause, e.parameter, shift.value)
+            if abs(fd) < 1e-12:
+                # flat at the point: a private risk factor's prevalence, whose change the cause's
+                # solved leak absorbs until the leak reaches 0 (docs: toeprob.parameters)
+                assert e.kind == "prevalence", e.parameter
+                continue
+            assert np.sign(fd) == np.sign(moved - s.probability), (e.parameter, label)
+            checked += 1
+    assert checked >= 20
+
+
+def test_sensitivity_table_and_errors() -> None:
+    d = rank_causes(STORIES[0])
+    s = d.sensitivity("dehydration")
+    frame = s.to_frame()
+    assert frame["swing"].is_monotonic_decreasing
+    assert len(frame) == len(ModelParameters(d.model).names)  # type: ignore[arg-type]
+    row = frame.loc["prior:dehydration"]
+    assert row["down"] == "common" and pd.isna(row["up"])  # very common is the top of its scale
+    assert "not a medical device" in s.to_text() and "not a medical device" in s._repr_html_()
+    with pytest.raises(UnknownIdentifierError, match="dehydratoin.*dehydration"):
+        d.sensitivity("dehydratoin")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"draws": 0}, "'draws' parameter must be an int >= 1"),
+        ({"draws": 10, "level": 1.0}, "'level' parameter must be a number strictly between 0 and 1"),
+        ({"draws": 10, "seed": -1}, "'seed' parameter must be a non-negative int"),
+        ({"draws": 10, "seed": "a"}, "'seed' parameter"),
+    ],
+)
+def test_uncertainty_raises_on_bad_parameters(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        rank_causes(STORIES[0]).uncertainty(**kwargs)
+
+
+RED_FLAG_STORIES = [
+    {"cramp": True, "during_exercise": True},
+    {"numbness": True, "diabetes": True},
+    {"fasciculation": True, "twitching_elsewhere": True},
+    {"cramp": True, "at_rest_or_night": True, "age_over_60": True, "persists_weeks": False},
+]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    story=st.sampled_from(RED_FLAG_STORIES),
+    flag=st.sampled_from(sorted(toeprob.load_model().red_flags)),
+    seed=st.integers(0, 2**16),
+)
+def test_urgency_of_every_draw_obeys_the_red_flag_property(
+    story: dict[str, bool], flag: str, seed: int
+) -> None:
+    model = toeprob.load_model()
+    before = uncertainty_of(model, parse_evidence(story, model), draws=25, seed=seed)
+    after = uncertainty_of(model, parse_evidence({**story, flag: True}, model), draws=25, seed=seed)
+    floor = model.red_flags[flag]
+    for was, now in zip(before.urgency_draws, after.urgency_draws, strict=True):
+        assert now >= max(was, floor)
+    if flag not in story:
+        denied = uncertainty_of(model, parse_evidence({**story, flag: False}, model), draws=25, seed=seed)
+        assert all(d <= b for d, b in zip(denied.urgency_draws, before.urgency_draws, strict=True))
+
+
+def test_evaluation_sensitivity_matches_evaluate(model: Model) -> None:
+    cases = load_cases("team")[:12]
+    report = toeprob.evaluate(list(cases), model)
+    es = evaluation_sensitivity(model, cases)
+    assert es.top1 == pytest.approx(report.top1) and es.top3 == pytest.approx(report.top3)
+    assert es.log_loss == pytest.approx(report.log_loss)
+    frame = es.to_frame()
+    assert len(frame) == len(ModelParameters(model).shifts())
+    changes = frame["change_log_loss"].abs()
+    assert changes.iloc[0] == changes.max() > 0
+
+
+def test_reprs_and_plots() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    u = rank_causes(STORIES[1]).uncertainty(draws=40, seed=2)
+    assert "not a medical device" in u._repr_html_() and "not a medical device" in u._repr_markdown_()
+    assert "peripheral_neuropathy" in repr(u)
+    assert u.to_dict()["kind"] == "uncertainty" and u.urgency_frame()["share"].sum() == pytest.approx(1.0)
+    ax = u.plot(top=5)
+    assert (
+        len(ax.patches) == 5
+        and [t.get_text() for t in ax.get_yticklabels()] == u.to_frame().index[:5].tolist()
+    )
+    s = sensitivity_of(
+        u_model := toeprob.load_model(), parse_evidence(STORIES[1], u_model), "peripheral_neuropathy"
+    )
+    ax = s.plot(top=6)
+    assert [t.get_text() for t in ax.get_yticklabels()] == s.to_frame().index[:6].tolist()
+    assert Urgency.SOON in u.urgency_shares
