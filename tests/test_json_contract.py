@@ -75,6 +75,8 @@ COMMANDS: dict[str, list[str]] = {
     "explanation": ["explain", "peripheral_neuropathy", "numbness=yes", "diabetes=yes", "--json"],
     "vocabulary": ["vocabulary", "--json"],
     "sources": ["sources", "--json"],
+    "uncertainty": ["rank", "numbness=yes", "foot_drop=yes", "--uncertainty", "--draws", "30", "--json"],
+    "sensitivity": ["sensitivity", "peripheral_neuropathy", "numbness=yes", "diabetes=yes", "--json"],
 }
 
 
@@ -108,6 +110,8 @@ def test_evaluation_and_replay_outputs_validate(case_file: str, capsys: pytest.C
     assert evaluation["summary"]["cases"] == 2 and isinstance(evaluation["summary"]["cases"], int)
     replayed = _cli_json(["--model", TINY, "replay", case_file, "--json", "--no-progress"], capsys)
     _validate(replayed, "replay")
+    shifted = _cli_json(["--model", TINY, "evaluate", case_file, "--sensitivity", "--json"], capsys)
+    _validate(shifted, "evaluation_sensitivity")
     assert replayed["model"]["name"] == "tiny"
     assert all(isinstance(c["asked"], list) for c in replayed["cases"])  # lists, not comma strings
 

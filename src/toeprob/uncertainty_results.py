@@ -372,9 +372,11 @@ class EvaluationSensitivity:
             f"{self.top3:.1%}, log-loss {self.log_loss:.3f}) to moving each parameter one word:"
         ]
         width = max((len(s.parameter) for s in self.shifts[:top]), default=0)
-        for s in self.shifts[:top]:
+        moves = [f"{s.word} -> {s.to}" for s in self.shifts[:top]]
+        move_width = max((len(m) for m in moves), default=0)
+        for s, move in zip(self.shifts[:top], moves, strict=True):
             lines.append(
-                f"  {s.parameter:<{width}}  {s.word} -> {s.to:<20}  top-1 {s.top1 - self.top1:+.1%}  "
+                f"  {s.parameter:<{width}}  {move:<{move_width}}  top-1 {s.top1 - self.top1:+.1%}  "
                 f"top-3 {s.top3 - self.top3:+.1%}  log-loss {s.log_loss - self.log_loss:+.3f}"
             )
         return "\n".join(lines)

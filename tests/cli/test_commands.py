@@ -168,3 +168,26 @@ def test_ctrl_c_while_importing(argv0: str, code: int) -> None:
         assert done.stderr == "toeprob: interrupted\n"
     else:
         assert "KeyboardInterrupt" in done.stderr
+
+
+def test_rank_uncertainty_adds_the_intervals(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["rank", "cramp=yes", "during_exercise=yes", "--uncertainty", "--draws", "50", "--seed", "3"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "Over 50 models drawn" in out and "90% interval" in out and out.count("not a medical device") == 1
+    assert (
+        main(["rank", "cramp=yes", "--uncertainty", "--draws", "50", "--seed", "3", "--json", "--top", "2"])
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["kind"] == "uncertainty" and data["draws"] == 50 and len(data["causes"]) == 2
+
+
+def test_sensitivity_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sensitivity", "dehydration", "cramp=yes", "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "prior:dehydration" in out and len([ln for ln in out.splitlines() if ln.startswith("  ")]) == 3
+    assert main(["sensitivity", "dehydratoin", "cramp=yes"]) == 2
+    assert "Closest: dehydration" in capsys.readouterr().err

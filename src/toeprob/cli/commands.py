@@ -1,5 +1,5 @@
 """The ``toeprob`` command line: ``rank``, ``vocabulary``, ``sources``, ``evaluate``, ``interview``,
-``explain``, ``replay``, ``batch``.
+``explain``, ``sensitivity``, ``replay``, ``batch``.
 
 Errors print a one-line message to standard error and exit with status 2, without a traceback;
 Ctrl-C prints one line and exits with status 130. ``--model`` goes before or after the subcommand.
@@ -75,10 +75,28 @@ def _print_json(data: object) -> None:
 
 def _cmd_rank(args: argparse.Namespace) -> int:
     d = rank_causes(parse_assignments(args.evidence), model=_model(args), engine=args.engine)
+    if args.uncertainty:
+        u = d.uncertainty(draws=args.draws, seed=args.seed, level=args.level)
+        if args.json:  # the uncertainty document carries the point ranking and urgency too
+            _print_json(u.to_dict(top=args.top))
+        else:
+            print(d.to_text(top=args.top, hide_unchanged=args.hide_unchanged).removesuffix(d.disclaimer))
+            print(u.to_text(top=args.top))
+        return 0
     if args.json:
         _print_json(d.to_dict(top=args.top))
     else:
         print(d.to_text(top=args.top, hide_unchanged=args.hide_unchanged))
+    return 0
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    d = rank_causes(parse_assignments(args.evidence), model=_model(args))
+    s = d.sensitivity(args.cause)
+    if args.json:
+        _print_json(s.to_dict(top=args.top))
+    else:
+        print(s.to_text(top=args.top))
     return 0
 
 
@@ -117,7 +135,18 @@ def _cases(name: str, model: Model) -> Any:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     model = _model(args)
-    report = evaluate(_cases(args.cases, model), model, engine=args.engine)
+    cases = _cases(args.cases, model)
+    if args.sensitivity:
+        from toeprob.casefile import as_cases
+        from toeprob.uncertainty import evaluation_sensitivity
+
+        es = evaluation_sensitivity(model, as_cases(cases, model, "evaluate"))
+        if args.json:
+            _print_json(es.to_dict(top=args.top))
+        else:
+            print(es.to_text(top=args.top))
+        return 0
+    report = evaluate(cases, model, engine=args.engine)
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -282,7 +311,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rank.add_argument("--json", action="store_true", help=json_help)
     rank.add_argument("--engine", choices=["fast", "pgmpy"], default="fast")
+    rank.add_argument(
+        "--uncertainty",
+        action="store_true",
+        help="add the intervals over models drawn within the ranges of the model's words "
+        "(with --json: the uncertainty document)",
+    )
+    rank.add_argument("--draws", type=_positive, default=1000, help="models drawn (default 1000)")
+    rank.add_argument("--seed", type=int, default=None, help="seed of the draws (default: not seeded)")
+    rank.add_argument("--level", type=float, default=0.9, help="mass of each interval (default 0.9)")
     rank.set_defaults(func=_cmd_rank)
+
+    sens = add("sensitivity", "which parameters move a cause's probability most, one word down or up each")
+    sens.add_argument("cause", help="a cause identifier (see `toeprob vocabulary`)")
+    sens.add_argument("evidence", nargs="*", help=evidence_help)
+    sens.add_argument("--top", type=_positive, default=10, help="how many parameters to show (default 10)")
+    sens.add_argument("--json", action="store_true", help=json_help)
+    sens.set_defaults(func=_cmd_sensitivity)
 
     vocab = add("vocabulary", "list the identifiers with their meanings")
     vocab.add_argument("--json", action="store_true", help=json_help)
@@ -296,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("cases", help=f"a JSON case file, or a shipped case set: {shipped}")
     ev.add_argument("--json", action="store_true", help=json_help)
     ev.add_argument("--engine", choices=["fast", "pgmpy"], default="fast")
+    ev.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="instead of the report: how top-1, top-3 and log-loss move when each parameter moves one word",
+    )
+    ev.add_argument("--top", type=_positive, default=15, help="with --sensitivity: moves shown (default 15)")
     ev.set_defaults(func=_cmd_evaluate)
 
     iv = add("interview", "answer one question at a time (y/n/?) until the stop rule")

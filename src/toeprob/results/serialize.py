@@ -36,7 +36,18 @@ __all__ = ["JSON_SCHEMA_VERSION", "KINDS", "header", "json_schema", "plain"]
 JSON_SCHEMA_VERSION = 1
 
 #: The kinds of JSON document, each with a schema file ``toeprob/schemas/<kind>.json``.
-KINDS = ("diagnosis", "explanation", "evaluation", "replay", "interview", "vocabulary", "sources")
+KINDS = (
+    "diagnosis",
+    "explanation",
+    "evaluation",
+    "replay",
+    "interview",
+    "vocabulary",
+    "sources",
+    "uncertainty",
+    "sensitivity",
+    "evaluation_sensitivity",
+)
 
 
 def header(kind: str, model_name: str, model_version: str) -> dict[str, Any]:
