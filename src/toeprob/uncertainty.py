@@ -123,7 +123,11 @@ def draw_urgency(
     states = evidence.finding_state[None, :].astype(np.int8)
     rfs = evidence.rf_state[None, :].astype(np.int8)
     rows, row_rfs, _ = policy.candidate_rows(states, rfs)
-    every = engine.posterior(np.concatenate([states, rows]), np.concatenate([rfs, row_rfs]))
+    # identical rows (a world equal to the evidence, or to another world) are computed once
+    both = np.concatenate([np.concatenate([states, rows]), np.concatenate([rfs, row_rfs])], axis=1)
+    unique, inverse = np.unique(both, axis=0, return_inverse=True)
+    n_f = states.shape[1]
+    every = engine.posterior(unique[:, :n_f], unique[:, n_f:])[inverse.ravel()]
     posterior, worlds = every[0], every[1:]
     n_k, n_c = posterior.shape
     floor = int(policy.floors(states)[0])

@@ -8,7 +8,7 @@ one batched array program (the engine's Quickscore path with the variant as one 
 so that ``K`` models cost about as much as ``K`` evidence rows of one model.
 
 Exactness: each variant's arrays are computed elementwise by the same code as a model compiled
-alone (:func:`toeprob.compiled.parameter_tables`), and every row of the Quickscore path is computed
+alone (:func:`toeprob.compiled.lookup_table`), and every row of the Quickscore path is computed
 independently of its batch, so a variant's posteriors are bitwise those of
 ``ExactEngine(compile_arrays(<that variant's arrays>))``. Rows that the engine sends to elimination
 (many present findings, deep cancellation) are computed by exactly that engine, variant by variant.
@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from toeprob.budget import Budget
-from toeprob.compiled import CompiledModel, compile_arrays, parameter_tables
+from toeprob.compiled import CompiledModel, compile_arrays, lookup_table
 from toeprob.engine import MAX_ELEMENTS, ExactEngine
 from toeprob.errors import EvidenceError, ImpossibleEvidenceError
 from toeprob.quickscore import (
@@ -129,13 +129,17 @@ def compile_variants(
     ):
         if n_k < 1 or arr.shape != shape:
             raise ValueError(f"{name} must have shape (K, ...) = {shape} with K >= 1; got {arr.shape}.")
-        if not np.all((arr >= 0.0) & (arr <= 1.0)):
+        if arr.size and not (arr.min() >= 0.0 and arr.max() <= 1.0):  # also refuses NaN
             raise ValueError(f"{name} must hold probabilities in [0, 1].")
-    if np.any(lam >= 1.0) or np.any(w >= 1.0) or np.any(mu >= 1.0):
+    if any(a.size and a.max() >= 1.0 for a in (lam, w, mu)):
         raise ValueError("cause_leak, rf_weight and finding_leak must be below 1.")
     if np.any((w > 0) != (base.rf_weight > 0)) or np.any((p > 0) != (base.finding_weight > 0)):
         raise ValueError("every variant must have the links of the base model, and no other.")
-    tables = parameter_tables(prev, w, mu, p, base.private_rf, base.child_finding, base.child_single)
+    tables = {
+        "lookup_table": lookup_table(prev, w, mu, p, base.private_rf, base.child_finding, base.child_single),
+        "finding_q": 1.0 - p,
+        "log1m_finding_leak": np.log1p(-mu),
+    }
     prog = base.program
     multiplier = None if prog is None else multipliers(prog.scopes, prog.offsets, w)
     for arr in (prev, lam, w, mu, p, *tables.values()):

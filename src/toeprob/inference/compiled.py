@@ -220,44 +220,66 @@ def parameter_tables(
     child: IntArray,
     child_single: NDArray[np.bool_],
 ) -> dict[str, FloatArray]:
-    """The compiled arrays that depend on the parameter values, for one model or a batch of them.
-
-    ``prev`` (..., R), ``w`` (..., R, C), ``mu`` (..., F) and ``p`` (..., F, C) may carry leading
-    batch axes (model variants, see :mod:`toeprob.variants`); every result then carries them too.
-    Every value is computed elementwise, so a variant's tables are bitwise those of the same
-    parameters compiled alone.
-    """
-    batch = prev.shape[:-1]
+    """The compiled arrays that depend on the parameter values (see :func:`lookup_table`)."""
     n_c = w.shape[-1]
     cidx = np.arange(n_c)[:, None]
-    private_weight = np.concatenate([w, np.zeros((*batch, 1, n_c))], axis=-2)[..., private_rf, cidx]
-    child_p = np.concatenate([p, np.zeros((*batch, 1, n_c))], axis=-2)[..., child, cidx]
-    child_leak = np.concatenate([mu, np.zeros((*batch, 1))], axis=-1)[..., child]
-    with np.errstate(divide="ignore"):
-        rf_log = np.stack([np.zeros_like(prev), np.log(1.0 - prev), np.log(prev)], axis=-1)
-    one = np.ones(child_p.shape)
-    present_single = np.where(child_single, child_leak + child_p * (1.0 - child_leak), 1.0)
-    zeros_f = np.zeros_like(mu)
-    private_prev = np.concatenate([prev, np.zeros((*batch, 1))], axis=-1)[..., private_rf]
-    blocks = [
-        np.stack([prev, np.zeros_like(prev), np.ones_like(prev)], axis=-1),
-        np.stack(
-            [1.0 - private_prev * private_weight, np.ones_like(private_weight), 1.0 - private_weight], axis=-1
-        ),
-        np.stack([one, 1.0 - child_p, present_single], axis=-1),
-        np.stack([one, one, np.where(child_single, child_leak, 1.0)], axis=-1),
-        np.stack([zeros_f, np.log1p(-mu), zeros_f], axis=-1),
-        rf_log,
-    ]
+    child_p = np.vstack([p, np.zeros((1, n_c))])[child, cidx]
+    child_leak = np.append(mu, 0.0)[child]
     return {
         "finding_q": 1.0 - p,
         "log1m_finding_leak": np.log1p(-mu),
-        "private_weight": private_weight,
+        "private_weight": np.vstack([w, np.zeros((1, n_c))])[private_rf, cidx],
         "child_q": 1.0 - child_p,
         "child_leak": child_leak,
         "child_present": child_leak + child_p * (1.0 - child_leak),
-        "lookup_table": np.concatenate([b.reshape(*batch, -1) for b in blocks], axis=-1),
+        "lookup_table": lookup_table(prev, w, mu, p, private_rf, child, child_single),
     }
+
+
+def lookup_table(
+    prev: FloatArray,
+    w: FloatArray,
+    mu: FloatArray,
+    p: FloatArray,
+    private_rf: IntArray,
+    child: IntArray,
+    child_single: NDArray[np.bool_],
+) -> FloatArray:
+    """The evidence-folding table (:attr:`CompiledModel.lookup_table`) of one model or a batch of them.
+
+    ``prev`` (..., R), ``w`` (..., R, C), ``mu`` (..., F) and ``p`` (..., F, C) may carry leading
+    batch axes (model variants, see :mod:`toeprob.variants`); the table then has shape
+    ``(..., 3 L)``. Every entry is computed elementwise, so a variant's table is bitwise that of the
+    same parameters compiled alone.
+    """
+    batch = prev.shape[:-1]
+    n_r, n_c = w.shape[-2:]
+    n_f = mu.shape[-1]
+    cidx = np.arange(n_c)[:, None]
+    sizes = [n_r, private_rf.size, child.size, child.size, n_f, n_r]
+    ends = np.cumsum(sizes).tolist()
+    out = np.empty((*batch, 3 * ends[-1]))
+    blocks = [out[..., 3 * (e - n) : 3 * e].reshape(*batch, n, 3) for e, n in zip(ends, sizes, strict=True)]
+    zero = np.zeros((*batch, 1))
+    private_weight = np.concatenate([w, np.zeros((*batch, 1, n_c))], axis=-2)[..., private_rf, cidx]
+    private_weight = private_weight.reshape(*batch, -1)
+    private_prev = np.concatenate([prev, zero], axis=-1)[..., private_rf].reshape(*batch, -1)
+    child_p = np.concatenate([p, np.zeros((*batch, 1, n_c))], axis=-2)[..., child, cidx].reshape(*batch, -1)
+    child_leak = np.concatenate([mu, zero], axis=-1)[..., child].reshape(*batch, -1)
+    single = child_single.ravel()
+    columns = [
+        (prev, 0.0, 1.0),
+        (1.0 - private_prev * private_weight, 1.0, 1.0 - private_weight),
+        (1.0, 1.0 - child_p, np.where(single, child_leak + child_p * (1.0 - child_leak), 1.0)),
+        (1.0, 1.0, np.where(single, child_leak, 1.0)),
+        (0.0, np.log1p(-mu), 0.0),
+    ]
+    with np.errstate(divide="ignore"):
+        columns.append((0.0, np.log(1.0 - prev), np.log(prev)))
+    for block, values in zip(blocks, columns, strict=True):
+        for state, value in enumerate(values):
+            block[..., state] = value
+    return out
 
 
 def compile_model(model: Model, *, budget: Budget | None = None) -> CompiledModel:
