@@ -26,7 +26,7 @@ import numpy as np
 from bench_engine import case_rows
 
 import toeprob
-from toeprob.compiled import compile_model
+from toeprob.inference.compiled import compile_model
 
 
 def _evidence(names: tuple[str, ...], states: np.ndarray) -> dict[str, bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -12,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import toeprob
-from toeprob import Model, ParameterError, UnknownIdentifierError, Urgency, rank_causes
-from toeprob.compiled import compile_arrays
+from toeprob import Model, ParameterError, Reasoner, UnknownIdentifierError, Urgency, rank_causes
 from toeprob.datasets import load_cases
-from toeprob.engine import ExactEngine
-from toeprob.evidence import parse_evidence
-from toeprob.parameters import ModelParameters
-from toeprob.uncertainty import evaluation_sensitivity, sensitivity_of, uncertainty_of
+from toeprob.inference.compiled import compile_arrays
+from toeprob.inference.exact import ExactEngine
+from toeprob.knowledge.evidence import parse_evidence
+from toeprob.knowledge.parameters import ModelParameters
+from toeprob.reasoning.uncertainty import evaluation_sensitivity, sensitivity, uncertainty
 
 STORIES = [
     {"cramp": True, "during_exercise": True},
@@ -70,7 +71,7 @@ def test_zero_width_ranges_give_the_point_model_exactly(model: Model, story: dic
     assert all(c.low == c.probability == c.high for c in u.causes)
     assert u.top_change_rate == 0.0 and u.top.share_first == 1.0
     # computed without the Diagnosis's point: the same numbers from the variants' own point row
-    again = uncertainty_of(exact, parse_evidence(story, exact), draws=3, seed=0)
+    again = uncertainty(Reasoner.for_model(exact), dataclasses.replace(d, posterior=None), draws=3, seed=0)
     assert again.to_dict() == d.uncertainty(draws=3, seed=0).to_dict()
 
 
@@ -177,20 +178,21 @@ def test_urgency_of_every_draw_obeys_the_red_flag_property(
     story: dict[str, bool], flag: str, seed: int
 ) -> None:
     model = toeprob.load_model()
-    before = uncertainty_of(model, parse_evidence(story, model), draws=25, seed=seed)
-    after = uncertainty_of(model, parse_evidence({**story, flag: True}, model), draws=25, seed=seed)
+    reasoner = Reasoner.for_model(model)
+    before = reasoner.uncertainty(story, draws=25, seed=seed)
+    after = reasoner.uncertainty({**story, flag: True}, draws=25, seed=seed)
     floor = model.red_flags[flag]
     for was, now in zip(before.urgency_draws, after.urgency_draws, strict=True):
         assert now >= max(was, floor)
     if flag not in story:
-        denied = uncertainty_of(model, parse_evidence({**story, flag: False}, model), draws=25, seed=seed)
+        denied = reasoner.uncertainty({**story, flag: False}, draws=25, seed=seed)
         assert all(d <= b for d, b in zip(denied.urgency_draws, before.urgency_draws, strict=True))
 
 
 def test_evaluation_sensitivity_matches_evaluate(model: Model) -> None:
     cases = load_cases("team")[:12]
     report = toeprob.evaluate(list(cases), model)
-    es = evaluation_sensitivity(model, cases)
+    es = evaluation_sensitivity(Reasoner.for_model(model), cases)
     assert es.top1 == pytest.approx(report.top1) and es.top3 == pytest.approx(report.top3)
     assert es.log_loss == pytest.approx(report.log_loss)
     frame = es.to_frame()
@@ -212,9 +214,8 @@ def test_reprs_and_plots() -> None:
         len(ax.patches) == 5
         and [t.get_text() for t in ax.get_yticklabels()] == u.to_frame().index[:5].tolist()
     )
-    s = sensitivity_of(
-        u_model := toeprob.load_model(), parse_evidence(STORIES[1], u_model), "peripheral_neuropathy"
-    )
+    reasoner = Reasoner.for_model()
+    s = sensitivity(reasoner, reasoner.rank(STORIES[1]), "peripheral_neuropathy")
     ax = s.plot(top=6)
     assert [t.get_text() for t in ax.get_yticklabels()] == s.to_frame().index[:6].tolist()
     assert Urgency.SOON in u.urgency_shares

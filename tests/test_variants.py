@@ -7,12 +7,12 @@ import pytest
 from test_engine import random_network
 
 from toeprob import Model
-from toeprob.compiled import CompiledModel, compile_arrays, compile_model
-from toeprob.engine import ExactEngine
 from toeprob.errors import ParameterError
-from toeprob.evidence import parse_evidence
-from toeprob.parameters import ModelParameters
-from toeprob.variants import VariantEngine, compile_variants
+from toeprob.inference.compiled import CompiledModel, compile_arrays, compile_model
+from toeprob.inference.exact import ExactEngine
+from toeprob.inference.variants import VariantEngine, compile_variants
+from toeprob.knowledge.evidence import parse_evidence
+from toeprob.knowledge.parameters import ModelParameters
 
 
 def _variants_of(cm: CompiledModel, rng: np.random.Generator, k: int):

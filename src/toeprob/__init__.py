@@ -55,6 +55,7 @@ try:
     from toeprob.results.evaluation import EvaluationReport
     from toeprob.results.explanation import Explanation
     from toeprob.results.questions import Question, QuestionRanking, StopReason
+    from toeprob.results.uncertainty import Sensitivity, Uncertainty
 except KeyboardInterrupt:  # Ctrl-C while the command line is still importing: one line, no traceback
     _argv0 = _sys.argv[0] if _sys.argv else ""
     if _os.path.basename(_argv0) in ("toeprob", "toeprob.exe") or _argv0.endswith(
@@ -93,8 +94,10 @@ __all__ = [
     "RankedCause",
     "Reasoner",
     "RedFlag",
+    "Sensitivity",
     "StopReason",
     "ToeprobError",
+    "Uncertainty",
     "UnknownIdentifierError",
     "Urgency",
     "UrgencyReason",

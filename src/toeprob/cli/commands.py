@@ -137,10 +137,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     model = _model(args)
     cases = _cases(args.cases, model)
     if args.sensitivity:
-        from toeprob.casefile import as_cases
-        from toeprob.uncertainty import evaluation_sensitivity
+        from toeprob.reasoning.reasoner import Reasoner
 
-        es = evaluation_sensitivity(model, as_cases(cases, model, "evaluate"))
+        es = Reasoner.for_model(model).evaluation_sensitivity(cases)
         if args.json:
             _print_json(es.to_dict(top=args.top))
         else:

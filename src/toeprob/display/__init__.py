@@ -4,6 +4,6 @@ Importing this package registers its renderers (:mod:`toeprob.registry`), which 
 objects their rich reprs and ``plot()`` methods; ``import toeprob`` does it.
 """
 
-from toeprob.display import html, model_html, network_plot, plotting, reasoning_html
+from toeprob.display import html, model_html, network_plot, plotting, reasoning_html, uncertainty_html
 
-__all__ = ["html", "model_html", "network_plot", "plotting", "reasoning_html"]
+__all__ = ["html", "model_html", "network_plot", "plotting", "reasoning_html", "uncertainty_html"]

@@ -29,12 +29,12 @@ from toeprob.knowledge.urgency import Urgency
 from toeprob.numeric import expit, logit
 from toeprob.results.diagnosis import DISCLAIMER, Diagnosis
 from toeprob.results.explanation import Explanation
+from toeprob.results.uncertainty import Sensitivity, Uncertainty
 from toeprob.validation import check_parameter, non_negative_number, positive_int
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from toeprob.results.uncertainty import Sensitivity, Uncertainty
 
 __all__ = [
     "plot_diagnosis",
@@ -462,6 +462,7 @@ def plot_explanation(
 # ---------------------------------------------------------------------------------------- the network
 
 
+@registry.register("plot", Uncertainty)
 def plot_uncertainty(
     uncertainty: Uncertainty,
     ax: Axes | None = None,
@@ -535,6 +536,7 @@ def plot_uncertainty(
     return ax
 
 
+@registry.register("plot", Sensitivity)
 def plot_sensitivity(
     sensitivity: Sensitivity,
     ax: Axes | None = None,

@@ -248,7 +248,7 @@ def lookup_table(
     """The evidence-folding table (:attr:`CompiledModel.lookup_table`) of one model or a batch of them.
 
     ``prev`` (..., R), ``w`` (..., R, C), ``mu`` (..., F) and ``p`` (..., F, C) may carry leading
-    batch axes (model variants, see :mod:`toeprob.variants`); the table then has shape
+    batch axes (model variants, see :mod:`toeprob.inference.variants`); the table then has shape
     ``(..., 3 L)``. Every entry is computed elementwise, so a variant's table is bitwise that of the
     same parameters compiled alone.
     """

@@ -59,7 +59,7 @@ from toeprob.inference.compiled import CompiledModel
 from toeprob.inference.risk_factors import risk_sums
 
 if TYPE_CHECKING:
-    from toeprob.variants import CompiledVariants
+    from toeprob.inference.variants import CompiledVariants
 
 __all__ = [
     "CANCELLATION_LIMIT",

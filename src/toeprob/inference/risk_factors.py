@@ -465,7 +465,7 @@ def risk_sums(
     g : ndarray, shape (C, T, n)
         Evidence factor at ``C = 1`` for every term.
     multiplier : ndarray, shape (W, n), optional
-        Each row's own ``prog.multiplier`` (rows of model variants, :mod:`toeprob.variants`).
+        Each row's own ``prog.multiplier`` (rows of model variants, :mod:`toeprob.inference.variants`).
 
     Returns
     -------

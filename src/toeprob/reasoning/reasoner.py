@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections.abc import Iterable, Mapping
@@ -37,13 +38,15 @@ from toeprob import registry
 from toeprob.errors import ImpossibleEvidenceError
 from toeprob.inference.budget import Budget
 from toeprob.inference.engines import EngineName, PosteriorEngine, create_engine
-from toeprob.knowledge.casefile import Case
+from toeprob.knowledge.casefile import Case, as_cases
 from toeprob.knowledge.evidence import Evidence, parse_evidence
 from toeprob.knowledge.model import Model, resolve_model
+from toeprob.knowledge.parameters import ModelParameters
 from toeprob.reasoning import batch as _batch
 from toeprob.reasoning import explaining as _explaining
 from toeprob.reasoning import questioning as _questioning
 from toeprob.reasoning import scoring as _scoring
+from toeprob.reasoning import uncertainty as _uncertainty
 from toeprob.reasoning.batch_dask import is_dask_frame, rank_dask_frame
 from toeprob.reasoning.questioning import InterviewPolicy
 from toeprob.reasoning.urgency_rule import UrgencyAssessment, UrgencyPolicy, posterior_and_urgency
@@ -51,6 +54,7 @@ from toeprob.results.diagnosis import Diagnosis, RankedCause, RedFlag
 from toeprob.results.evaluation import EvaluationReport
 from toeprob.results.explanation import Explanation
 from toeprob.results.questions import QuestionRanking
+from toeprob.results.uncertainty import EvaluationSensitivity, Sensitivity, Uncertainty
 from toeprob.validation import check_engine, check_type
 
 if TYPE_CHECKING:
@@ -319,6 +323,39 @@ class Reasoner:
         True
         """
         return cast("Interview", registry.call("interview", self, evidence, policy=policy, engine=engine))
+
+    @functools.cached_property
+    def parameters(self) -> ModelParameters:
+        """Every number of the model with its range (see :mod:`toeprob.knowledge.parameters`)."""
+        return ModelParameters(self.model)
+
+    def uncertainty(
+        self,
+        evidence: Mapping[str, Any] | Diagnosis | None,
+        *,
+        draws: int = 1000,
+        seed: int | None = None,
+        level: float = 0.9,
+    ) -> Uncertainty:
+        """How sure the ranking is over models drawn within the words' ranges (``Diagnosis.uncertainty``)."""
+        diagnosis = evidence if isinstance(evidence, Diagnosis) else self.rank(evidence)
+        return _uncertainty.uncertainty(self, diagnosis, draws=draws, seed=seed, level=level)
+
+    def sensitivity(self, evidence: Mapping[str, Any] | Diagnosis | None, cause: str) -> Sensitivity:
+        """Which parameters move ``cause``'s posterior most, one word each (:meth:`Diagnosis.sensitivity`)."""
+        diagnosis = evidence if isinstance(evidence, Diagnosis) else self.rank(evidence)
+        return _uncertainty.sensitivity(self, diagnosis, cause)
+
+    def evaluation_sensitivity(
+        self, cases: str | Path | Iterable[Mapping[str, Any] | Case]
+    ) -> EvaluationSensitivity:
+        """Which parameters the ranking metrics over ``cases`` are most sensitive to, one word each.
+
+        ``toeprob evaluate CASES --sensitivity``; see :mod:`toeprob.reasoning.uncertainty`.
+        """
+        return _uncertainty.evaluation_sensitivity(
+            self, as_cases(cases, self.model, "evaluation_sensitivity")
+        )
 
     def __repr__(self) -> str:
         return f"<Reasoner for {self.model!r}>"

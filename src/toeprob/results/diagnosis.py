@@ -369,7 +369,7 @@ Closest: dehydration.
         under each in one batched array program, and returns the intervals (the central ``level``
         of the draws, widened to include the point value), how often each cause ranks first and in
         the top 3, the share of draws at each urgency level and how often the top cause changes.
-        The same ``seed`` gives the same result. See :mod:`toeprob.uncertainty`.
+        The same ``seed`` gives the same result. See :mod:`toeprob.reasoning.uncertainty`.
 
         Examples
         --------
@@ -378,28 +378,13 @@ Closest: dehydration.
         >>> u.to_frame().columns.tolist()[:5]
         ['rank', 'label', 'probability', 'low', 'high']
         """
-        import numpy as np
-
-        from toeprob.evidence import parse_evidence
-        from toeprob.uncertainty import uncertainty_of
-
-        model = self._model("uncertainty")
-        point = {rc.cause: rc.probability for rc in self.ranked}
-        return uncertainty_of(
-            model,
-            parse_evidence(self.evidence, model),
-            draws=draws,
-            seed=seed,
-            level=level,
-            point=np.array([point[c] for c in model.causes]),
-            point_urgency=self.urgency,
-        )
+        return self._reasoner("uncertainty").uncertainty(self, draws=draws, seed=seed, level=level)
 
     def sensitivity(self, cause: str) -> Sensitivity:
         """Which parameters move ``cause``'s posterior most, each moved one word down or up its scale.
 
         Every parameter (priors, population figures, prevalences, leaks, link strengths) is moved
-        alone and the posterior recomputed exactly. See :func:`toeprob.uncertainty.sensitivity_of`.
+        alone and the posterior recomputed exactly. See :mod:`toeprob.reasoning.uncertainty`.
 
         Examples
         --------
@@ -408,17 +393,16 @@ Closest: dehydration.
         >>> s.to_frame().columns.tolist()[:3]
         ['kind', 'word', 'down']
         """
-        from toeprob.evidence import parse_evidence
-        from toeprob.uncertainty import sensitivity_of
-
         self.probability(cause)  # an unknown cause: the error lists the closest ones
-        model = self._model("sensitivity")
-        return sensitivity_of(model, parse_evidence(self.evidence, model), cause)
+        return self._reasoner("sensitivity").sensitivity(self, cause)
 
-    def _model(self, method: str) -> Model:
-        if self.model is None:
-            raise ValueError(f"Diagnosis.{method}() needs the model the diagnosis came from (model=None).")
-        return self.model
+    def _reasoner(self, method: str) -> Reasoner:
+        if self.reasoner is None:
+            raise ParameterError(
+                f"this Diagnosis carries no reasoner, which {method}() needs; build it with "
+                "toeprob.rank_causes or a toeprob.Reasoner."
+            )
+        return self.reasoner
 
     def __repr__(self) -> str:
         tops = ", ".join(f"{rc.cause}={rc.probability:.2f}" for rc in self.ranked[:3])

@@ -3,11 +3,11 @@
 Every number of a model is a word that stands for a range (``docs/model-format.md``). This module
 asks what the ranges do to an answer, exactly:
 
-* :func:`uncertainty_of` draws complete models within the ranges (:meth:`ModelParameters.sample`:
+* :func:`uncertainty` draws complete models within the ranges (:meth:`ModelParameters.sample`:
   every parameter independent, uniform on the log-odds scale within its word's range), computes
   the exact posterior of the evidence and the urgency under every draw in one batched array program
-  (:mod:`toeprob.variants`), and summarises them;
-* :func:`sensitivity_of` moves each parameter one word down and one word up its scale (a
+  (:mod:`toeprob.inference.variants`), and summarises them;
+* :func:`sensitivity` moves each parameter one word down and one word up its scale (a
   population figure to the edges of its range), the others at their values, and recomputes one
   cause's posterior exactly under every such model, again in one batch;
 * :func:`evaluation_sensitivity` does the same for the ranking metrics over a set of cases.
@@ -15,13 +15,14 @@ asks what the ranges do to an answer, exactly:
 The urgency of each draw is the model's urgency rule applied to that draw (red-flag floors and the
 care levels of the rule's worlds), so that a red flag can only raise it in every draw.
 
+Each function takes the :class:`~toeprob.Reasoner` of the model first; users call them as
+``Diagnosis.uncertainty()``, ``Diagnosis.sensitivity()`` or the reasoner's methods of the same names.
+
 Examples
 --------
->>> from toeprob import load_model
->>> from toeprob.evidence import parse_evidence
->>> model = load_model()
->>> evidence = parse_evidence({"cramp": True, "during_exercise": True}, model)
->>> u = uncertainty_of(model, evidence, draws=200, seed=1)
+>>> from toeprob import Reasoner
+>>> reasoner = Reasoner.for_model()
+>>> u = uncertainty(reasoner, reasoner.rank({"cramp": True, "during_exercise": True}), draws=200, seed=1)
 >>> row = u.to_frame().iloc[0]
 >>> bool(row["low"] <= row["probability"] <= row["high"])
 True
@@ -29,14 +30,12 @@ True
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from toeprob.casefile import Case
-from toeprob.compiled import CompiledModel, compile_model
 from toeprob.errors import (
     ParameterError,
     ParameterTypeError,
@@ -44,11 +43,16 @@ from toeprob.errors import (
     closest_matches,
     shorten,
 )
-from toeprob.evidence import Evidence, parse_evidence
-from toeprob.model import Model
-from toeprob.parameters import ModelParameters, ParameterArrays
-from toeprob.triage import _care_levels, _policy
-from toeprob.uncertainty_results import (
+from toeprob.inference.compiled import CompiledModel, compile_model
+from toeprob.inference.exact import ExactEngine
+from toeprob.inference.variants import CompiledVariants, VariantEngine, compile_variants
+from toeprob.knowledge.casefile import Case
+from toeprob.knowledge.evidence import Evidence
+from toeprob.knowledge.parameters import ModelParameters, ParameterArrays
+from toeprob.knowledge.urgency import Urgency
+from toeprob.reasoning.urgency_rule import UrgencyPolicy, _care_levels
+from toeprob.results.diagnosis import Diagnosis
+from toeprob.results.uncertainty import (
     SAMPLING_SCHEME,
     CauseInterval,
     EvaluationSensitivity,
@@ -57,23 +61,20 @@ from toeprob.uncertainty_results import (
     Sensitivity,
     Uncertainty,
 )
-from toeprob.urgency import Urgency
-from toeprob.variants import CompiledVariants, VariantEngine, compile_variants
 
-__all__ = ["evaluation_sensitivity", "sensitivity_of", "uncertainty_of"]
+if TYPE_CHECKING:
+    from toeprob.reasoning.reasoner import Reasoner
+
+__all__ = ["evaluation_sensitivity", "sensitivity", "uncertainty"]
 
 FloatArray = NDArray[np.float64]
 
-_PREPARED: weakref.WeakKeyDictionary[Model, tuple[ModelParameters, CompiledModel]] = (
-    weakref.WeakKeyDictionary()
-)
 
-
-def _prepared(model: Model) -> tuple[ModelParameters, CompiledModel]:
-    """The model's parameters and compiled structure, built once per model."""
-    if model not in _PREPARED:
-        _PREPARED[model] = (ModelParameters(model), compile_model(model))
-    return _PREPARED[model]
+def _basis(reasoner: Reasoner) -> tuple[ModelParameters, CompiledModel]:
+    """The reasoner's model parameters and the compiled structure every variant shares."""
+    engine = reasoner.engine
+    compiled = engine.compiled if isinstance(engine, ExactEngine) else compile_model(reasoner.model)
+    return reasoner.parameters, compiled
 
 
 def _compile(base: CompiledModel, arrays: ParameterArrays) -> CompiledVariants:
@@ -112,14 +113,13 @@ def _ranked_first(post: FloatArray, causes: Sequence[str], n: int) -> NDArray[np
 
 
 def draw_urgency(
-    model: Model, evidence: Evidence, engine: VariantEngine
+    policy: UrgencyPolicy, evidence: Evidence, engine: VariantEngine
 ) -> tuple[FloatArray, NDArray[np.int_]]:
     """The evidence's posterior ``(K, C)`` and urgency ``(K,)`` under every variant of ``engine``.
 
-    The urgency rule of :mod:`toeprob.triage`, variant by variant: the highest red-flag floor present,
-    or the highest care level a cause reaches in one of the rule's worlds.
+    The urgency rule of :mod:`toeprob.reasoning.urgency_rule`, variant by variant: the highest
+    red-flag floor present, or the highest care level a cause reaches in one of the rule's worlds.
     """
-    policy = _policy(model)
     states = evidence.finding_state[None, :].astype(np.int8)
     rfs = evidence.rf_state[None, :].astype(np.int8)
     rows, row_rfs, _ = policy.candidate_rows(states, rfs)
@@ -139,52 +139,51 @@ def draw_urgency(
     return posterior, np.maximum(care, floor)
 
 
-def uncertainty_of(
-    model: Model,
-    evidence: Evidence,
+def uncertainty(
+    reasoner: Reasoner,
+    diagnosis: Diagnosis,
     *,
     draws: int = 1000,
     seed: int | None = None,
     level: float = 0.9,
-    point: FloatArray | None = None,
-    point_urgency: Urgency | None = None,
 ) -> Uncertainty:
-    """Posterior intervals, ranking and urgency over ``draws`` models drawn within the ranges.
+    """Posterior intervals, ranking and urgency of a diagnosis over ``draws`` models drawn within the ranges.
 
     Parameters
     ----------
-    model : Model
-    evidence : Evidence
-        Validated evidence (:func:`toeprob.evidence.parse_evidence`).
+    reasoner : Reasoner
+    diagnosis : Diagnosis
+        The point model's diagnosis (its evidence, posterior and urgency).
     draws : int, default 1000
         Number of models drawn.
     seed : int, optional
         Seed of the draws (``numpy.random.default_rng(seed)``): the same seed gives the same result.
     level : float, default 0.9
         Probability mass of each interval: the interval runs from the ``(1 - level) / 2`` to the
-        ``(1 + level) / 2`` quantile of the draws.
-    point, point_urgency : optional
-        The point model's posterior (in model order) and urgency, when already known (a
-        :class:`~toeprob.Diagnosis` has them); computed otherwise.
+        ``(1 + level) / 2`` quantile of the draws, widened to include the point value when the
+        point lies outside (possible when a value sits at the edge of its range).
 
     Returns
     -------
     Uncertainty
     """
     _check_draws(draws, level, seed)
-    params, base = _prepared(model)
+    params, base = _basis(reasoner)
+    evidence = diagnosis.parsed if diagnosis.parsed is not None else reasoner.parse(diagnosis.evidence)
     values = params.sample(draws, np.random.default_rng(seed))
-    engine = VariantEngine(_compile(base, params.arrays(values)))
-    posterior, urgency = draw_urgency(model, evidence, engine)
-    if point is None or point_urgency is None:
+    engine = VariantEngine(_compile(base, params.arrays(values)), budget=reasoner.budget)
+    posterior, urgency = draw_urgency(reasoner.urgency_policy, evidence, engine)
+    if diagnosis.engine == "fast" and diagnosis.posterior is not None:
+        point, point_urgency = np.asarray(diagnosis.posterior), diagnosis.urgency
+    else:  # the ranking came from another engine: the point row of the fast engine
         point_engine = VariantEngine(_compile(base, params.arrays(params.value[None, :])))
-        point_post, point_level = draw_urgency(model, evidence, point_engine)
+        point_post, point_level = draw_urgency(reasoner.urgency_policy, evidence, point_engine)
         point, point_urgency = point_post[0], Urgency(int(point_level[0]))
-    return summarise(model, evidence, posterior, urgency, np.asarray(point), point_urgency, level, seed)
+    return summarise(reasoner, evidence, posterior, urgency, point, point_urgency, level, seed)
 
 
 def summarise(
-    model: Model,
+    reasoner: Reasoner,
     evidence: Evidence,
     posterior: FloatArray,
     urgency: NDArray[np.int_],
@@ -194,6 +193,7 @@ def summarise(
     seed: int | None,
 ) -> Uncertainty:
     """The :class:`Uncertainty` of posterior draws ``(K, C)`` and urgency draws ``(K,)``."""
+    model = reasoner.model
     causes = model.causes
     n_k = posterior.shape[0]
     lower, upper = np.quantile(posterior, [(1.0 - level) / 2.0, (1.0 + level) / 2.0], axis=0)
@@ -236,15 +236,16 @@ def summarise(
     )
 
 
-def _cause_index(model: Model, cause: object) -> int:
+def _cause_index(reasoner: Reasoner, cause: object) -> int:
+    model = reasoner.model
     if not isinstance(cause, str) or cause not in model.cause_specs:
         hint = closest_matches(cause, model.causes) if isinstance(cause, str) else []
         extra = f" Closest: {', '.join(hint)}." if hint else ""
         raise UnknownIdentifierError(f"{shorten(cause)} is not a cause of model {model.name!r}.{extra}")
-    return model.causes.index(cause)
+    return reasoner.cause_index[cause]
 
 
-def sensitivity_of(model: Model, evidence: Evidence, cause: str) -> Sensitivity:
+def sensitivity(reasoner: Reasoner, diagnosis: Diagnosis, cause: str) -> Sensitivity:
     """How far ``cause``'s posterior moves when each parameter moves one word down or up its scale.
 
     Every parameter of :class:`~toeprob.parameters.ModelParameters` is moved alone, the others at
@@ -254,15 +255,15 @@ def sensitivity_of(model: Model, evidence: Evidence, cause: str) -> Sensitivity:
 
     Examples
     --------
-    >>> from toeprob import load_model
-    >>> from toeprob.evidence import parse_evidence
-    >>> model = load_model()
-    >>> s = sensitivity_of(model, parse_evidence({"cramp": True}, model), "dehydration")
-    >>> s.effects[0].parameter
+    >>> from toeprob import Reasoner
+    >>> reasoner = Reasoner.for_model()
+    >>> sensitivity(reasoner, reasoner.rank({"cramp": True}), "dehydration").effects[0].parameter
     'prior:dehydration'
     """
-    index = _cause_index(model, cause)
-    params, base = _prepared(model)
+    index = _cause_index(reasoner, cause)
+    model = reasoner.model
+    evidence = diagnosis.parsed if diagnosis.parsed is not None else reasoner.parse(diagnosis.evidence)
+    params, base = _basis(reasoner)
     shifts = params.shifts()
     values = np.vstack([params.value[None, :], params.shifted(shifts)])
     post = VariantEngine(_compile(base, params.arrays(values))).posterior(
@@ -299,7 +300,7 @@ def sensitivity_of(model: Model, evidence: Evidence, cause: str) -> Sensitivity:
     )
 
 
-def evaluation_sensitivity(model: Model, cases: Sequence[Case]) -> EvaluationSensitivity:
+def evaluation_sensitivity(reasoner: Reasoner, cases: Sequence[Case]) -> EvaluationSensitivity:
     """How the ranking metrics over ``cases`` move when each parameter moves one word.
 
     Metrics (as :func:`toeprob.evaluate`): top-1 (the top cause is the gold cause or an acceptable
@@ -309,10 +310,11 @@ def evaluation_sensitivity(model: Model, cases: Sequence[Case]) -> EvaluationSen
     """
     if not cases:
         raise ParameterError("evaluation_sensitivity needs at least one case.")
-    params, base = _prepared(model)
+    model = reasoner.model
+    params, base = _basis(reasoner)
     shifts = params.shifts()
     values = np.vstack([params.value[None, :], params.shifted(shifts)])
-    evs = [parse_evidence(c.evidence, model) for c in cases]
+    evs = [reasoner.parse(c.evidence) for c in cases]
     post = VariantEngine(_compile(base, params.arrays(values))).posterior(
         np.stack([e.finding_state for e in evs]), np.stack([e.rf_state for e in evs])
     )  # (N, S + 1, C)

@@ -1,4 +1,4 @@
-"""Frozen results of the uncertainty and sensitivity analyses (computed by :mod:`toeprob.uncertainty`).
+"""Frozen results of the uncertainty and sensitivity analyses (:mod:`toeprob.reasoning.uncertainty`).
 
 :class:`Uncertainty` holds, per cause, the point posterior and its interval over models drawn within
 the ranges of the model file's words, with how often each cause ranks first and in the top 3, the
@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from toeprob.formatting import format_probability
-from toeprob.results import DISCLAIMER
-from toeprob.serialize import header, plain
-from toeprob.urgency import Urgency
+from toeprob import registry
+from toeprob.knowledge.urgency import Urgency
+from toeprob.results.diagnosis import DISCLAIMER
+from toeprob.results.formatting import format_probability
+from toeprob.results.serialize import header, plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -193,23 +194,26 @@ class Uncertainty:
         }
 
     def _repr_html_(self) -> str:
-        from toeprob.display_uncertainty import uncertainty_html
-
-        return uncertainty_html(self)
+        return str(registry.call("html", self))
 
     def _repr_markdown_(self) -> str:
-        from toeprob.display_uncertainty import uncertainty_markdown
-
-        return uncertainty_markdown(self)
+        return str(registry.call("markdown", self))
 
     def plot(self, ax: Axes | None = None, *, top: int = 10, **kwargs: Any) -> Axes:
         """Interval bars beside the point posteriors of the top causes (needs ``toeprob[plot]``).
 
-        See :func:`toeprob.plotting.plot_uncertainty`.
-        """
-        from toeprob.plotting import plot_uncertainty
+        See :func:`toeprob.display.plotting.plot_uncertainty`.
 
-        return plot_uncertainty(self, top=top, ax=ax, **kwargs)
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toeprob import rank_causes
+        >>> ax = rank_causes({"cramp": True}).uncertainty(draws=50, seed=0).plot(top=4)
+        >>> len(ax.patches)
+        4
+        """
+        return cast("Axes", registry.call("plot", self, top=top, ax=ax, **kwargs))
 
     def __repr__(self) -> str:
         return (
@@ -302,23 +306,26 @@ class Sensitivity:
         }
 
     def _repr_html_(self) -> str:
-        from toeprob.display_uncertainty import sensitivity_html
-
-        return sensitivity_html(self)
+        return str(registry.call("html", self))
 
     def _repr_markdown_(self) -> str:
-        from toeprob.display_uncertainty import sensitivity_markdown
-
-        return sensitivity_markdown(self)
+        return str(registry.call("markdown", self))
 
     def plot(self, ax: Axes | None = None, *, top: int = 12, **kwargs: Any) -> Axes:
         """A tornado plot of the parameters that move the posterior most (needs ``toeprob[plot]``).
 
-        See :func:`toeprob.plotting.plot_sensitivity`.
-        """
-        from toeprob.plotting import plot_sensitivity
+        See :func:`toeprob.display.plotting.plot_sensitivity`.
 
-        return plot_sensitivity(self, top=top, ax=ax, **kwargs)
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toeprob import rank_causes
+        >>> ax = rank_causes({"cramp": True}).sensitivity("dehydration").plot(top=5)
+        >>> len(ax.get_yticklabels())
+        5
+        """
+        return cast("Axes", registry.call("plot", self, top=top, ax=ax, **kwargs))
 
     def __repr__(self) -> str:
         first = self.effects[0].parameter if self.effects else "none"

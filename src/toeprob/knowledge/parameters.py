@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from toeprob.errors import ParameterError, closest_matches
-from toeprob.model import Model
+from toeprob.knowledge.model import Model
 
 __all__ = ["KINDS", "ModelParameters", "ParameterArrays", "Shift"]
 
@@ -63,7 +63,7 @@ class ParameterArrays:
 
     ``prior`` (K, C), ``cause_leak`` (K, C), ``rf_prevalence`` (K, R), ``rf_weight`` (K, R, C),
     ``finding_leak`` (K, F), ``finding_weight`` (K, F, C), in model order (as
-    :func:`toeprob.compiled.compile_model`).
+    :func:`toeprob.inference.compiled.compile_model`).
     """
 
     prior: FloatArray
@@ -262,7 +262,7 @@ class ModelParameters:
         Examples
         --------
         >>> from toeprob import load_model
-        >>> from toeprob.compiled import compile_model
+        >>> from toeprob.inference.compiled import compile_model
         >>> model = load_model()
         >>> params = ModelParameters(model)
         >>> arrays = params.arrays(params.value[None, :])

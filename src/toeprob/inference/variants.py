@@ -1,6 +1,6 @@
 """Many variants of one model, compiled together: the same network, other numbers.
 
-Variants share the structure of a :class:`~toeprob.compiled.CompiledModel` (which links exist, the
+Variants share the structure of a :class:`~toeprob.inference.compiled.CompiledModel` (which links exist, the
 private and shared risk factors, the risk-factor program) and differ only in their parameter values.
 :func:`compile_variants` computes every parameter-dependent array once for all ``K`` variants, with
 a leading variant axis; :class:`VariantEngine` then answers evidence rows under every variant in
@@ -8,7 +8,7 @@ one batched array program (the engine's Quickscore path with the variant as one 
 so that ``K`` models cost about as much as ``K`` evidence rows of one model.
 
 Exactness: each variant's arrays are computed elementwise by the same code as a model compiled
-alone (:func:`toeprob.compiled.lookup_table`), and every row of the Quickscore path is computed
+alone (:func:`toeprob.inference.compiled.lookup_table`), and every row of the Quickscore path is computed
 independently of its batch, so a variant's posteriors are bitwise those of
 ``ExactEngine(compile_arrays(<that variant's arrays>))``. Rows that the engine sends to elimination
 (many present findings, deep cancellation) are computed by exactly that engine, variant by variant.
@@ -16,7 +16,7 @@ independently of its batch, so a variant's posteriors are bitwise those of
 Examples
 --------
 >>> import numpy as np
->>> from toeprob.compiled import compile_arrays
+>>> from toeprob.inference.compiled import compile_arrays
 >>> cm = compile_arrays(["a"], ["f"], [], [], [0.1], np.zeros((0, 1)), [0.01], [[0.9]])
 >>> cv = compile_variants(cm, np.zeros((2, 0)), [[0.1], [0.2]], np.zeros((2, 0, 1)), [[0.01], [0.01]],
 ...                       [[[0.9]], [[0.9]]])
@@ -31,11 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from toeprob.budget import Budget
-from toeprob.compiled import CompiledModel, compile_arrays, lookup_table
-from toeprob.engine import MAX_ELEMENTS, ExactEngine
 from toeprob.errors import EvidenceError, ImpossibleEvidenceError
-from toeprob.quickscore import (
+from toeprob.inference.budget import Budget
+from toeprob.inference.compiled import CompiledModel, compile_arrays, lookup_table
+from toeprob.inference.exact import MAX_ELEMENTS, ExactEngine
+from toeprob.inference.quickscore import (
     CANCELLATION_LIMIT,
     PRECISE_FIRST,
     PRECISE_LIMIT,
@@ -43,7 +43,7 @@ from toeprob.quickscore import (
     quickscore_rows,
     term_elements,
 )
-from toeprob.risksum import multipliers
+from toeprob.inference.risk_factors import multipliers
 
 __all__ = ["CompiledVariants", "VariantEngine", "compile_variants"]
 
@@ -76,7 +76,7 @@ class CompiledVariants:
         return int(self.cause_leak.shape[0])
 
     def variant(self, k: int) -> CompiledModel:
-        """Variant ``k`` compiled alone (:func:`~toeprob.compiled.compile_arrays`)."""
+        """Variant ``k`` compiled alone (:func:`~toeprob.inference.compiled.compile_arrays`)."""
         b = self.base
         return compile_arrays(
             b.causes,
@@ -105,7 +105,7 @@ def compile_variants(
     base : CompiledModel
         The structure every variant shares.
     rf_prevalence, cause_leak, rf_weight, finding_leak, finding_weight : array_like
-        As for :func:`~toeprob.compiled.compile_arrays`, each with a leading axis ``K``. Every
+        As for :func:`~toeprob.inference.compiled.compile_arrays`, each with a leading axis ``K``. Every
         variant must link exactly what ``base`` links (a weight is zero exactly where the base's is).
 
     Raises
@@ -167,7 +167,7 @@ class VariantEngine:
     ----------
     variants : CompiledVariants
     max_present : int, default 7
-        As for :class:`~toeprob.engine.ExactEngine`.
+        As for :class:`~toeprob.inference.exact.ExactEngine`.
     budget : Budget, optional
         Memory and work allowed for one row's elimination (the rows the engine does not answer by
         Quickscore).

@@ -1,4 +1,4 @@
-"""HTML and Markdown for :class:`~toeprob.uncertainty_results.Uncertainty` and ``Sensitivity``.
+"""HTML and Markdown for :class:`~toeprob.results.uncertainty.Uncertainty` and ``Sensitivity``.
 
 Derived from the results' ``to_frame()`` tables and stored fields; nothing is recomputed.
 
@@ -12,9 +12,8 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from toeprob.display import (
+from toeprob import registry
+from toeprob.display.html import (
     _MUTED,
     _disclaimer_html,
     _e,
@@ -24,10 +23,8 @@ from toeprob.display import (
     frame_html,
     frame_markdown,
 )
-from toeprob.formatting import format_probability
-
-if TYPE_CHECKING:
-    from toeprob.uncertainty_results import Sensitivity, Uncertainty
+from toeprob.results.formatting import format_probability
+from toeprob.results.uncertainty import Sensitivity, Uncertainty
 
 __all__ = ["sensitivity_html", "sensitivity_markdown", "uncertainty_html", "uncertainty_markdown"]
 
@@ -51,6 +48,7 @@ def _interval_frame(u: Uncertainty, top: int) -> tuple[object, int]:
     return shown, len(frame) - len(shown)
 
 
+@registry.register("html", Uncertainty)
 def uncertainty_html(u: Uncertainty, top: int = 10) -> str:
     """HTML: the headline, the top causes with intervals and shares, urgency over draws, disclaimer."""
     shown, more = _interval_frame(u, top)
@@ -79,6 +77,7 @@ def uncertainty_html(u: Uncertainty, top: int = 10) -> str:
     )
 
 
+@registry.register("markdown", Uncertainty)
 def uncertainty_markdown(u: Uncertainty, top: int = 10) -> str:
     """Markdown from the same table as :func:`uncertainty_html`."""
     shown, more = _interval_frame(u, top)
@@ -118,6 +117,7 @@ def _sensitivity_title(s: Sensitivity) -> str:
     )
 
 
+@registry.register("html", Sensitivity)
 def sensitivity_html(s: Sensitivity, top: int = 12) -> str:
     """HTML: the parameters that move the cause's posterior most, with the posteriors after each move."""
     table = frame_html(
@@ -137,6 +137,7 @@ def sensitivity_html(s: Sensitivity, top: int = 12) -> str:
     )
 
 
+@registry.register("markdown", Sensitivity)
 def sensitivity_markdown(s: Sensitivity, top: int = 12) -> str:
     """Markdown from the same table as :func:`sensitivity_html`."""
     lines = [f"**{_md(_sensitivity_title(s))}**", "", f"Evidence: {_md(_evidence_text(s.evidence))}", ""]
