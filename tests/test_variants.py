@@ -45,9 +45,26 @@ def test_variants_equal_each_variant_compiled_alone(seed: int, max_present: int)
     got = VariantEngine(cv, max_present=max_present).posterior(fs, rs)
     assert got.shape == (5, cv.variants, len(cm.causes))
     for k in range(cv.variants):
-        alone = ExactEngine(cv.variant(k), max_present=max_present)
+        compiled = compile_arrays(
+            cm.causes,
+            cm.findings,
+            cm.risk_factors,
+            cv.rf_prevalence[k],
+            cv.cause_leak[k],
+            cv.rf_weight[k],
+            cv.finding_leak[k],
+            cv.finding_weight[k],
+        )
+        alone = ExactEngine(compiled, max_present=max_present)
         for n in range(5):
             assert got[n, k].tobytes() == alone.posterior(fs[n], rs[n]).tobytes(), (n, k)
+        # the variant as a compiled model of its own holds the same arrays as compiling it alone
+        mine = cv.variant(k)
+        for name in ("lookup_table", "finding_q", "child_present", "private_weight", "cause_leak"):
+            assert getattr(mine, name).tobytes() == getattr(compiled, name).tobytes(), name
+        if compiled.program is not None:
+            assert mine.program is not None
+            assert mine.program.multiplier.tobytes() == compiled.program.multiplier.tobytes()
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from toeprob.errors import EvidenceError, ImpossibleEvidenceError
 from toeprob.inference.budget import Budget
-from toeprob.inference.compiled import CompiledModel, compile_arrays, lookup_table
+from toeprob.inference.compiled import CompiledModel, lookup_table, parameter_tables
 from toeprob.inference.exact import MAX_ELEMENTS, ExactEngine
 from toeprob.inference.quickscore import (
     CANCELLATION_LIMIT,
@@ -76,17 +77,36 @@ class CompiledVariants:
         return int(self.cause_leak.shape[0])
 
     def variant(self, k: int) -> CompiledModel:
-        """Variant ``k`` compiled alone (:func:`~toeprob.inference.compiled.compile_arrays`)."""
+        """Variant ``k`` as a :class:`~toeprob.inference.compiled.CompiledModel` of its own.
+
+        The same arrays as :func:`~toeprob.inference.compiled.compile_arrays` of the variant's
+        parameters (computed by the same function), with the base's structure and risk-factor
+        program (whose multipliers are the variant's) rather than compiled again.
+        """
         b = self.base
-        return compile_arrays(
-            b.causes,
-            b.findings,
-            b.risk_factors,
+        tables = parameter_tables(
             self.rf_prevalence[k],
-            self.cause_leak[k],
             self.rf_weight[k],
             self.finding_leak[k],
             self.finding_weight[k],
+            b.private_rf,
+            b.child_finding,
+            b.child_single,
+        )
+        for arr in tables.values():
+            arr.setflags(write=False)
+        program = b.program
+        if program is not None and self.multiplier is not None:
+            program = dataclasses.replace(program, multiplier=self.multiplier[k])
+        return dataclasses.replace(
+            b,
+            rf_prevalence=self.rf_prevalence[k],
+            cause_leak=self.cause_leak[k],
+            rf_weight=self.rf_weight[k],
+            finding_leak=self.finding_leak[k],
+            finding_weight=self.finding_weight[k],
+            program=program,
+            **tables,  # type: ignore[arg-type]
         )
 
 
@@ -184,6 +204,7 @@ class VariantEngine:
         self._elements = term_elements(variants.base)
         self._multi = variants.base.finding_parent_count >= 2
         self._alone: dict[int, ExactEngine] = {}
+        self._shared: ExactEngine | None = None  # whose elimination plans every variant's engine uses
 
     def posterior(
         self, finding_states: ArrayLike, rf_states: ArrayLike, *, chunk_size: int = 2048
@@ -269,7 +290,13 @@ class VariantEngine:
     def _engine(self, k: int) -> ExactEngine:
         """Variant ``k`` compiled alone, for the rows that take elimination."""
         if k not in self._alone:
-            self._alone[k] = ExactEngine(
-                self.variants.variant(k), max_present=self.max_present, budget=self.budget
-            )
+            engine = ExactEngine(self.variants.variant(k), max_present=self.max_present, budget=self.budget)
+            # elimination orders depend on the structure of the evidence only, which every variant
+            # shares: plan once (the same plans each engine would make alone)
+            if self._shared is None:
+                self._shared = engine
+            else:
+                engine._plans = self._shared._plans
+                engine._orders = self._shared._orders
+            self._alone[k] = engine
         return self._alone[k]
