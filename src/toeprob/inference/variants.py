@@ -216,7 +216,88 @@ class VariantEngine:
         ImpossibleEvidenceError
             If some row has probability 0 under some variant.
         """
-        cv, base = self.variants, self.variants.base
+        fs, rs = self._states(finding_states, rf_states)
+        n, n_k = len(fs), self.variants.variants
+        rows, variant = np.divmod(np.arange(n * n_k), n_k)
+        return self.posterior_pairs(fs, rs, rows, variant, chunk_size=chunk_size).reshape(n, n_k, -1)
+
+    def posterior_pairs(
+        self,
+        finding_states: ArrayLike,
+        rf_states: ArrayLike,
+        rows: ArrayLike,
+        variant: ArrayLike,
+        *,
+        chunk_size: int = 2048,
+    ) -> FloatArray:
+        """Posteriors of chosen pairs: evidence row ``rows[k]`` under variant ``variant[k]``, ``(M, C)``.
+
+        Each pair is computed exactly as :meth:`posterior` computes it (bitwise).
+
+        Raises
+        ------
+        ImpossibleEvidenceError
+            If some pair's evidence has probability 0 under its variant.
+        """
+        base = self.variants.base
+        fs, rs = self._states(finding_states, rf_states)
+        row_of = np.asarray(rows, dtype=np.intp)
+        var_of = np.asarray(variant, dtype=np.intp)
+        if row_of.shape != var_of.shape or row_of.ndim != 1:
+            raise ValueError("rows and variant must be 1-d arrays of the same length.")
+        if row_of.size and (row_of.min() < 0 or row_of.max() >= len(fs)):
+            raise ValueError(f"rows must index the {len(fs)} evidence rows.")
+        if var_of.size and (var_of.min() < 0 or var_of.max() >= self.variants.variants):
+            raise ValueError(f"variant must index the {self.variants.variants} variants.")
+        n_pairs = len(row_of)
+        post = np.empty((n_pairs, len(base.causes)))
+        fallback = np.zeros(n_pairs, dtype=bool)
+        good = np.ones(n_pairs, dtype=bool)
+        multi = (fs == 1) & self._multi
+        counts = multi.sum(axis=1)
+        pair_m = counts[row_of]
+        for m in np.unique(pair_m).tolist():
+            pairs = np.flatnonzero(pair_m == m)
+            if m > self.max_present or (self._elements << m) > MAX_ELEMENTS:
+                fallback[pairs] = True
+                continue
+            step = max(1, min(chunk_size, MAX_ELEMENTS // (self._elements << m)))
+            direct = PRECISE_FIRST <= m <= PRECISE_MAX_PRESENT
+            for start in range(0, len(pairs), step):
+                part = pairs[start : start + step]
+                ev, var = row_of[part], var_of[part]
+                pres = np.nonzero(multi[ev])[1].reshape(len(part), m)
+                p, le, cancel = self._rows(fs[ev], rs[ev], pres, var, direct)
+                post[part] = p
+                good[part] = np.isfinite(le)
+                limit = PRECISE_LIMIT if direct else CANCELLATION_LIMIT
+                redo = ~(cancel <= limit)
+                if not direct and m <= PRECISE_MAX_PRESENT and np.any(redo):
+                    again = part[redo]
+                    p, le, cancel = self._rows(fs[ev[redo]], rs[ev[redo]], pres[redo], var[redo], True)
+                    post[again] = p
+                    good[again] = np.isfinite(le)
+                    fallback[again[~(cancel <= PRECISE_LIMIT)]] = True
+                else:
+                    fallback[part[redo]] = True
+        for pair in np.flatnonzero(fallback).tolist():
+            row, k = int(row_of[pair]), int(var_of[pair])
+            post[pair] = self._engine(k).posterior(fs[row], rs[row])
+            good[pair] = True
+        if not (good.all() and np.isfinite(post).all()):
+            bad = int(np.flatnonzero(~good | ~np.isfinite(post).all(axis=1))[0])
+            row, k = int(row_of[bad]), int(var_of[bad])
+            present_names = [base.findings[j] for j in np.flatnonzero(fs[row] == 1)]
+            raise ImpossibleEvidenceError(
+                f"row {row}: the evidence has probability zero under model variant {k} "
+                f"(or one below the smallest float); present findings {present_names or 'none'}."
+            )
+        return post
+
+    def _states(
+        self, finding_states: ArrayLike, rf_states: ArrayLike
+    ) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
+        base = self.variants.base
         fs = np.ascontiguousarray(finding_states, dtype=np.int8)
         rs = np.ascontiguousarray(rf_states, dtype=np.int8)
         if (
@@ -229,52 +310,7 @@ class VariantEngine:
                 f"finding_states and rf_states must have shapes (N, {len(base.findings)}) and "
                 f"(N, {len(base.risk_factors)}); got {fs.shape} and {rs.shape}."
             )
-        n, n_k = len(fs), cv.variants
-        post = np.empty((n * n_k, len(base.causes)))
-        fallback = np.zeros(n * n_k, dtype=bool)
-        good = np.ones(n * n_k, dtype=bool)
-        multi = (fs == 1) & self._multi
-        counts = multi.sum(axis=1)
-        for m in np.unique(counts).tolist():
-            rows = np.flatnonzero(counts == m)
-            pairs = (rows[:, None] * n_k + np.arange(n_k)).ravel()
-            if m > self.max_present or (self._elements << m) > MAX_ELEMENTS:
-                fallback[pairs] = True
-                continue
-            present = np.nonzero(multi[rows])[1].reshape(len(rows), m)
-            step = max(1, min(chunk_size, MAX_ELEMENTS // (self._elements << m)))
-            direct = PRECISE_FIRST <= m <= PRECISE_MAX_PRESENT
-            for start in range(0, len(pairs), step):
-                part = pairs[start : start + step]
-                ev, var = part // n_k, part % n_k
-                pres = present[np.searchsorted(rows, ev)]
-                p, le, cancel = self._rows(fs[ev], rs[ev], pres, var, direct)
-                post[part] = p
-                good[part] = np.isfinite(le)
-                limit = PRECISE_LIMIT if direct else CANCELLATION_LIMIT
-                redo = ~(cancel <= limit)
-                if not direct and m <= PRECISE_MAX_PRESENT and np.any(redo):
-                    again = part[redo]
-                    p, le, cancel = self._rows(
-                        fs[again // n_k], rs[again // n_k], pres[redo], var[redo], True
-                    )
-                    post[again] = p
-                    good[again] = np.isfinite(le)
-                    fallback[again[~(cancel <= PRECISE_LIMIT)]] = True
-                else:
-                    fallback[part[redo]] = True
-        for pair in np.flatnonzero(fallback).tolist():
-            row, k = divmod(pair, n_k)
-            post[pair] = self._engine(k).posterior(fs[row], rs[row])
-            good[pair] = True
-        if not (good.all() and np.isfinite(post).all()):
-            bad = int(np.flatnonzero(~good | ~np.isfinite(post).all(axis=1))[0])
-            present_names = [base.findings[j] for j in np.flatnonzero(fs[bad // n_k] == 1)]
-            raise ImpossibleEvidenceError(
-                f"row {bad // n_k}: the evidence has probability zero under model variant {bad % n_k} "
-                f"(or one below the smallest float); present findings {present_names or 'none'}."
-            )
-        return post.reshape(n, n_k, len(base.causes))
+        return fs, rs
 
     def _rows(
         self,

@@ -105,6 +105,10 @@ class ModelParameters:
         the numbers of population figures).
     value, low, high : ndarray, shape (P,)
         Point value and range.
+    finding_of : ndarray of int, shape (P,)
+        For a finding's leak and the links into a finding, that finding's index (model order); -1
+        for the other parameters. Such a parameter has no effect on any posterior when its finding
+        is not observed (an unobserved finding sums out to one whatever its numbers).
     """
 
     def __init__(self, model: Model) -> None:
@@ -151,6 +155,12 @@ class ModelParameters:
         self._logit_low, self._logit_high = _logit(self.low), _logit(self.high)
         self._index = {n: k for k, n in enumerate(self.names)}
         self._layout()
+        finding_of = np.full(len(self.names), -1, dtype=np.intp)
+        finding_of[self._leak] = np.arange(len(self._leak))
+        for f, _, k in self._finding_links:
+            finding_of[k] = f
+        finding_of.setflags(write=False)
+        self.finding_of = finding_of
 
     def __len__(self) -> int:
         return len(self.names)

@@ -48,7 +48,7 @@ from toeprob.inference.exact import ExactEngine
 from toeprob.inference.variants import CompiledVariants, VariantEngine, compile_variants
 from toeprob.knowledge.casefile import Case
 from toeprob.knowledge.evidence import Evidence
-from toeprob.knowledge.parameters import ModelParameters, ParameterArrays
+from toeprob.knowledge.parameters import ModelParameters, ParameterArrays, Shift
 from toeprob.knowledge.urgency import Urgency
 from toeprob.reasoning.urgency_rule import UrgencyPolicy, _care_levels
 from toeprob.results.diagnosis import Diagnosis
@@ -266,9 +266,8 @@ def sensitivity(reasoner: Reasoner, diagnosis: Diagnosis, cause: str) -> Sensiti
     params, base = _basis(reasoner)
     shifts = params.shifts()
     values = np.vstack([params.value[None, :], params.shifted(shifts)])
-    post = VariantEngine(_compile(base, params.arrays(values))).posterior(
-        evidence.finding_state[None, :], evidence.rf_state[None, :]
-    )[0, :, index]
+    fs, rs = evidence.finding_state[None, :], evidence.rf_state[None, :]
+    post = _shifted_posteriors(reasoner, base, params, values, shifts, fs, rs)[0, :, index]
     point = float(post[0])
     found: dict[str, dict[str, tuple[str, float]]] = {}
     for shift, p in zip(shifts, post[1:].tolist(), strict=True):
@@ -300,6 +299,34 @@ def sensitivity(reasoner: Reasoner, diagnosis: Diagnosis, cause: str) -> Sensiti
     )
 
 
+def _shifted_posteriors(
+    reasoner: Reasoner,
+    base: CompiledModel,
+    params: ModelParameters,
+    values: FloatArray,
+    shifts: Sequence[Shift],
+    fs: NDArray[np.int8],
+    rs: NDArray[np.int8],
+) -> FloatArray:
+    """Posteriors ``(N, S + 1, C)`` of evidence rows under the point model (variant 0) and each shift.
+
+    A shift of a parameter of a finding the row leaves unknown (its leak, a link into it) cannot move
+    that row's posterior: the finding sums out to one whatever its numbers, and the computation never
+    reads them. Such pairs take the point row instead of being computed (the same numbers, bitwise).
+    """
+    engine = VariantEngine(_compile(base, params.arrays(values)), budget=reasoner.budget)
+    finding = np.array([params.finding_of[params.index(s.parameter)] for s in shifts], dtype=np.intp)
+    moves = np.concatenate([[False], finding >= 0])  # variant 0 is the point model
+    observed = np.ones((len(fs), len(moves)), dtype=bool)
+    observed[:, moves] = fs[:, finding[finding >= 0]] >= 0
+    rows, variant = np.nonzero(observed)
+    post = np.empty((len(fs), len(moves), len(base.causes)))
+    post[rows, variant] = engine.posterior_pairs(fs, rs, rows, variant)
+    skipped_rows, skipped = np.nonzero(~observed)
+    post[skipped_rows, skipped] = post[skipped_rows, 0]
+    return post
+
+
 def evaluation_sensitivity(reasoner: Reasoner, cases: Sequence[Case]) -> EvaluationSensitivity:
     """How the ranking metrics over ``cases`` move when each parameter moves one word.
 
@@ -315,9 +342,8 @@ def evaluation_sensitivity(reasoner: Reasoner, cases: Sequence[Case]) -> Evaluat
     shifts = params.shifts()
     values = np.vstack([params.value[None, :], params.shifted(shifts)])
     evs = [reasoner.parse(c.evidence) for c in cases]
-    post = VariantEngine(_compile(base, params.arrays(values))).posterior(
-        np.stack([e.finding_state for e in evs]), np.stack([e.rf_state for e in evs])
-    )  # (N, S + 1, C)
+    fs, rs = np.stack([e.finding_state for e in evs]), np.stack([e.rf_state for e in evs])
+    post = _shifted_posteriors(reasoner, base, params, values, shifts, fs, rs)  # (N, S + 1, C)
     n, n_s, n_c = post.shape
     causes = model.causes
     gold = np.array([causes.index(c.gold_cause) for c in cases])
