@@ -123,8 +123,12 @@ def _evidence_factors(
     if variants is None or variant is None:
         values, free = cm.lookup_table[index], (1.0 - cm.cause_leak)[:, None]
     else:
-        table = variants.lookup_table
-        values = np.take(table, index + (variant * table.shape[1])[None, :])  # row k: variant[k]'s table
+        table = variants.lookup_table  # (3 L, K): every entry's value in every variant
+        first = int(variant[0])
+        if n and np.array_equal(variant, np.arange(first, first + n)) and (states == states[:, :1]).all():
+            values = table[index[:, 0], first : first + n]  # one row of evidence, variants in a run
+        else:
+            values = table[index, variant[None, :]]
         free = 1.0 - variants.cause_leak[variant].T
     private = values[n_r : n_r + n_c * n_p].reshape(n_c, n_p, n)
     z0 = free * np.multiply.reduce(private, axis=1)

@@ -55,7 +55,7 @@ FloatArray = NDArray[np.float64]
 class CompiledVariants:
     """``K`` variants of a compiled model: per-variant arrays with a leading axis ``K``.
 
-    ``base`` holds the shared structure. ``lookup_table`` (K, 3L), ``finding_q`` (K, F, C),
+    ``base`` holds the shared structure. ``lookup_table`` (3L, K), ``finding_q`` (K, F, C),
     ``log1m_finding_leak`` (K, F) and ``multiplier`` (K, W) are the variants' versions of the
     base's arrays of the same names (``multiplier`` of its risk-factor program).
     """
@@ -155,8 +155,18 @@ def compile_variants(
         raise ValueError("cause_leak, rf_weight and finding_leak must be below 1.")
     if np.any((w > 0) != (base.rf_weight > 0)) or np.any((p > 0) != (base.finding_weight > 0)):
         raise ValueError("every variant must have the links of the base model, and no other.")
+    # the lookup table with the variants side by side, (3 L, K): a row of evidence reads whole rows
+    table = lookup_table(
+        np.ascontiguousarray(prev.T),
+        np.ascontiguousarray(np.moveaxis(w, 0, -1)),
+        np.ascontiguousarray(mu.T),
+        np.ascontiguousarray(np.moveaxis(p, 0, -1)),
+        base.private_rf,
+        base.child_finding,
+        base.child_single,
+    )
     tables = {
-        "lookup_table": lookup_table(prev, w, mu, p, base.private_rf, base.child_finding, base.child_single),
+        "lookup_table": table,
         "finding_q": 1.0 - p,
         "log1m_finding_leak": np.log1p(-mu),
     }
