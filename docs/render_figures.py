@@ -56,7 +56,8 @@ DIGESTS = OUT / "content.json"
 
 
 def _draw_plots() -> dict[str, Callable[[], Axes]]:
-    """Every plot of the quickstart story, the network and a neighbourhood, as drawing functions."""
+    """Every plot of the quickstart story (with its uncertainty and sensitivity), the network and a
+    neighbourhood, as drawing functions."""
     model = toeprob.load_model()
     before, after = toeprob.rank_causes(STORY), toeprob.rank_causes(MORE)
     return {
@@ -65,6 +66,8 @@ def _draw_plots() -> dict[str, Callable[[], Axes]]:
         "explanation": lambda: explain(MORE, "peripheral_neuropathy").plot(),
         "network": lambda: model.draw(),
         "neighbourhood": lambda: model.draw(nodes=["tetanus", "foot_drop"]),
+        "uncertainty": lambda: after.uncertainty(draws=1000, seed=1).plot(top=8),
+        "sensitivity": lambda: after.sensitivity("peripheral_neuropathy").plot(top=12),
     }
 
 
@@ -82,6 +85,7 @@ def _html_reprs() -> dict[str, str]:
         "html_questions": suggest_questions(STORY, k=5)._repr_html_(),
         "html_interview": interview._repr_html_(),
         "html_model": toeprob.load_model()._repr_html_(),
+        "html_uncertainty": toeprob.rank_causes(MORE).uncertainty(draws=1000, seed=1)._repr_html_(),
     }
 
 

@@ -507,9 +507,16 @@ def plot_uncertainty(
     bar_kw.update(kwargs)
     ax.barh(y, [h - lo for lo, h in zip(low, high, strict=True)], left=low, color=colours, **bar_kw)
     ax.scatter(point, y, marker="o", s=22, color="black", zorder=3)
-    for yi, h, first in zip(y, high, frame["share_first"], strict=True):
+    for yi, lo, h, first in zip(y, low, high, frame["share_first"], strict=True):
+        right = h < 0.8  # beside the bar, or before it when the bar reaches the right edge
         ax.text(
-            min(h + 0.01, 0.9), yi, f"first in {float(first):.0%}", va="center", fontsize=7.5, color="0.2"
+            h + 0.01 if right else lo - 0.01,
+            yi,
+            f"first in {float(first):.0%}",
+            va="center",
+            ha="left" if right else "right",
+            fontsize=7.5,
+            color="0.2",
         )
     from matplotlib.lines import Line2D
 
@@ -599,14 +606,15 @@ def plot_sensitivity(
     ax.set_yticks(y, list(frame.index), fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"posterior of {sensitivity.cause} (point {base:.1%})")
-    ax.xaxis.set_major_formatter(_percent_formatter())
+    from matplotlib.ticker import PercentFormatter
+
+    ax.margins(x=0.15)  # room for the words at the bars' ends
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))  # decimals as the span needs
     ax.grid(axis="x", color="0.9", zorder=0)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(
-        f"What moves {sensitivity.cause}: each parameter one word down or up", fontsize=10, loc="left"
-    )
+    ax.set_title(f"What moves {sensitivity.cause}: one word down or up", fontsize=10, loc="left")
     ax.legend(
         handles=[
             Patch(facecolor=SERIES_COLOURS[0], label="one word down"),
