@@ -236,3 +236,24 @@ def test_shifts_of_unobserved_findings_are_skipped_exactly(model: Model) -> None
     quick = _shifted_posteriors(reasoner, base, params, values, shifts, fs, rs)
     full = VariantEngine(_compile(base, params.arrays(values))).posterior(fs, rs)
     assert quick.tobytes() == full.tobytes()
+
+
+def test_evaluation_sensitivity_raises_without_cases() -> None:
+    with pytest.raises(ParameterError, match="at least one case"):
+        Reasoner.for_model().evaluation_sensitivity([])
+
+
+def test_variant_pairs_raise_on_bad_indices(model: Model) -> None:
+    from toeprob.inference.variants import VariantEngine
+    from toeprob.reasoning.uncertainty import _basis, _compile
+
+    params, base = _basis(Reasoner.for_model(model))
+    engine = VariantEngine(_compile(base, params.arrays(params.value[None, :])))
+    ev = parse_evidence({"cramp": True}, model)
+    fs, rs = ev.finding_state[None, :], ev.rf_state[None, :]
+    with pytest.raises(ValueError, match="variant must index the 1 variants"):
+        engine.posterior_pairs(fs, rs, [0], [1])
+    with pytest.raises(ValueError, match="rows must index the 1 evidence rows"):
+        engine.posterior_pairs(fs, rs, [2], [0])
+    with pytest.raises(toeprob.EvidenceError, match=rf"shapes \(N, {len(model.findings)}\)"):
+        engine.posterior(fs[:, :3], rs)
