@@ -95,7 +95,7 @@ SHARE = {"symptomatic_share": 0.1, "source": "test share"}
 
 BAD = [
     ({"common": [0.1, 0.3]}, r"\[scales\.prevalence\]: ranges: missing the range of 'rare'"),
-    ({**FULL, "rarely": [0.01, 0.02]}, r"unknown key 'rarely'.*Did you mean 'rare'"),
+    ({**FULL, "rarely": [0.01, 0.02]}, r"'rarely' is not a known key\. Closest: rare"),
     ({**FULL, "rare": [0.03, 0.04]}, r"ranges\.rare.*\[0\.03, 0\.04\] must contain values\.rare = 0\.02"),
     ({**FULL, "rare": [0.04, 0.005]}, r"ranges\.rare.*must contain values\.rare = 0\.02"),
     ({**FULL, "rare": [0.0, 0.04]}, r"ranges\.rare\[0\] \(low\)'?: 0\.0 is not a probability in \(0, 1\)"),

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import toeprob
-from toeprob import Model, ParameterError, Reasoner, UnknownIdentifierError, Urgency, rank_causes
+from toeprob import Model, ParameterError, Reasoner, Urgency, rank_causes
 from toeprob.datasets import load_cases
 from toeprob.inference.compiled import compile_arrays
 from toeprob.inference.exact import ExactEngine
@@ -142,7 +142,7 @@ def test_sensitivity_table_and_errors() -> None:
     row = frame.loc["prior:dehydration"]
     assert row["down"] == "common" and pd.isna(row["up"])  # very common is the top of its scale
     assert "not a medical device" in s.to_text() and "not a medical device" in s._repr_html_()
-    with pytest.raises(UnknownIdentifierError, match="dehydratoin.*dehydration"):
+    with pytest.raises(KeyError, match="dehydratoin.*dehydration"):
         d.sensitivity("dehydratoin")
 
 

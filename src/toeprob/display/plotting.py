@@ -494,7 +494,7 @@ def plot_uncertainty(
     >>> len(ax.patches)
     4
     """
-    _check_top(top)
+    _check_top(top, "plot_uncertainty")
     frame = uncertainty.to_frame().head(top)
     n = len(frame)
     ax = _axes(ax, (7.0, 0.32 * n + 1.6))
@@ -575,7 +575,7 @@ def plot_sensitivity(
     >>> len(ax.get_yticklabels())
     5
     """
-    _check_top(top)
+    _check_top(top, "plot_sensitivity")
     frame = sensitivity.to_frame().head(top)
     n = len(frame)
     ax = _axes(ax, (7.5, 0.36 * n + 1.6))

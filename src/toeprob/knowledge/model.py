@@ -517,7 +517,9 @@ class _Validator:
         """A range ``[low, high]``: two probabilities in (0, 1) with ``low <= point <= high``."""
         if not isinstance(value, list) or len(value) != 2:
             raise self.fail(
-                where, f"key {shorten(key)}: a range is a list [low, high] of two numbers, got {_got(value)}."
+                where,
+                f"key {shorten(key)}: a range is a list [low, high] of two numbers, "
+                f"got {describe(value, syntax='toml')}.",
             )
         low = self.probability(value[0], where, f"{key}[0] (low)")
         high = self.probability(value[1], where, f"{key}[1] (high)")

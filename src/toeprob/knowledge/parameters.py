@@ -37,8 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from toeprob.errors import ParameterError, closest_matches
+from toeprob.errors import ParameterError
 from toeprob.knowledge.model import Model
+from toeprob.validation import closest_matches
 
 __all__ = ["KINDS", "ModelParameters", "ParameterArrays", "Shift"]
 

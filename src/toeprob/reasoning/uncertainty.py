@@ -40,7 +40,6 @@ from toeprob.errors import (
     ParameterError,
     ParameterTypeError,
     UnknownIdentifierError,
-    closest_matches,
     shorten,
 )
 from toeprob.inference.compiled import CompiledModel, compile_model
@@ -61,6 +60,7 @@ from toeprob.results.uncertainty import (
     Sensitivity,
     Uncertainty,
 )
+from toeprob.validation import closest_matches
 
 if TYPE_CHECKING:
     from toeprob.reasoning.reasoner import Reasoner
