@@ -7,7 +7,7 @@ import pytest
 from test_engine import random_network
 
 from toeprob import Model
-from toeprob.errors import ParameterError
+from toeprob.errors import ParameterKeyError
 from toeprob.inference.compiled import CompiledModel, compile_arrays, compile_model
 from toeprob.inference.exact import ExactEngine
 from toeprob.inference.variants import VariantEngine, compile_variants
@@ -162,7 +162,9 @@ def test_shifts_move_one_word(model: Model, params: ModelParameters) -> None:
 
 
 def test_unknown_parameter_names_close_matches(params: ModelParameters) -> None:
-    with pytest.raises(ParameterError, match=r"'prior:muscle_fatigu'.*Did you mean 'prior:muscle_fatigue'"):
+    with pytest.raises(
+        ParameterKeyError, match=r"'prior:muscle_fatigu' is not a parameter.*Closest: prior:muscle_fatigue"
+    ):
         params.index("prior:muscle_fatigu")
 
 

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from toeprob.errors import ParameterError
+from toeprob.errors import ParameterError, ParameterKeyError
 from toeprob.knowledge.model import Model
-from toeprob.validation import closest_matches
+from toeprob.validation import unknown_identifier_message
 
 __all__ = ["KINDS", "ModelParameters", "ParameterArrays", "Shift"]
 
@@ -171,13 +171,12 @@ class ModelParameters:
         return f"<ModelParameters of {self.model.name!r}: {len(self)} parameters, {wide} with a range>"
 
     def index(self, name: str) -> int:
-        """Position of the parameter ``name``; raises :class:`ParameterError` with close matches."""
+        """Position of the parameter ``name``; raises :class:`ParameterKeyError` with close matches."""
         if name not in self._index:
-            hint = closest_matches(name, self.names)
-            extra = f" Did you mean {', '.join(map(repr, hint))}?" if hint else ""
-            raise ParameterError(
-                f"{name!r} is not a parameter of model {self.model.name!r} (names are kind:identifier, "
-                f"for example 'prior:muscle_fatigue' or 'link:diabetes->peripheral_neuropathy').{extra}"
+            raise ParameterKeyError(
+                unknown_identifier_message(name, self.names, "a parameter", model=self.model.name)
+                + " Names are kind:identifier, e.g. 'prior:muscle_fatigue' or "
+                "'link:diabetes->peripheral_neuropathy'."
             )
         return self._index[name]
 

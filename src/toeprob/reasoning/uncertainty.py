@@ -38,8 +38,8 @@ from numpy.typing import NDArray
 
 from toeprob.errors import (
     ParameterError,
+    ParameterKeyError,
     ParameterTypeError,
-    UnknownIdentifierError,
     shorten,
 )
 from toeprob.inference.compiled import CompiledModel, compile_model
@@ -60,7 +60,7 @@ from toeprob.results.uncertainty import (
     Sensitivity,
     Uncertainty,
 )
-from toeprob.validation import closest_matches
+from toeprob.validation import unknown_identifier_message
 
 if TYPE_CHECKING:
     from toeprob.reasoning.reasoner import Reasoner
@@ -239,9 +239,7 @@ def summarise(
 def _cause_index(reasoner: Reasoner, cause: object) -> int:
     model = reasoner.model
     if not isinstance(cause, str) or cause not in model.cause_specs:
-        hint = closest_matches(cause, model.causes) if isinstance(cause, str) else []
-        extra = f" Closest: {', '.join(hint)}." if hint else ""
-        raise UnknownIdentifierError(f"{shorten(cause)} is not a cause of model {model.name!r}.{extra}")
+        raise ParameterKeyError(unknown_identifier_message(cause, model.causes, "a cause", model=model.name))
     return reasoner.cause_index[cause]
 
 
