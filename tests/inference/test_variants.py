@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_engine import random_network
 
+from tests.brute_force import random_network
 from toeprob import Model
 from toeprob.errors import ParameterKeyError
 from toeprob.inference.compiled import CompiledModel, compile_arrays, compile_model
