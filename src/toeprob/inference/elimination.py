@@ -48,7 +48,7 @@ from toeprob.errors import CostLimitError
 from toeprob.inference.budget import Budget, describe_bytes
 from toeprob.inference.compiled import CompiledModel
 from toeprob.inference.junction_tree import MAX_STORED, calibrate
-from toeprob.inference.ordering import bits
+from toeprob.inference.ordering import greedy_order
 
 __all__ = ["Factor", "OrderCache", "cause_factors", "eliminate", "network_factors"]
 
@@ -69,57 +69,18 @@ HUB_LIMIT = 1e4
 """Largest accepted ``sum |terms| / sum terms`` of the hub expansion (else: no expansion)."""
 
 
-def _greedy_order(
-    scopes: list[tuple[int, ...]], variables: set[int], by_fill: bool
-) -> tuple[list[int], int, float]:
-    """Greedy min-fill (or min-degree) order, its widest clique and its cost ``sum 2**clique``.
-
-    Neighbour sets are int bitmasks, so a fill count is one popcount per neighbour.
-    """
-    nbrs: dict[int, int] = {v: 0 for v in variables}
-    for scope in scopes:
-        mask = sum(1 << v for v in set(scope))
-        for v in scope:
-            nbrs[v] |= mask
-    for v in nbrs:
-        nbrs[v] &= ~(1 << v)
-
-    def fill(v: int) -> int:
-        ns = nbrs[v]
-        return sum((ns & ~nbrs[a]).bit_count() - 1 for a in bits(ns)) // 2
-
-    def rank(v: int) -> tuple[int, int]:
-        return (fill(v), nbrs[v].bit_count()) if by_fill else (nbrs[v].bit_count(), fill(v))
-
-    score = {v: rank(v) for v in nbrs}
-    order: list[int] = []
-    width = 0
-    cost = 0.0
-    while score:
-        v = min(score, key=lambda x: (score[x], x))
-        ns = nbrs.pop(v)
-        del score[v]
-        order.append(v)
-        degree = ns.bit_count()
-        width = max(width, degree + 1)
-        cost += 2.0 ** (degree + 1)
-        touched = ns
-        for a in bits(ns):
-            nbrs[a] = (nbrs[a] | ns) & ~(1 << a) & ~(1 << v)
-            touched |= nbrs[a]
-        for a in bits(touched):
-            if a in score:
-                score[a] = rank(a)
-    return order, width, cost
-
-
 def _elimination_order(scopes: list[tuple[int, ...]], variables: set[int]) -> tuple[list[int], int, float]:
-    """The greedy min-fill order, its widest clique and its cost ``sum 2**clique``.
+    """The greedy min-fill order of :mod:`toeprob.inference.ordering`, its widest clique and its cost
+    ``sum 2**clique``.
 
     (The engine used to compute min-degree as well and keep the cheaper order; on realistic rows of
     the default model that search cost more than it saved.)
     """
-    return _greedy_order(scopes, variables, by_fill=True)
+    n_vars = max((v for scope in scopes for v in scope), default=-1) + 1
+    n_vars = max(n_vars, max(variables, default=-1) + 1)
+    ordering = greedy_order(scopes, n_vars, variables=variables)
+    width = max((c.bit_count() for c in ordering.cliques), default=0)
+    return ordering.order, width, float(ordering.elements)
 
 
 def _multiply_out(factors: list[Factor], var: int) -> Factor:
