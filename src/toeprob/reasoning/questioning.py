@@ -1,68 +1,101 @@
-"""What to ask next: exact expected information gain, red flags first, and a stop rule.
+"""What to ask next: a safety checklist, a background checklist, then the question worth most.
 
-Every unasked finding and risk factor is a candidate question. For a candidate ``Q`` and the current
-evidence ``E``, toeprob computes exactly, over both answers:
+The unit of an interview is a *step*: one single question (a finding or a risk factor), or one
+*checklist* of several identifiers answered together (each item yes, no or don't know). A checklist
+is a :class:`~toeprob.results.questions.Question` with ``kind == "checklist"`` and ``ids``; it
+counts as one question towards the budget. There are two checklists:
 
-* the predictive probability ``P(Q = yes | E) = exp(log P(E, Q = yes) - log P(E))`` (the engine's
-  ``log_evidence``), or the same number solved from the law of total probability over the two
-  answers' posteriors when some cause moves enough for that to be exact to rounding (faster);
-* the cause posteriors ``P(c | E, Q = yes)`` and ``P(c | E, Q = no)`` for every cause ``c``;
-* the expected information gain, in bits, about the causes::
+* the **red-flag checklist** (:data:`~toeprob.results.questions.RED_FLAG_CHECKLIST`, "Do you have
+  any of these?"): every unasked red flag whose floor is above the current urgency ``U``, that is,
+  every red flag that could still raise the urgency, highest floor first, then the most probable;
+* the **background checklist** (:data:`~toeprob.results.questions.BACKGROUND_CHECKLIST`, "Do any of
+  these apply to you?"): the unasked risk factors (medicines, conditions, habits, recent events)
+  whose answer moves some cause: those whose information gain (below) reaches
+  ``policy.background_min_gain`` or whose answer would change the top cause or the urgency, most
+  valuable first. Which items it holds depends on what was given: a cramp story and a twitch story
+  get different lists in a different order.
 
-      gain(Q) = sum over causes c of [ h(P(c | E)) - sum over answers a of P(a | E) h(P(c | E, a)) ]
+Exact scores of a single question
+---------------------------------
+For a candidate ``Q`` and the current evidence ``E``, toeprob computes exactly, over both answers,
+the predictive probability ``P(Q = yes | E) = exp(log P(E, Q = yes) - log P(E))``, the cause
+posteriors ``P(c | E, Q = a)`` and the urgency ``U(E, Q = a)`` by the urgency rule. From them:
 
-  where ``h`` is the binary entropy. Each term is the mutual information ``I(c; Q | E)`` between the
-  presence of cause ``c`` and the answer, so the gain is never negative and is zero exactly when no
-  answer would move any cause (see :func:`expected_information_gain`).
+* the **expected value of information on the decision** (``Question.value``)::
 
-Why the sum of binary entropies, not the entropy of one distribution over causes: toeprob's causes
-are not mutually exclusive (each is present or absent, several can be present), so the posteriors do
-not form a distribution over "which cause". Normalizing them into one would invent a quantity the
-model does not define, and its expected entropy change can be negative. The sum of per-cause mutual
-informations is a quantity of the model, is non-negative by construction, and costs one posterior
-per answer (the joint entropy of all causes would need the joint posterior, which the engine does not
-return).
+      value(Q) = [ sum_a P(a | E) max_c P(c | E, a) - max_c P(c | E) ]
+                 + urgency_weight * sum_a P(a | E) |U(E, Q = a) - U(E)|
 
-The red-flag-first rule
------------------------
-A red flag is a finding with an urgency floor. Let ``U`` be the current urgency (from
-:func:`toeprob.rank_causes`). An unasked red flag is **pending** when
+  The first part is the expected gain in the probability that the named top cause is right (the
+  value of information under a 0-1 loss on naming the top cause); it is never negative and it is
+  zero exactly when no answer can change the top cause. The second part is the expected change of
+  the urgency, in levels; it is zero when no answer changes the urgency. A question whose value is
+  small is unlikely to change the decision, whatever it does to the other causes.
+* the **expected information gain** in bits (``Question.gain``), the sum over causes of the mutual
+  information between the cause and the answer (see :func:`expected_information_gain`). It breaks
+  ties between questions of equal value and is reported for comparison.
 
-* its predictive probability ``P(flag present | E)`` is at least ``policy.red_flag_threshold``
-  (it is *plausible* given the evidence), and
-* its floor is above ``U`` (a flag whose floor is not above the current urgency cannot raise it
-  through its floor, so it is left to compete as an ordinary question).
+For a checklist, ``p_yes``, ``gain`` and ``value`` are those of the coarser answer "any of these" /
+"none of these" (exact from one engine row with every item absent); the full answer is worth at
+least as much.
 
-Pending red flags are asked before every ordinary question: highest floor first, then the most
-probable, then by identifier. A red flag that has been answered (yes, no or don't know) is never a
-candidate again. Ordinary questions follow by expected gain, largest first (ties by identifier).
+``why`` says why a question is asked: for a single question, the two causes it separates most (the
+one a yes raises most against the one a no raises most), or that it could change the urgency; for
+the red-flag checklist, that it is a safety check; for the background checklist, which causes the
+answers move.
 
-The stop rule and the final red-flag check
-------------------------------------------
+The asking order
+----------------
+1. The red-flag checklist, when it has not been asked yet and one of its items is **plausible**:
+   ``P(flag | E) >= policy.red_flag_threshold``.
+2. The background checklist, when ``policy.background_checklist`` is on, it has not been asked yet
+   and it has items.
+3. The red-flag checklist, when it has not been asked yet and has items (so it always comes within
+   the first two steps: the interview never stops before it has been answered).
+4. Single questions by value, largest first (ties by gain, then identifier). With
+   ``policy.lookahead == 2``, when no single question reaches ``min_value`` the pairs are examined
+   (below) and the first question of the best pair is asked first.
+
+Each checklist is asked once; its items answered "don't know" are not asked again. Risk factors left
+out of the background checklist, and red flags whose floor is not above the urgency, remain single
+questions.
+
+The stop rule
+-------------
 :attr:`QuestionRanking.stop_reason` is, in this order of precedence:
 
 1. ``EMERGENCY`` when a red flag whose floor is ``emergency`` is present: stop and seek care now;
-2. ``NO_QUESTIONS_LEFT`` when every finding and risk factor has been asked;
-3. nothing (keep asking) while a red flag is pending;
-4. ``CONFIDENT`` when the top cause's posterior reaches ``policy.stop_probability``;
-5. ``NO_INFORMATIVE_QUESTION`` when no ordinary question's expected gain reaches ``policy.min_gain``;
-6. ``MAX_QUESTIONS`` when ``questions_asked`` has reached ``policy.max_questions``.
+2. nothing (keep asking) while a checklist of the asking order is due;
+3. ``NO_QUESTIONS_LEFT`` when every finding and risk factor has been asked;
+4. ``CONFIDENT`` when ``policy.stop_probability`` is set and the top cause's posterior reaches it
+   (off by default);
+5. ``NO_INFORMATIVE_QUESTION`` when no remaining question is likely to change the decision: no
+   single question's value reaches ``policy.min_value`` and, with ``policy.lookahead == 2``, no pair
+   of questions is worth ``2 * min_value``: for each of the ``policy.lookahead_candidates`` questions
+   of largest gain ``Q``, ``value(Q) + sum_a P(a | E) max_Q' value_top(Q' | E, Q = a)`` (the second
+   question's value on the top cause), which finds pairs that change the top cause together
+   although neither does alone;
+6. ``MAX_QUESTIONS`` when ``questions_asked`` (steps, a checklist counting once) has reached
+   ``policy.max_questions``, the budget that backs the rule up.
 
-**Final red-flag check** (``policy.final_red_flag_check``, on by default): when rule 4, 5 or 6 would
-stop the interview while some unasked red flag still has a floor above ``U`` (however improbable),
-those red flags are asked first (highest floor first) and the interview stops only once none is
-left. Hence, by construction, an interview that ends other than by rule 1 or 2 has no unasked red
-flag whose floor exceeds its final urgency: a red flag that is really present is either asked
-(and then sets its floor) or could not have raised the urgency. The check is not cut by
-``max_questions``; switch it off for shorter interviews that rely on plausibility alone.
+**Final red-flag check** (``policy.final_red_flag_check``, on by default): when rule 3 to 6 would
+stop the interview while some unasked red flag has a floor above ``U`` (possible when later answers
+lowered the urgency after the red-flag checklist), a red-flag checklist of those flags (marked
+``final_check``) is asked first, and it counts as a question (it may go one step beyond the budget).
+Hence, by construction, an interview that ends other than by rule 1 has no unasked red flag whose
+floor exceeds its final urgency: a red flag that is really present is either asked (and then sets
+its floor) or could not have raised the urgency.
+
+The parameters, their defaults and what they were measured against are in
+:class:`InterviewPolicy`; the replay figures are in ``docs/interview.md``.
 
 Examples
 --------
 >>> from toeprob import suggest_questions
 >>> ranking = suggest_questions({"cramp": "yes"}, k=3)
->>> len(ranking.questions)
-3
->>> all(q.gain >= 0 for q in ranking.questions)
+>>> ranking.questions[0].kind
+'checklist'
+>>> all(q.gain >= 0 and q.value >= 0 for q in ranking.questions)
 True
 """
 
@@ -70,26 +103,42 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import entr
 
 from toeprob.errors import ParameterKeyError
-from toeprob.inference.engines import EngineName, PosteriorEngine
+from toeprob.inference.engines import EngineName
 from toeprob.knowledge.evidence import Evidence
 from toeprob.knowledge.model import Model
 from toeprob.knowledge.urgency import Urgency
-from toeprob.results.questions import Question, QuestionRanking, StopReason
+from toeprob.reasoning.question_values import (
+    Scores,
+    expected_information_gain,
+    lookahead_value,
+    score_checklist,
+    score_questions,
+)
+from toeprob.results.diagnosis import Diagnosis
+from toeprob.results.questions import (
+    BACKGROUND_CHECKLIST,
+    CHECKLISTS,
+    RED_FLAG_CHECKLIST,
+    Question,
+    QuestionRanking,
+    StopReason,
+)
 from toeprob.validation import (
+    Constraint,
     boolean,
     check_engine,
     check_parameter,
     check_type,
     non_negative_int,
     non_negative_number,
+    optional,
     positive_int,
     probability,
     unknown_identifier_message,
@@ -99,6 +148,8 @@ if TYPE_CHECKING:
     from toeprob.reasoning.reasoner import Reasoner
 
 __all__ = [
+    "BACKGROUND_CHECKLIST",
+    "RED_FLAG_CHECKLIST",
     "InterviewPolicy",
     "Question",
     "QuestionRanking",
@@ -108,37 +159,66 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
-_LN2 = math.log(2.0)
+
+#: The heading of each checklist (its items are the model file's plain-language questions).
+CHECKLIST_TEXT = {
+    RED_FLAG_CHECKLIST: "Do you have any of these? Answer each one yes, no or don't know.",
+    BACKGROUND_CHECKLIST: "Do any of these apply to you? Answer each one yes, no or don't know.",
+}
+
+
+#: ``lookahead`` of :class:`InterviewPolicy`: one step or two.
+_LOOKAHEAD = Constraint("1 or 2", positive_int.is_type, lambda v: v in (1, 2))
 
 
 @dataclass(frozen=True, kw_only=True)
 class InterviewPolicy:
-    """The documented parameters of the red-flag-first and stop rules (see the module docstring).
+    """The documented parameters of the asking order and the stop rule (see the module docstring).
 
     Parameters
     ----------
     red_flag_threshold : float, default 0.15
-        A red flag is plausible when ``P(flag present | evidence)`` is at least this (about one in
-        seven). Lower values let nearly every red flag jump the queue (many have several causes and
-        sit at 5-10% before any answer), so the question budget goes on alarm questions that the
-        final red-flag check asks anyway; replaying the development cases, 0.15 and 0.25 gave the
-        same top-1 at the stop, 0.05 a much lower one, with no red-flag case ending under-triaged.
-    stop_probability : float, default 0.8
-        Stop when the top cause's posterior reaches this.
-    min_gain : float, default 0.05
-        Stop when no ordinary question's expected information gain (bits) reaches this.
-    max_questions : int, default 15
-        An interview stops after this many answers (apart from the final red-flag check); "don't
-        know" answers count too.
+        A red flag is plausible when ``P(flag present | evidence)`` is at least this; a plausible red
+        flag brings the red-flag checklist to the front.
+    min_value : float, default 0.01
+        Stop when no question's expected value of information on the decision reaches this (and,
+        with ``lookahead == 2``, no pair reaches twice this): an answer expected to raise the
+        probability that the named top cause is right by less than one percentage point, or to move
+        the urgency by less than a hundredth of a level, is not worth asking.
+    urgency_weight : float, default 1.0
+        Weight of the expected urgency change (in levels) against the top-cause part of the value:
+        a 10% chance of moving the urgency by one level is worth as much as 0.1 on the top cause.
+    lookahead : {1, 2}, default 2
+        1: stop on single questions' values alone (myopic). 2: also look at pairs before stopping.
+    lookahead_candidates : int, default 6
+        How many first questions (those of largest gain) the two-step lookahead examines.
+    max_questions : int, default 10
+        The budget: the interview stops after this many steps (a checklist counts as one; "don't
+        know" answers count too). A backstop; the value rule usually stops well before it.
+    background_checklist : bool, default True
+        Ask the risk factors that matter as one checklist (off: they are single questions).
+    background_min_gain : float, default 0.001
+        A risk factor goes on the background checklist when its expected information gain (bits)
+        reaches this, or when one of its answers would change the top cause or the urgency: every
+        risk factor whose answer moves some cause more than negligibly. (Its value on the decision
+        is no filter: a risk factor that moves a cause from 5% to 20% may not change the decision
+        alone, yet decide it with the next answer.)
     final_red_flag_check : bool, default True
-        Before stopping for rules 4-6, ask every unasked red flag whose floor exceeds the urgency
-        (this is what guarantees that a present red flag is never missed; off, interviews are
-        shorter and rely on ``red_flag_threshold`` alone).
+        Before stopping, ask (as a checklist) every unasked red flag whose floor exceeds the urgency;
+        this is what guarantees that a present red flag is never missed.
+    stop_probability : float or None, default None
+        When set, also stop once the top cause's posterior reaches it (after the checklists).
+
+    Notes
+    -----
+    The defaults were chosen on the development case file replayed from two findings, looking at
+    the mean number of steps, top-1/top-3 at the stop and under-triage together (``docs/interview.md``);
+    the external case file was replayed with the same defaults.
 
     Examples
     --------
-    >>> InterviewPolicy(stop_probability=0.9).stop_probability
-    0.9
+    >>> InterviewPolicy(min_value=0.02).min_value
+    0.02
     >>> InterviewPolicy(max_questions=0)
     Traceback (most recent call last):
     ...
@@ -147,113 +227,43 @@ Got 0 (int) instead.
     """
 
     red_flag_threshold: float = 0.15
-    stop_probability: float = 0.8
-    min_gain: float = 0.05
-    max_questions: int = 15
+    min_value: float = 0.01
+    urgency_weight: float = 1.0
+    lookahead: int = 2
+    lookahead_candidates: int = 6
+    max_questions: int = 10
+    background_checklist: bool = True
+    background_min_gain: float = 0.001
     final_red_flag_check: bool = True
+    stop_probability: float | None = None
 
     def __post_init__(self) -> None:
         owner = "InterviewPolicy"
         check_parameter(self.red_flag_threshold, probability, name="red_flag_threshold", owner=owner)
-        check_parameter(self.stop_probability, probability, name="stop_probability", owner=owner)
-        check_parameter(self.min_gain, non_negative_number, name="min_gain", owner=owner)
+        check_parameter(self.stop_probability, optional(probability), name="stop_probability", owner=owner)
+        for name in ("min_value", "urgency_weight", "background_min_gain"):
+            check_parameter(getattr(self, name), non_negative_number, name=name, owner=owner)
+        check_parameter(self.lookahead, _LOOKAHEAD, name="lookahead", owner=owner)
+        check_parameter(self.lookahead_candidates, positive_int, name="lookahead_candidates", owner=owner)
         check_parameter(self.max_questions, positive_int, name="max_questions", owner=owner)
-        check_parameter(self.final_red_flag_check, boolean, name="final_red_flag_check", owner=owner)
+        for name in ("background_checklist", "final_red_flag_check"):
+            check_parameter(getattr(self, name), boolean, name=name, owner=owner)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InterviewPolicy:
+        """The policy saved by :meth:`to_dict`; keys of older versions that no longer exist are ignored.
 
-def _entropy_bits(p: FloatArray) -> FloatArray:
-    """Binary entropy in bits, elementwise (``0 log 0 = 0``)."""
-    q = np.clip(p, 0.0, 1.0)
-    return np.asarray((entr(q) + entr(1.0 - q)) / _LN2)
+        Examples
+        --------
+        >>> InterviewPolicy.from_dict({"max_questions": 4, "min_gain": 0.05}).max_questions
+        4
+        """
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
-
-def expected_information_gain(
-    p_yes: FloatArray | float, base: FloatArray, post_yes: FloatArray, post_no: FloatArray
-) -> FloatArray:
-    """Expected information gain (bits) of questions, from exact posteriors and answer probabilities.
-
-    Parameters
-    ----------
-    p_yes : array of shape (Q,) or float
-        ``P(yes | E)`` per question.
-    base : array of shape (C,)
-        ``P(c | E)``.
-    post_yes, post_no : arrays of shape (Q, C) or (C,)
-        ``P(c | E, yes)`` and ``P(c | E, no)``.
-
-    Returns
-    -------
-    ndarray of shape (Q,) (or a 0-d array)
-        ``sum_c [h(base_c) - p h(yes_c) - (1 - p) h(no_c)]``. Mathematically non-negative (each
-        term is a mutual information); rounding errors below zero are clipped to 0.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> float(expected_information_gain(0.5, np.array([0.5]), np.array([1.0]), np.array([0.0])))
-    1.0
-    >>> float(expected_information_gain(1.0, np.array([0.3]), np.array([0.3]), np.array([0.9])))
-    0.0
-    """
-    p = np.asarray(p_yes, dtype=float)
-    h0 = _entropy_bits(np.asarray(base, dtype=float)).sum(axis=-1)
-    hy = _entropy_bits(np.asarray(post_yes, dtype=float)).sum(axis=-1)
-    hn = _entropy_bits(np.asarray(post_no, dtype=float)).sum(axis=-1)
-    return np.asarray(np.maximum(h0 - p * hy - (1.0 - p) * hn, 0.0))
-
-
-@dataclass(frozen=True)
-class _Scores:
-    ids: tuple[str, ...]
-    kinds: tuple[str, ...]
-    base: FloatArray
-    p_yes: FloatArray
-    post_yes: FloatArray
-    post_no: FloatArray
-
-
-def _candidate_rows(
-    reasoner: Reasoner, ev: Evidence, ids: tuple[str, ...]
-) -> tuple[NDArray[np.int8], NDArray[np.int8], tuple[str, ...]]:
-    """Rows ``[E + q1 = yes, E + q1 = no, E + q2 = yes, ...]`` and the kind of each question."""
-    f_index = reasoner.finding_index
-    r_index = reasoner.risk_factor_index
-    n = 2 * len(ids)
-    fs = np.repeat(ev.finding_state[None, :], n, axis=0)
-    rs = np.repeat(ev.rf_state[None, :], n, axis=0)
-    kinds = []
-    for j, q in enumerate(ids):
-        if q in f_index:
-            fs[2 * j, f_index[q]], fs[2 * j + 1, f_index[q]] = 1, 0
-            kinds.append("finding")
-        else:
-            rs[2 * j, r_index[q]], rs[2 * j + 1, r_index[q]] = 1, 0
-            kinds.append("risk_factor")
-    return fs, rs, tuple(kinds)
-
-
-def _answer_probability(
-    engine: PosteriorEngine, ev: Evidence, fs: NDArray[np.int8], rs: NDArray[np.int8]
-) -> FloatArray:
-    """``P(yes | E)`` per question, exactly: ``exp(log P(E, yes) - log P(E))``."""
-    rows = (
-        np.concatenate([ev.finding_state[None, :], fs[0::2]]),
-        np.concatenate([ev.rf_state[None, :], rs[0::2]]),
-    )
-    logs = np.asarray(engine.log_evidence_batch(*rows), dtype=float)
-    return np.asarray(np.clip(np.exp(logs[1:] - logs[0]), 0.0, 1.0))
-
-
-def _score(
-    reasoner: Reasoner, engine: PosteriorEngine, ev: Evidence, base: FloatArray, ids: tuple[str, ...]
-) -> _Scores:
-    fs, rs, kinds = _candidate_rows(reasoner, ev, ids)
-    if not ids:
-        empty = np.zeros((0, len(base)))
-        return _Scores(ids, kinds, base, np.zeros(0), empty, empty)
-    post = np.asarray(engine.posterior_batch(fs, rs), dtype=float)
-    yes, no = post[0::2], post[1::2]
-    return _Scores(ids, kinds, base, _answer_probability(engine, ev, fs, rs), yes, no)
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters as a JSON-ready dictionary."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _validate_ids(names: Iterable[str], model: Model, what: str) -> set[str]:
@@ -274,6 +284,78 @@ def question_text(model: Model, identifier: str) -> tuple[str, str]:
     return "risk_factor", model.risk_factor_specs[identifier].question
 
 
+def _label(model: Model, cause: str) -> str:
+    return model.cause_specs[cause].label
+
+
+def _separates(model: Model, base: FloatArray, yes: FloatArray, no: FloatArray) -> tuple[str, str]:
+    """The cause a yes raises most and the cause a no raises most (among causes that matter)."""
+    weight = np.maximum(base, np.maximum(yes, no))
+    up, down = (yes - no) * weight, (no - yes) * weight
+    return model.causes[int(np.argmax(up))], model.causes[int(np.argmax(down))]
+
+
+def _why_single(model: Model, s: Scores, j: int, weight: float) -> str:
+    p = s.p_yes[j]
+    shift = p * abs(int(s.urgency_yes[j]) - s.urgency) + (1 - p) * abs(int(s.urgency_no[j]) - s.urgency)
+    a, b = _separates(model, s.base, s.post_yes[j], s.post_no[j])
+    text = f"separates {_label(model, a)} from {_label(model, b)}" if a != b else f"tests {_label(model, a)}"
+    if weight * shift > 0.5 * s.value[j] and shift > 0:
+        return f"it could change how soon to seek care; it also {text}"
+    return f"it {text}"
+
+
+def _moved(model: Model, base: FloatArray, none: FloatArray, any_: FloatArray, n: int = 3) -> list[str]:
+    move = np.maximum(np.abs(any_ - base), np.abs(none - base))
+    return [_label(model, model.causes[i]) for i in np.argsort(-move, kind="stable")[:n] if move[i] > 1e-3]
+
+
+def _checklist(
+    reasoner: Reasoner,
+    ev: Evidence,
+    diagnosis: Diagnosis,
+    name: str,
+    ids: tuple[str, ...],
+    policy: InterviewPolicy,
+    *,
+    pending: bool = False,
+    final: bool = False,
+) -> Question:
+    model = reasoner.model
+    red = model.red_flags
+    base = np.asarray(diagnosis.posterior)
+    urgency = int(diagnosis.urgency)
+    floors = [red[q] for q in ids if q in red]
+    any_urgency = max(urgency, min((int(f) for f in floors), default=urgency))
+    p_any, gain, value, none, any_ = score_checklist(
+        reasoner, reasoner.engine, ev, base, urgency, ids, any_urgency, policy.urgency_weight
+    )
+    if name == RED_FLAG_CHECKLIST:
+        top = max(floors)
+        why = (
+            "a safety check: each of these is a warning sign; any of them would mean seeking care "
+            f"({min(floors).label} or sooner, up to {top.label})"
+        )
+    else:
+        top = None
+        moved = _moved(model, base, none, any_)
+        why = "your background changes how likely some causes are" + (f": {', '.join(moved)}" if moved else "")
+    return Question(
+        name,
+        "checklist",
+        CHECKLIST_TEXT[name],
+        p_any,
+        gain,
+        top,
+        pending,
+        final,
+        value,
+        why,
+        ids,
+        tuple(question_text(model, q)[1] for q in ids),
+    )
+
+
 def suggest(
     reasoner: Reasoner,
     evidence: Mapping[str, Any] | Evidence | None = None,
@@ -283,6 +365,7 @@ def suggest(
     exclude: Iterable[str] = (),
     questions_asked: int = 0,
     engine: EngineName = "fast",
+    checklists_asked: Iterable[str] = (),
 ) -> QuestionRanking:
     """:func:`toeprob.suggest_questions` with ``reasoner``'s model, engine and urgency rule."""
     check_parameter(k, positive_int, name="k", owner="suggest_questions")
@@ -291,53 +374,107 @@ def suggest(
     model = reasoner.model
     policy = InterviewPolicy() if policy is None else policy
     check_type(policy, "policy", "suggest_questions", InterviewPolicy, "an InterviewPolicy or None")
+    done = set()
+    for name in checklists_asked:
+        if name not in CHECKLISTS:
+            message = unknown_identifier_message(name, CHECKLISTS, "a checklist")
+            raise ParameterKeyError(f"checklists_asked: {message}")
+        done.add(name)
     ev = reasoner.parse(evidence)
     skip = _validate_ids(exclude, model, "exclude") | set(ev.values)
     diagnosis = reasoner.rank(ev, engine=engine)
-    ids = tuple(q for q in (*model.findings, *model.risk_factors) if q not in skip)
     assert diagnosis.posterior is not None
-    scores = _score(reasoner, reasoner.engine_named(engine), ev, np.asarray(diagnosis.posterior), ids)
-    gains = expected_information_gain(scores.p_yes, scores.base, scores.post_yes, scores.post_no)
+    base = np.asarray(diagnosis.posterior)
+    urgency = int(diagnosis.urgency)
+    ids = tuple(q for q in (*model.findings, *model.risk_factors) if q not in skip)
+    s = score_questions(
+        reasoner, reasoner.engine_named(engine), ev, base, urgency, ids, policy.urgency_weight
+    )
 
     red = model.red_flags
-    questions = []
+    singles = []
     for j, q in enumerate(ids):
         floor = red.get(q)
-        plausible = bool(
-            floor is not None and floor > diagnosis.urgency and scores.p_yes[j] >= policy.red_flag_threshold
-        )
+        plausible = bool(floor is not None and floor > diagnosis.urgency and s.p_yes[j] >= policy.red_flag_threshold)
         kind, text = question_text(model, q)
-        questions.append(Question(q, kind, text, float(scores.p_yes[j]), float(gains[j]), floor, plausible))
+        singles.append(
+            Question(
+                q,
+                kind,
+                text,
+                float(s.p_yes[j]),
+                float(s.gain[j]),
+                floor,
+                plausible,
+                value=float(s.value[j]),
+                why=_why_single(model, s, j, policy.urgency_weight),
+            )
+        )
+    # red flags that could still raise the urgency, highest floor first, then the most probable
+    flags = sorted(
+        (q for q in singles if q.red_flag_floor is not None and q.red_flag_floor > diagnosis.urgency),
+        key=lambda q: (-int(q.red_flag_floor or 0), -q.p_yes, q.id),
+    )
+    flag_ids = tuple(q.id for q in flags)
+    pending = tuple(q.id for q in flags if q.pending_red_flag) if RED_FLAG_CHECKLIST not in done else ()
+    background: tuple[str, ...] = ()
+    if policy.background_checklist and BACKGROUND_CHECKLIST not in done:
+        top = int(np.argmax(base))
+        chosen = [
+            j
+            for j, q in enumerate(ids)
+            if q in model.risk_factor_specs
+            and (
+                s.gain[j] >= policy.background_min_gain
+                or int(np.argmax(s.post_yes[j])) != top
+                or int(np.argmax(s.post_no[j])) != top
+                or s.urgency_yes[j] != urgency
+                or s.urgency_no[j] != urgency
+            )
+        ]
+        chosen.sort(key=lambda j: (-s.value[j], -s.gain[j], ids[j]))
+        background = tuple(ids[j] for j in chosen)
 
-    def order(q: Question) -> tuple[int, int, float, float, str]:
-        if q.pending_red_flag:
-            return (0, -int(q.red_flag_floor or 0), -q.p_yes, 0.0, q.id)
-        return (1, 0, 0.0, -q.gain, q.id)
-
-    questions.sort(key=order)
-    pending = tuple(q.id for q in questions if q.pending_red_flag)
-    best_gain = max((q.gain for q in questions if not q.pending_red_flag), default=0.0)
     emergency = any(v and red.get(f) == Urgency.EMERGENCY for f, v in ev.values.items())
+    first: list[Question] = []
+    if not emergency:
+        if flag_ids and RED_FLAG_CHECKLIST not in done and pending:
+            first.append(_checklist(reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, flag_ids, policy, pending=True))
+        elif background:
+            first.append(_checklist(reasoner, ev, diagnosis, BACKGROUND_CHECKLIST, background, policy))
+        elif flag_ids and RED_FLAG_CHECKLIST not in done:
+            first.append(_checklist(reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, flag_ids, policy))
+    covered = set(first[0].ids) if first else set()
+    ordinary = [q for q in singles if q.id not in covered]
+    ordinary.sort(key=lambda q: (-q.value, -q.gain, q.id))
+    best_gain = max((q.gain for q in ordinary), default=0.0)
+
     reason: StopReason | None = None
     check: tuple[str, ...] = ()
     if emergency:
         reason = StopReason.EMERGENCY
-    elif not questions:
-        reason = StopReason.NO_QUESTIONS_LEFT
-    elif not pending:
-        if diagnosis.top.probability >= policy.stop_probability:
+    elif not first:
+        best = ordinary[0].value if ordinary else 0.0
+        if not ordinary:
+            reason = StopReason.NO_QUESTIONS_LEFT
+        elif policy.stop_probability is not None and diagnosis.top.probability >= policy.stop_probability:
             reason = StopReason.CONFIDENT
-        elif best_gain < policy.min_gain:
+        elif best < policy.min_value:
             reason = StopReason.NO_INFORMATIVE_QUESTION
-        elif questions_asked >= policy.max_questions:
+            if policy.lookahead == 2:
+                by_gain = sorted(range(len(ids)), key=lambda j: (-s.gain[j], ids[j]))
+                cand = tuple(by_gain[: policy.lookahead_candidates])
+                pairs = lookahead_value(reasoner, reasoner.engine_named(engine), ev, s, cand, policy.urgency_weight)
+                if len(pairs) and pairs.max() >= 2 * policy.min_value:
+                    reason = None
+                    lead = ids[cand[int(np.argmax(pairs))]]
+                    ordinary.sort(key=lambda q: q.id != lead)  # stable: the pair's first question first
+        if reason is None and questions_asked >= policy.max_questions:
             reason = StopReason.MAX_QUESTIONS
-        flags = [
-            q for q in questions if q.red_flag_floor is not None and q.red_flag_floor > diagnosis.urgency
-        ]
-        if reason is not None and policy.final_red_flag_check and flags:
-            flags.sort(key=lambda q: (-int(q.red_flag_floor or 0), -q.p_yes, q.id))
-            check = tuple(q.id for q in flags)
-            first = [replace(q, final_check=True) for q in flags]
-            questions = first + [q for q in questions if q.id not in check]
+        if reason is not None and policy.final_red_flag_check and flag_ids:
+            first = [_checklist(reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, flag_ids, policy, final=True)]
+            check = flag_ids
             reason = None
+            ordinary = [q for q in ordinary if q.id not in set(flag_ids)]
+    questions = first + ordinary
     return QuestionRanking(tuple(questions[:k]), best_gain, pending, check, reason, diagnosis, policy)

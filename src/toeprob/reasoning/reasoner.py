@@ -256,6 +256,7 @@ class Reasoner:
         exclude: Iterable[str] = (),
         questions_asked: int = 0,
         engine: EngineName = "fast",
+        checklists_asked: Iterable[str] = (),
     ) -> QuestionRanking:
         """The next questions to ask: see :func:`toeprob.suggest_questions`."""
         return _questioning.suggest(
@@ -266,6 +267,7 @@ class Reasoner:
             exclude=exclude,
             questions_asked=questions_asked,
             engine=engine,
+            checklists_asked=checklists_asked,
         )
 
     @overload
@@ -476,8 +478,9 @@ def suggest_questions(
     exclude: Iterable[str] = (),
     questions_asked: int = 0,
     engine: EngineName = "fast",
+    checklists_asked: Iterable[str] = (),
 ) -> QuestionRanking:
-    """Rank the unasked findings and risk factors: pending red flags first, then by expected gain.
+    """Rank the next questions: the due checklist first, then single questions by value.
 
     Parameters
     ----------
@@ -492,9 +495,13 @@ def suggest_questions(
     exclude : iterable of str
         Identifiers already asked without an answer ("don't know"); they are not asked again.
     questions_asked : int
-        How many questions the interview has asked so far (for ``policy.max_questions``).
+        How many steps the interview has taken so far, a checklist counting once (for
+        ``policy.max_questions``).
     engine : {"fast", "pgmpy"}
         The inference engine.
+    checklists_asked : iterable of str
+        The checklists already asked (``"red_flag_checklist"``, ``"background_checklist"``); each is
+        asked once (see :mod:`toeprob.reasoning.questioning`).
 
     Returns
     -------
@@ -523,7 +530,13 @@ def suggest_questions(
     """
     model = resolve_model(model, "suggest_questions")
     return Reasoner.for_model(model).suggest_questions(
-        evidence, k=k, policy=policy, exclude=exclude, questions_asked=questions_asked, engine=engine
+        evidence,
+        k=k,
+        policy=policy,
+        exclude=exclude,
+        questions_asked=questions_asked,
+        engine=engine,
+        checklists_asked=checklists_asked,
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from toeprob import registry
 from toeprob.knowledge.urgency import Urgency
 from toeprob.results.diagnosis import DISCLAIMER
 from toeprob.results.questions import StopReason
@@ -310,11 +311,13 @@ class EvaluationReport:
 class ReplayCase(CaseScore):
     """The outcome of replaying the interview on one case.
 
-    ``questions_to_final`` is the number of questions after which the top cause was already the
-    one at the stop and stayed so; ``final_check_questions`` of the questions were asked by the final
-    red-flag check (they do not count towards ``max_questions``). ``safety_applies`` is true when the
-    case reports a red flag whose floor reaches its ``urgency_min``; ``safe`` is ``urgency >=
-    urgency_min`` for those cases.
+    ``steps`` is the number of questions asked, a checklist counting once (``checklists`` of them were
+    checklists, ``final_check_questions`` final red-flag checks); ``asked`` lists every identifier
+    answered. ``questions_to_final`` is the number of steps after which the top cause was already the
+    one at the stop and stayed so. ``top1_by_step[k]`` and ``under_triage_by_step[k]`` say whether the
+    top cause was acceptable and the urgency under the case's minimum after ``k`` steps (``k = 0``:
+    the start). ``safety_applies`` is true when the case reports a red flag whose floor reaches its
+    ``urgency_min``; ``safe`` is ``urgency >= urgency_min`` for those cases.
     """
 
     id: str
@@ -331,11 +334,15 @@ class ReplayCase(CaseScore):
     urgency_max: Urgency
     red_flags: tuple[str, ...]
     final_check_questions: int = 0
+    steps: int = 0
+    checklists: int = 0
+    top1_by_step: tuple[bool, ...] = ()
+    under_triage_by_step: tuple[bool, ...] = ()
 
     @property
     def questions(self) -> int:
-        """Questions asked until the stop, the final red-flag check included."""
-        return len(self.asked)
+        """Questions asked until the stop, a checklist counting once."""
+        return self.steps
 
     @property
     def safety_applies(self) -> bool:
@@ -363,7 +370,7 @@ class ReplayReport:
         return tuple(c for c in self.cases if c.under_triage)
 
     def summary(self) -> dict[str, float]:
-        """Mean questions asked and to the final top-1, top-1/top-3 at the stop, safety counts.
+        """Mean questions asked (a checklist counting once) and to the final top-1, scores at the stop.
 
         Counts are integers; ``under_triage`` counts every under-triaged case and
         ``red_flag_cases_unsafe`` those of them that report a red flag reaching their minimum.
@@ -373,15 +380,61 @@ class ReplayReport:
         return {
             "cases": len(self.cases),
             "mean_questions": sum(c.questions for c in self.cases) / n,
+            "max_questions_asked": max((c.questions for c in self.cases), default=0),
+            "mean_checklists": sum(c.checklists for c in self.cases) / n,
+            "mean_identifiers_answered": sum(len(c.asked) for c in self.cases) / n,
             "mean_final_check_questions": sum(c.final_check_questions for c in self.cases) / n,
             "max_questions": self.policy.max_questions,
             "mean_questions_to_final_top1": sum(c.questions_to_final for c in self.cases) / n,
             "top1": sum(c.top1_ok for c in self.cases) / n,
             "top3": sum(c.top3_ok for c in self.cases) / n,
+            "triage_in_range": sum(not (c.under_triage or c.over_triage) for c in self.cases) / n,
             "under_triage": len(self.under_triaged),
+            "over_triage": sum(c.over_triage for c in self.cases),
             "red_flag_cases": len(applies),
             "red_flag_cases_unsafe": sum(not c.safe for c in applies),
         }
+
+    def curve(self) -> pd.DataFrame:
+        """Top-1 and under-triage against the number of questions asked (a checklist counting once).
+
+        Row ``k`` holds, over all cases, the share whose top cause is acceptable and the share under
+        their urgency minimum after ``k`` questions, a case that stopped earlier counting with its
+        state at the stop; ``still_asking`` is the share of cases that asked more than ``k``.
+        Columns: ``questions, top1, under_triage, still_asking``.
+
+        Examples
+        --------
+        >>> from toeprob.reasoning.interview import replay
+        >>> case = {"id": "x", "evidence": {"cramp": True, "low_fluid_intake": True},
+        ...         "gold_cause": "dehydration", "urgency_min": "self_care", "urgency_max": "routine"}
+        >>> replay([case]).curve().columns.tolist()
+        ['questions', 'top1', 'under_triage', 'still_asking']
+        """
+        import pandas as pd
+
+        longest = max((c.steps for c in self.cases), default=0)
+        n = max(len(self.cases), 1)
+        rows = []
+        for k in range(longest + 1):
+            at = [min(k, len(c.top1_by_step) - 1) for c in self.cases]
+            rows.append(
+                {
+                    "questions": k,
+                    "top1": sum(c.top1_by_step[i] for c, i in zip(self.cases, at, strict=True) if c.top1_by_step)
+                    / n,
+                    "under_triage": sum(
+                        c.under_triage_by_step[i] for c, i in zip(self.cases, at, strict=True) if c.top1_by_step
+                    )
+                    / n,
+                    "still_asking": sum(c.steps > k for c in self.cases) / n,
+                }
+            )
+        return pd.DataFrame(rows, columns=["questions", "top1", "under_triage", "still_asking"])
+
+    def plot(self, ax: Any = None) -> Any:
+        """Plot :meth:`curve` (top-1 and under-triage against questions asked); needs matplotlib."""
+        return registry.call("plot", self, ax=ax)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per case."""
@@ -395,6 +448,8 @@ class ReplayReport:
                     "gold_cause": c.gold_cause,
                     "start": ", ".join(c.start),
                     "questions": c.questions,
+                    "checklists": c.checklists,
+                    "identifiers_answered": len(c.asked),
                     "final_check_questions": c.final_check_questions,
                     "questions_to_final_top1": c.questions_to_final,
                     "stop_reason": c.stop_reason.value if c.stop_reason else None,
@@ -417,6 +472,7 @@ class ReplayReport:
             **header("replay", self.model_name, self.model_version),
             "policy": plain(self.policy),
             "summary": self.summary(),
+            "curve": self.curve().to_dict(orient="records"),
             "under_triaged": [c.id for c in self.under_triaged],
             "cases": [
                 {
@@ -427,6 +483,7 @@ class ReplayReport:
                     "start": list(c.start),
                     "asked": list(c.asked),
                     "questions": c.questions,
+                    "checklists": c.checklists,
                     "final_check_questions": c.final_check_questions,
                     "questions_to_final_top1": c.questions_to_final,
                     "stop_reason": c.stop_reason.value if c.stop_reason else None,
@@ -445,12 +502,15 @@ class ReplayReport:
         s = self.summary()
         lines = [
             f"cases: {s['cases']}",
-            f"mean questions asked: {s['mean_questions']:.2f}, of which "
-            f"{s['mean_final_check_questions']:.2f} in the final red-flag check; budget "
-            f"{s['max_questions']}, which plausible red flags and the final check may exceed",
+            f"mean questions asked: {s['mean_questions']:.2f} (a checklist counts once; "
+            f"{s['mean_checklists']:.2f} checklists, {s['mean_identifiers_answered']:.1f} identifiers "
+            f"answered per case); most in one case: {s['max_questions_asked']}; budget "
+            f"{s['max_questions']}, which the final red-flag check may exceed by one",
             f"mean questions to the final top-1: {s['mean_questions_to_final_top1']:.2f}",
             f"top-1 at stop: {s['top1']:.3f}",
             f"top-3 at stop: {s['top3']:.3f}",
+            f"triage in range at stop: {s['triage_in_range']:.3f} "
+            f"(over-triaged: {s['over_triage']} of {s['cases']})",
             f"under-triaged at stop: {s['under_triage']} of {s['cases']}",
         ]
         for c in self.under_triaged:
@@ -460,5 +520,12 @@ class ReplayReport:
             f"under-triaged among the {s['red_flag_cases']} cases with a red flag reaching their "
             f"minimum: {s['red_flag_cases_unsafe']}"
         )
+        curve = self.curve()
+        lines.append("after k questions (k: top-1, under-triage, still asking):")
+        for row in curve.to_dict("records"):
+            lines.append(
+                f"  {row['questions']:2d}: {row['top1']:.3f}  {row['under_triage']:.3f}  {row['still_asking']:.3f}"
+            )
+        lines.append("questions per case: " + ", ".join(f"{c.id} {c.questions}" for c in self.cases))
         lines.append(DISCLAIMER)
         return "\n".join(lines)

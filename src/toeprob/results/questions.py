@@ -19,7 +19,14 @@ if TYPE_CHECKING:
 
     from toeprob.reasoning.questioning import InterviewPolicy
 
-__all__ = ["Question", "QuestionRanking", "StopReason"]
+__all__ = [
+    "BACKGROUND_CHECKLIST",
+    "CHECKLISTS",
+    "RED_FLAG_CHECKLIST",
+    "Question",
+    "QuestionRanking",
+    "StopReason",
+]
 
 
 class StopReason(enum.Enum):
@@ -41,33 +48,53 @@ _STOP_TEXT = {
     StopReason.EMERGENCY: "a red flag that needs emergency care is present: stop and seek care now",
     StopReason.NO_QUESTIONS_LEFT: "every question has been asked",
     StopReason.CONFIDENT: "the top cause has passed the confidence threshold",
-    StopReason.NO_INFORMATIVE_QUESTION: "no remaining question is expected to change the ranking much",
+    StopReason.NO_INFORMATIVE_QUESTION: (
+        "no remaining question is likely to change the top cause or the urgency"
+    ),
     StopReason.MAX_QUESTIONS: "the maximum number of questions has been asked",
 }
 
 
+#: The identifiers of the two checklists (the ``id`` of a checklist :class:`Question`).
+RED_FLAG_CHECKLIST = "red_flag_checklist"
+BACKGROUND_CHECKLIST = "background_checklist"
+CHECKLISTS = (RED_FLAG_CHECKLIST, BACKGROUND_CHECKLIST)
+
+
 @dataclass(frozen=True)
 class Question:
-    """A candidate question with its exact scores.
+    """A candidate question with its exact scores: one finding or risk factor, or a checklist.
 
     Attributes
     ----------
     id : str
-        The finding or risk-factor identifier.
+        The finding or risk-factor identifier; for a checklist, :data:`RED_FLAG_CHECKLIST` or
+        :data:`BACKGROUND_CHECKLIST`.
     kind : str
-        ``"finding"`` or ``"risk_factor"``.
+        ``"finding"``, ``"risk_factor"`` or ``"checklist"``.
     text : str
-        The plain-language question from the model file.
+        The plain-language question from the model file (for a checklist, its heading).
     p_yes : float
-        ``P(answer yes | evidence)``.
+        ``P(answer yes | evidence)``; for a checklist, the exact probability that at least one item
+        is present.
     gain : float
-        Expected information gain in bits (sum over causes of the mutual information).
+        Expected information gain in bits (sum over causes of the mutual information); for a
+        checklist, that of the answer "any of these" / "none of these".
     red_flag_floor : Urgency or None
-        The floor, for a red flag.
+        The floor, for a red flag; for the red-flag checklist, the highest floor of its items.
     pending_red_flag : bool
         True when the red-flag-first rule puts it before ordinary questions.
     final_check : bool
         True when the final red-flag check puts it first (the stop rule would otherwise fire).
+    value : float
+        Expected value of information on the decision (top cause and urgency), as defined in
+        :mod:`toeprob.reasoning.questioning`; for a checklist, that of "any" / "none".
+    why : str
+        Why it is asked: the causes it separates, or that it is a safety check.
+    ids : tuple of str
+        The identifiers it covers: ``(id,)`` for a single question, the items of a checklist.
+    item_texts : tuple of str
+        The plain-language question of each identifier of ``ids``.
     """
 
     id: str
@@ -78,6 +105,21 @@ class Question:
     red_flag_floor: Urgency | None
     pending_red_flag: bool
     final_check: bool = False
+    value: float = 0.0
+    why: str = ""
+    ids: tuple[str, ...] = ()
+    item_texts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.ids:
+            object.__setattr__(self, "ids", (self.id,))
+        if not self.item_texts and self.kind != "checklist":
+            object.__setattr__(self, "item_texts", (self.text,))
+
+    @property
+    def is_checklist(self) -> bool:
+        """True for a checklist (answered in one step with ``Interview.answer_many``)."""
+        return self.kind == "checklist"
 
 
 @dataclass(frozen=True)
@@ -139,6 +181,9 @@ class QuestionRanking:
             "red_flag_floor",
             "pending_red_flag",
             "final_check",
+            "value",
+            "why",
+            "ids",
         ]
         rows = [
             {
@@ -151,6 +196,9 @@ class QuestionRanking:
                 "red_flag_floor": q.red_flag_floor.label if q.red_flag_floor is not None else None,
                 "pending_red_flag": q.pending_red_flag,
                 "final_check": q.final_check,
+                "value": q.value,
+                "why": q.why,
+                "ids": list(q.ids),
             }
             for i, q in enumerate(self.questions, start=1)
         ]
@@ -176,11 +224,13 @@ class QuestionRanking:
         lines = ["Next questions:"]
         for row in self.to_frame().to_dict("records"):
             first = row["pending_red_flag"] or row["final_check"]
-            flag = f"  [red flag: {row['red_flag_floor']}]" if first else ""
+            flag = f"  [red flag: {row['red_flag_floor']}]" if first and row["kind"] != "checklist" else ""
             lines.append(
                 f"  {row['rank']}. {row['text']}  P(yes) {format_probability(row['p_yes'])}, "
-                f"gain {row['gain_bits']:.3f} bits{flag}"
+                f"value {row['value']:.3f}, gain {row['gain_bits']:.3f} bits{flag}"
             )
+            if row["why"]:
+                lines.append(f"     why: {row['why']}")
         if self.stop_reason is not None:
             lines.append(f"Stop: {self.stop_reason.text}.")
         lines.append(self.disclaimer)
