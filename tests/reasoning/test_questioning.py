@@ -16,7 +16,7 @@ from toeprob.knowledge.evidence import parse_evidence
 from toeprob.knowledge.urgency import Urgency
 from toeprob.reasoning.questioning import InterviewPolicy, expected_information_gain
 from toeprob.reasoning.reasoner import suggest_questions
-from toeprob.results.questions import StopReason
+from toeprob.results.questions import BACKGROUND_CHECKLIST, RED_FLAG_CHECKLIST, StopReason
 
 SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -59,9 +59,10 @@ def bf(tiny: toeprob.Model) -> BruteForceEngine:
 def test_gains_and_answer_probabilities_match_brute_force(tiny: toeprob.Model, bf: BruteForceEngine) -> None:
     ev = {"twitch": True, "shared": False}
     ranking = suggest_questions(ev, model=tiny, k=100)
-    asked = {q.id for q in ranking.questions}
-    assert asked == ({*tiny.findings, *tiny.risk_factors} - set(ev))
-    for q in ranking.questions:
+    singles = [q for q in ranking.questions if not q.is_checklist]
+    assert {q.id for q in singles} == ({*tiny.findings, *tiny.risk_factors} - set(ev))
+    for q in singles:
+        assert q.ids == (q.id,)
         p_yes, gain = _brute_gain(bf, tiny, ev, q.id)
         assert q.p_yes == pytest.approx(p_yes, abs=1e-9)
         assert q.gain == pytest.approx(gain, abs=1e-9)
@@ -81,7 +82,9 @@ def test_gain_is_non_negative_and_posteriors_are_a_martingale(
     ranking = suggest_questions(ev, model=tiny, k=100)
     base = np.array([ranking.diagnosis.probability(c) for c in tiny.causes])
     for q in ranking.questions:
-        assert q.gain >= 0.0
+        assert q.gain >= 0.0 and q.value >= 0.0
+        if q.is_checklist:
+            continue
         assert 0.0 <= q.p_yes <= 1.0
         yes = toeprob.rank_causes({**ev, q.id: True}, model=tiny)
         no = toeprob.rank_causes({**ev, q.id: False}, model=tiny)
@@ -109,7 +112,7 @@ def test_an_answer_that_is_certain_changes_nothing(
     other = np.full_like(base, 0.5)  # the impossible answer's posterior is irrelevant: weight 0
     yes, no = (base, other) if ev[q] else (other, base)
     assert float(expected_information_gain(1.0 if ev[q] else 0.0, base, yes, no)) == 0.0
-    assert q not in {x.id for x in suggest_questions(ev, model=tiny, k=100).questions}
+    assert all(q not in x.ids for x in suggest_questions(ev, model=tiny, k=100).questions)
 
 
 def test_a_nearly_certain_finding_has_nearly_no_gain(tiny_data: dict[str, Any]) -> None:
@@ -133,54 +136,110 @@ def test_expected_information_gain_of_a_perfect_test_is_the_entropy() -> None:
 
 @SETTINGS
 @given(data=st.data())
-def test_red_flags_come_first_for_random_evidence(tiny: toeprob.Model, data: st.DataObject) -> None:
+def test_the_red_flag_checklist_holds_every_flag_that_could_raise_the_urgency(
+    tiny: toeprob.Model, data: st.DataObject
+) -> None:
     ev = data.draw(_evidence(tiny))
     threshold = data.draw(st.sampled_from([0.0, 0.01, 0.05, 0.2]))
-    ranking = suggest_questions(ev, model=tiny, k=100, policy=InterviewPolicy(red_flag_threshold=threshold))
+    policy = InterviewPolicy(red_flag_threshold=threshold, background_checklist=False)
+    ranking = suggest_questions(ev, model=tiny, k=100, policy=policy)
     urgency = ranking.diagnosis.urgency
-    flags = [q.pending_red_flag for q in ranking.questions]
-    assert flags == sorted(flags, reverse=True)  # every pending red flag before every ordinary question
-    for q in ranking.questions:
-        floor = tiny.red_flags.get(q.id)
-        assert q.pending_red_flag == (floor is not None and floor > urgency and q.p_yes >= threshold)
-        assert q.id not in ev  # an answered red flag is never asked again
-    pending = [q for q in ranking.questions if q.pending_red_flag]
-    keys = [(-int(q.red_flag_floor or 0), -q.p_yes) for q in pending]
-    assert keys == sorted(keys)
-    checks = [q.final_check for q in ranking.questions]
-    assert checks == sorted(checks, reverse=True)  # the final check, when under way, comes first
-    assert not (any(checks) and pending)  # ... and only once no red flag is pending
-    ordinary = [q.gain for q in ranking.questions if not (q.pending_red_flag or q.final_check)]
-    assert ordinary == sorted(ordinary, reverse=True)
-    assert ranking.pending_red_flags == tuple(q.id for q in pending)
+    above = [f for f, floor in tiny.red_flags.items() if floor > urgency and f not in ev]
+    checklists = [q for q in ranking.questions if q.is_checklist]
+    if ranking.stop_reason is StopReason.EMERGENCY:
+        assert checklists == []
+        return
+    if not above:
+        assert checklists == []
+        return
+    assert len(checklists) == 1 and ranking.questions[0] is checklists[0]
+    first = checklists[0]
+    assert first.id == RED_FLAG_CHECKLIST and set(first.ids) == set(above)
+    keys = [(-int(tiny.red_flags[f]), -ranking_p(ranking, f)) for f in first.ids]
+    assert keys == sorted(keys)  # highest floor first, then the most probable
+    plausible = [f for f in above if ranking_p(ranking, f) >= threshold]
+    assert first.pending_red_flag == bool(plausible)
+    assert ranking.pending_red_flags == tuple(f for f in first.ids if f in plausible)
+    assert ranking.stop_reason is None  # never stops before the checklist
+    assert first.item_texts == tuple(tiny.finding_specs[f].question for f in first.ids)
+    assert "safety" in first.why
+    # once answered, the checklist is not asked again while the urgency stays
+    after = suggest_questions(
+        ev, model=tiny, k=100, policy=policy, exclude=first.ids, checklists_asked=[RED_FLAG_CHECKLIST]
+    )
+    assert not any(q.is_checklist for q in after.questions)
+    singles = [q for q in after.questions if not q.is_checklist]
+    keys2 = [(-q.value, -q.gain) for q in singles]
+    assert keys2 == sorted(keys2)
+
+
+def ranking_p(ranking: toeprob.QuestionRanking, identifier: str) -> float:
+    return next(q.p_yes for q in ranking.questions if q.id == identifier)
+
+
+def test_checklist_probability_and_value_are_exact(tiny: toeprob.Model, bf: BruteForceEngine) -> None:
+    ranking = suggest_questions({"twitch": True}, model=tiny, k=100)
+    first = ranking.questions[0]
+    assert first.is_checklist
+    e = parse_evidence({"twitch": True}, tiny)
+    none = parse_evidence({"twitch": True, **dict.fromkeys(first.ids, False)}, tiny)
+    p_none = math.exp(
+        bf.log_evidence(none.finding_state, none.rf_state) - bf.log_evidence(e.finding_state, e.rf_state)
+    )
+    assert first.p_yes == pytest.approx(1.0 - p_none, abs=1e-9)
+    assert first.value >= 0.0 and first.gain >= 0.0
+
+
+def test_background_checklist_depends_on_what_was_given(model: toeprob.Model) -> None:
+    cramp = suggest_questions({"cramp": True, "relieved_by_stretching": True}, model=model, k=3)
+    twitch = suggest_questions({"fasciculation": True, "twitching_elsewhere": True}, model=model, k=3)
+    firsts = [r.questions[0] for r in (cramp, twitch)]
+    assert all(q.is_checklist for q in firsts)
+    assert firsts[0].ids != firsts[1].ids  # other risk factors, or the same in another order
+    for r in (cramp, twitch):
+        background = next((q for q in r.questions if q.id == BACKGROUND_CHECKLIST), None)
+        if background is not None:
+            assert all(i in model.risk_factor_specs for i in background.ids)
+            assert background.why.startswith("your background")
 
 
 def test_pending_red_flags_hold_off_the_stop_rule(tiny: toeprob.Model) -> None:
     eager = InterviewPolicy(red_flag_threshold=0.0, stop_probability=0.0)
     ranking = suggest_questions({}, model=tiny, policy=eager)
     assert ranking.pending_red_flags == ("drop", "weak")  # urgent floor first, then soon
-    assert ranking.questions[0].id == "drop"
+    assert ranking.questions[0].id == RED_FLAG_CHECKLIST
+    assert ranking.questions[0].ids == ("drop", "weak")
     assert ranking.stop_reason is None
-    answered = suggest_questions({"drop": False, "weak": False}, model=tiny, policy=eager)
+    answered = suggest_questions(
+        {"drop": False, "weak": False},
+        model=tiny,
+        policy=InterviewPolicy(stop_probability=0.0, background_checklist=False),
+        checklists_asked=[RED_FLAG_CHECKLIST],
+    )
     assert answered.pending_red_flags == ()
     assert answered.stop_reason is StopReason.CONFIDENT
 
 
 def test_stop_reasons(tiny: toeprob.Model, model: toeprob.Model) -> None:
-    quiet = InterviewPolicy(red_flag_threshold=1.0, stop_probability=1.0)
-    assert suggest_questions({}, model=tiny, policy=quiet).stop_reason is None
-    greedy = InterviewPolicy(
-        red_flag_threshold=1.0, stop_probability=1.0, min_gain=100.0, final_red_flag_check=False
+    both = [RED_FLAG_CHECKLIST, BACKGROUND_CHECKLIST]
+    quiet = InterviewPolicy(red_flag_threshold=1.0, min_value=0.0, lookahead=1)
+    assert suggest_questions({}, model=tiny, policy=quiet, checklists_asked=both).stop_reason is None
+    greedy = InterviewPolicy(red_flag_threshold=1.0, min_value=100.0, final_red_flag_check=False)
+    assert (
+        suggest_questions({}, model=tiny, policy=greedy, checklists_asked=both).stop_reason
+        is StopReason.NO_INFORMATIVE_QUESTION
     )
-    assert suggest_questions({}, model=tiny, policy=greedy).stop_reason is StopReason.NO_INFORMATIVE_QUESTION
     capped = InterviewPolicy(
-        red_flag_threshold=1.0, stop_probability=1.0, max_questions=3, final_red_flag_check=False
+        red_flag_threshold=1.0, min_value=0.0, max_questions=3, final_red_flag_check=False
     )
     assert (
-        suggest_questions({}, model=tiny, policy=capped, questions_asked=3).stop_reason
+        suggest_questions({}, model=tiny, policy=capped, questions_asked=3, checklists_asked=both).stop_reason
         is StopReason.MAX_QUESTIONS
     )
-    assert suggest_questions({}, model=tiny, policy=capped, questions_asked=2).stop_reason is None
+    assert (
+        suggest_questions({}, model=tiny, policy=capped, questions_asked=2, checklists_asked=both).stop_reason
+        is None
+    )
     everything = dict.fromkeys([*tiny.findings, *tiny.risk_factors], False)
     done = suggest_questions(everything, model=tiny)
     assert done.stop_reason is StopReason.NO_QUESTIONS_LEFT and done.questions == ()
@@ -189,21 +248,38 @@ def test_stop_reasons(tiny: toeprob.Model, model: toeprob.Model) -> None:
     r = suggest_questions({emergency[0]: True}, model=model)
     assert r.should_stop and r.stop_reason is StopReason.EMERGENCY
     assert "emergency" in r.to_text()
+    with pytest.raises(toeprob.ParameterError, match="red_flag_checklst.*red_flag_checklist"):
+        suggest_questions({}, model=tiny, checklists_asked=["red_flag_checklst"])
 
 
 def test_final_red_flag_check_asks_every_flag_above_the_urgency_before_stopping(tiny: toeprob.Model) -> None:
-    policy = InterviewPolicy(red_flag_threshold=1.0, min_gain=100.0)  # nothing plausible; would stop
-    ranking = suggest_questions({"twitch": True}, model=tiny, policy=policy, k=10)
+    policy = InterviewPolicy(red_flag_threshold=1.0, min_value=100.0)  # nothing is worth asking
+    both = [RED_FLAG_CHECKLIST, BACKGROUND_CHECKLIST]
+    ranking = suggest_questions({"twitch": True}, model=tiny, policy=policy, k=10, checklists_asked=both)
     urgency = ranking.diagnosis.urgency
     above = {f for f, floor in tiny.red_flags.items() if floor > urgency}
     assert above and ranking.pending_red_flags == ()
     assert set(ranking.final_check) == above and ranking.stop_reason is None
-    assert [q.id for q in ranking.questions[: len(above)]] == list(ranking.final_check)
-    assert all(q.final_check for q in ranking.questions[: len(above)])
+    first = ranking.questions[0]
+    assert first.is_checklist and first.final_check and first.ids == ranking.final_check
     floors = [int(tiny.red_flags[f]) for f in ranking.final_check]
     assert floors == sorted(floors, reverse=True)
-    done = suggest_questions({"twitch": True, **dict.fromkeys(above, False)}, model=tiny, policy=policy)
+    done = suggest_questions(
+        {"twitch": True, **dict.fromkeys(above, False)}, model=tiny, policy=policy, checklists_asked=both
+    )
     assert done.final_check == () and done.stop_reason is StopReason.NO_INFORMATIVE_QUESTION
+
+
+def test_lookahead_finds_pairs_the_single_step_misses(tiny: toeprob.Model) -> None:
+    both = [RED_FLAG_CHECKLIST, BACKGROUND_CHECKLIST]
+    for lookahead in (1, 2):
+        policy = InterviewPolicy(min_value=0.5, lookahead=lookahead, final_red_flag_check=False)
+        r = suggest_questions({"twitch": True}, model=tiny, policy=policy, checklists_asked=both, k=100)
+        best = max(q.value for q in r.questions)
+        if lookahead == 1:
+            assert (r.stop_reason is None) == (best >= 0.5)
+        else:
+            assert r.stop_reason in (None, StopReason.NO_INFORMATIVE_QUESTION)
 
 
 def test_suggest_questions_raises(tiny: toeprob.Model) -> None:
@@ -230,8 +306,11 @@ def test_suggest_questions_raises(tiny: toeprob.Model) -> None:
     [
         ({"red_flag_threshold": 1.5}, "red_flag_threshold"),
         ({"stop_probability": -0.1}, "stop_probability"),
-        ({"min_gain": -1.0}, "min_gain"),
-        ({"min_gain": float("nan")}, "min_gain"),
+        ({"min_value": -1.0}, "min_value"),
+        ({"min_value": float("nan")}, "min_value"),
+        ({"lookahead": 3}, "lookahead"),
+        ({"urgency_weight": -1}, "urgency_weight"),
+        ({"background_checklist": 1}, "background_checklist"),
         ({"max_questions": 0}, "max_questions"),
         ({"max_questions": 2.5}, "max_questions"),
         ({"final_red_flag_check": "yes"}, "final_red_flag_check"),

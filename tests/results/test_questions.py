@@ -21,6 +21,9 @@ def test_results_table_and_dict(tiny: toeprob.Model) -> None:
         "red_flag_floor",
         "pending_red_flag",
         "final_check",
+        "value",
+        "why",
+        "ids",
     ]
     assert frame["question"].tolist() == [q.id for q in r.questions]
     data = json.loads(json.dumps(r.to_dict()))

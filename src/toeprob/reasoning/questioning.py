@@ -56,7 +56,9 @@ The asking order
    ``policy.lookahead == 2``, when no single question reaches ``min_value`` the pairs are examined
    (below) and the first question of the best pair is asked first.
 
-Each checklist is asked once; its items answered "don't know" are not asked again. Risk factors left
+The ranking lists the due checklist first, then every single question (the checklist's items
+too, for a caller who prefers to ask them one by one). Each checklist is asked once; its items
+answered "don't know" are not asked again. Risk factors left
 out of the background checklist, and red flags whose floor is not above the urgency, remain single
 questions.
 
@@ -180,14 +182,16 @@ class InterviewPolicy:
     red_flag_threshold : float, default 0.15
         A red flag is plausible when ``P(flag present | evidence)`` is at least this; a plausible red
         flag brings the red-flag checklist to the front.
-    min_value : float, default 0.01
+    min_value : float, default 0.02
         Stop when no question's expected value of information on the decision reaches this (and,
         with ``lookahead == 2``, no pair reaches twice this): an answer expected to raise the
-        probability that the named top cause is right by less than one percentage point, or to move
-        the urgency by less than a hundredth of a level, is not worth asking.
-    urgency_weight : float, default 1.0
+        probability that the named top cause is right by less than two percentage points, or to
+        move the urgency by less than 0.08 of a level, is not worth a question.
+    urgency_weight : float, default 0.25
         Weight of the expected urgency change (in levels) against the top-cause part of the value:
-        a 10% chance of moving the urgency by one level is worth as much as 0.1 on the top cause.
+        a 10% chance of moving the urgency by one level is worth 0.025 on the top cause. Red flags
+        do not depend on it (the checklists ask them); it weighs how a single answer moves the
+        care level through the causes.
     lookahead : {1, 2}, default 2
         1: stop on single questions' values alone (myopic). 2: also look at pairs before stopping.
     lookahead_candidates : int, default 6
@@ -217,8 +221,8 @@ class InterviewPolicy:
 
     Examples
     --------
-    >>> InterviewPolicy(min_value=0.02).min_value
-    0.02
+    >>> InterviewPolicy(min_value=0.05).min_value
+    0.05
     >>> InterviewPolicy(max_questions=0)
     Traceback (most recent call last):
     ...
@@ -227,8 +231,8 @@ Got 0 (int) instead.
     """
 
     red_flag_threshold: float = 0.15
-    min_value: float = 0.01
-    urgency_weight: float = 1.0
+    min_value: float = 0.02
+    urgency_weight: float = 0.25
     lookahead: int = 2
     lookahead_candidates: int = 6
     max_questions: int = 10
@@ -432,7 +436,7 @@ def suggest(
                 or s.urgency_no[j] != urgency
             )
         ]
-        chosen.sort(key=lambda j: (-s.value[j], -s.gain[j], ids[j]))
+        chosen.sort(key=lambda j: (-round(float(s.value[j]), 9), -round(float(s.gain[j]), 9), ids[j]))
         background = tuple(ids[j] for j in chosen)
 
     emergency = any(v and red.get(f) == Urgency.EMERGENCY for f, v in ev.values.items())
@@ -444,9 +448,9 @@ def suggest(
             first.append(_checklist(reasoner, ev, diagnosis, BACKGROUND_CHECKLIST, background, policy))
         elif flag_ids and RED_FLAG_CHECKLIST not in done:
             first.append(_checklist(reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, flag_ids, policy))
-    covered = set(first[0].ids) if first else set()
-    ordinary = [q for q in singles if q.id not in covered]
-    ordinary.sort(key=lambda q: (-q.value, -q.gain, q.id))
+    ordinary = list(singles)  # items of a due checklist stay candidates (a caller may ask them singly)
+    # values and gains equal to 9 decimals are ties (the engines agree to 1e-9), broken by identifier
+    ordinary.sort(key=lambda q: (-round(q.value, 9), -round(q.gain, 9), q.id))
     best_gain = max((q.gain for q in ordinary), default=0.0)
 
     reason: StopReason | None = None
@@ -464,7 +468,8 @@ def suggest(
             if policy.lookahead == 2:
                 by_gain = sorted(range(len(ids)), key=lambda j: (-s.gain[j], ids[j]))
                 cand = tuple(by_gain[: policy.lookahead_candidates])
-                pairs = lookahead_value(reasoner, reasoner.engine_named(engine), ev, s, cand, policy.urgency_weight)
+                # the fast engine (it agrees with the reference to 1e-9): a stop heuristic, not a ranking
+                pairs = lookahead_value(reasoner, reasoner.engine, ev, s, cand, policy.urgency_weight)
                 if len(pairs) and pairs.max() >= 2 * policy.min_value:
                     reason = None
                     lead = ids[cand[int(np.argmax(pairs))]]
@@ -475,6 +480,5 @@ def suggest(
             first = [_checklist(reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, flag_ids, policy, final=True)]
             check = flag_ids
             reason = None
-            ordinary = [q for q in ordinary if q.id not in set(flag_ids)]
     questions = first + ordinary
     return QuestionRanking(tuple(questions[:k]), best_gain, pending, check, reason, diagnosis, policy)
