@@ -23,9 +23,10 @@ def test_next_question_is_the_first_suggestion(tiny: toeprob.Model) -> None:
     q = iv.next_question()
     assert q is not None
     assert q == suggest_questions({"twitch": True}, model=tiny).questions[0]
-    assert q.text in (
-        tiny.finding_specs[q.id].question if q.kind == "finding" else tiny.risk_factor_specs[q.id].question,
-    )
+    assert q.is_checklist and q.kind == "checklist"
+    texts = {**{f: s.question for f, s in tiny.finding_specs.items()}}
+    texts.update({r: s.question for r, s in tiny.risk_factor_specs.items()})
+    assert q.item_texts == tuple(texts[i] for i in q.ids)
 
 
 def test_answers_update_evidence_history_and_diagnosis(tiny: toeprob.Model) -> None:
@@ -46,14 +47,12 @@ def test_answers_update_evidence_history_and_diagnosis(tiny: toeprob.Model) -> N
 
 
 def test_dont_know_is_not_asked_again(tiny: toeprob.Model) -> None:
-    iv = Interview(
-        {}, model=tiny, policy=InterviewPolicy(max_questions=50, min_gain=0.0, stop_probability=1.0)
-    )
-    seen = []
+    iv = Interview({}, model=tiny, policy=InterviewPolicy(max_questions=50, min_value=0.0, lookahead=1))
+    seen: list[str] = []
     while (q := iv.next_question()) is not None:
-        assert q.id not in seen
-        seen.append(q.id)
-        iv.answer(q.id, None)
+        assert not set(q.ids) & set(seen)
+        seen.extend(q.ids)
+        iv.answer(q.id, None)  # a checklist answered "don't know" as a whole
     assert sorted(seen) == sorted([*tiny.findings, *tiny.risk_factors])
     assert iv.stop_reason is StopReason.NO_QUESTIONS_LEFT
     assert iv.evidence == {}
@@ -61,34 +60,70 @@ def test_dont_know_is_not_asked_again(tiny: toeprob.Model) -> None:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_red_flags_are_asked_first_and_once(tiny: toeprob.Model, data: st.DataObject) -> None:
+def test_checklists_come_first_and_no_red_flag_is_left_behind(tiny: toeprob.Model, data: st.DataObject) -> None:
     ids = [*tiny.findings, *tiny.risk_factors]
     truth = data.draw(st.fixed_dictionaries({i: st.sampled_from([True, False, None]) for i in ids}))
-    policy = InterviewPolicy(red_flag_threshold=data.draw(st.sampled_from([0.0, 0.02, 0.1])), max_questions=8)
+    policy = InterviewPolicy(red_flag_threshold=data.draw(st.sampled_from([0.0, 0.02, 0.1])), max_questions=4)
     iv = Interview({}, model=tiny, policy=policy)
     while (q := iv.next_question()) is not None:
-        pending = iv.ranking.pending_red_flags
-        if pending:
-            assert q.id == pending[0] and q.pending_red_flag
-        iv.answer(q.id, truth[q.id])
+        if iv.ranking.pending_red_flags and "red_flag_checklist" not in iv.checklists_asked:
+            assert q.id == "red_flag_checklist" and q.pending_red_flag
+        if q.is_checklist:
+            iv.answer_many({i: truth[i] for i in q.ids})
+        else:
+            iv.answer(q.id, truth[q.id])
     asked = [a.question for a in iv.history]
     assert len(asked) == len(set(asked))
-    assert iv.should_stop
-    if iv.stop_reason not in (StopReason.EMERGENCY, StopReason.NO_QUESTIONS_LEFT):
-        # the final red-flag check: no unasked red flag could still raise the urgency
+    assert iv.should_stop and iv.steps == len({a.step for a in iv.history})
+    if iv.stop_reason is not StopReason.EMERGENCY:
+        # the red-flag checklist and the final check: no unasked red flag could still raise the urgency
         urgency = iv.diagnosis.urgency
         assert all(floor <= urgency for f, floor in tiny.red_flags.items() if f not in asked)
-        ordinary = [a for a in iv.history if a.question not in tiny.red_flags]
-        assert len(ordinary) <= policy.max_questions
+        assert iv.steps <= policy.max_questions + 1  # the final check may go one step beyond
+
+
+def test_answer_many_and_whole_checklist_answers(model: toeprob.Model) -> None:
+    iv = Interview({"cramp": True}, model=model)
+    q = iv.next_question()
+    assert q is not None and q.is_checklist
+    with pytest.raises(toeprob.EvidenceError, match="answer_many"):
+        iv.answer(q.id, "yes")
+    with pytest.raises(toeprob.UnknownIdentifierError, match="Closest"):
+        iv.answer_many({q.ids[0]: "no", "numbnes": "yes"})
+    with pytest.raises(toeprob.ParameterError, match="non-empty mapping"):
+        iv.answer_many({})
+    assert iv.history == () and iv.steps == 0  # nothing recorded by a refused step
+    iv.answer(q.id, "no")  # none of these
+    assert iv.steps == 1 and iv.checklists_asked == (q.id,)
+    assert [a.question for a in iv.history] == list(q.ids) and all(a.value is False for a in iv.history)
+    nxt = iv.next_question()
+    assert nxt is not None and nxt.id != q.id
+    with pytest.raises(toeprob.EvidenceError, match="not the question being asked"):
+        iv.answer(q.id, "no")
+
+
+def test_save_and_resume_keep_steps_and_checklists(model: toeprob.Model) -> None:
+    iv = Interview({"cramp": True, "relieved_by_stretching": True}, model=model)
+    for _ in range(3):
+        q = iv.next_question()
+        assert q is not None
+        if q.is_checklist:
+            iv.answer_many({**dict.fromkeys(q.ids[:-1], None), q.ids[-1]: "yes"})
+        else:
+            iv.answer(q.id, "no")
+    data = json.loads(json.dumps(iv.to_dict()))
+    again = Interview.from_dict(data, model=model)
+    assert again.history == iv.history and again.steps == iv.steps == data["questions_counted"]
+    assert again.checklists_asked == iv.checklists_asked
+    assert again.next_question() == iv.next_question()
+    assert Interview.resume(data, model=model).history == iv.history
+    with pytest.raises(toeprob.EvidenceError, match="not an interview transcript"):
+        Interview.from_dict({"kind": "diagnosis"}, model=model)
 
 
 def test_stop_rules(tiny: toeprob.Model, model: toeprob.Model) -> None:
     policy = InterviewPolicy(
-        red_flag_threshold=1.0,
-        max_questions=2,
-        stop_probability=1.0,
-        min_gain=0.0,
-        final_red_flag_check=False,
+        red_flag_threshold=1.0, max_questions=2, min_value=0.0, lookahead=1, final_red_flag_check=False
     )
     iv = Interview({}, model=tiny, policy=policy)
     for _ in range(2):
@@ -102,7 +137,7 @@ def test_stop_rules(tiny: toeprob.Model, model: toeprob.Model) -> None:
     assert stopped.stop_reason is StopReason.EMERGENCY
     assert stopped.diagnosis.urgency is Urgency.EMERGENCY
     assert "emergency" in stopped.stop_reason.text
-    assert repr(stopped) == "<Interview 0 answers, emergency>"
+    assert repr(stopped) == "<Interview 0 steps, 0 answers, emergency>"
 
 
 def test_emergency_answer_stops_the_interview(model: toeprob.Model) -> None:
@@ -187,17 +222,26 @@ def test_replay_never_ends_below_urgency_min_when_red_flags_were_askable(dev_cas
             assert all(red[f] <= c.urgency for f in red if f not in asked_or_known)
 
 
-def test_final_check_questions_are_marked_and_not_counted(model: toeprob.Model) -> None:
+def test_final_check_is_a_marked_checklist_and_counts(model: toeprob.Model) -> None:
     iv = Interview({"cramp": True}, model=model, policy=InterviewPolicy(max_questions=1))
     while (q := iv.next_question()) is not None:
-        iv.answer(q.id, "no")
+        iv.answer(q.id, "no") if not q.is_checklist else iv.answer_many(dict.fromkeys(q.ids, "no"))
         assert iv.history[-1].final_check == q.final_check
-    flags = [a.final_check for a in iv.history]
-    assert flags[0] is False and any(flags[1:])  # the budget of one, then the final red-flag check
-    assert flags == sorted(flags)  # the final check comes last
     data = iv.to_dict()
-    assert (
-        data["questions_counted"] == flags.index(True) == sum(not a["final_check"] for a in data["answers"])
-    )
+    assert data["questions_counted"] == iv.steps == len({a["step"] for a in data["answers"]})
     again = Interview.resume(data, model=model)
     assert again.history == iv.history and again.stop_reason == iv.stop_reason
+
+
+def test_replay_reports_steps_and_the_curve(tiny: toeprob.Model) -> None:
+    case = {"id": "a", "evidence": {"twitch": True, "ache": True, "drop": False}, "gold_cause": "benign",
+            "urgency_min": "self_care", "urgency_max": "routine"}
+    report = replay([case], model=tiny, start_findings=1)
+    c = report.cases[0]
+    assert c.questions == c.steps == len(c.top1_by_step) - 1
+    assert c.checklists >= 1 and len(c.asked) >= c.steps
+    curve = report.curve()
+    assert curve["questions"].tolist() == list(range(c.steps + 1))
+    assert curve["top1"].tolist() == [float(x) for x in c.top1_by_step]
+    assert curve["still_asking"].iloc[-1] == 0.0
+    assert "after k questions" in report.to_text()

@@ -189,6 +189,16 @@ def _load_transcript(path: str) -> dict[str, object]:
     return data
 
 
+def _save_transcript(path: Path, data: dict[str, Any]) -> None:
+    """Write the transcript (after every step, so that an interrupted interview can be resumed)."""
+    try:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise EvidenceError(f"{path}: cannot save the interview transcript: {exc}") from exc
+
+
 def _cmd_interview(args: argparse.Namespace) -> int:
     from toeprob.reasoning.interview import Interview
     from toeprob.results.formatting import format_probability
@@ -205,16 +215,47 @@ def _cmd_interview(args: argparse.Namespace) -> int:
     talk = sys.stderr if args.json else sys.stdout
     print(DISCLAIMER, file=talk)
     print("Answer y (yes), n (no) or ? (don't know); q stops.\n", file=talk)
+    save = Path(args.save) if args.save else None
     while (question := iv.next_question()) is not None:
-        flag = "  [red flag]" if question.pending_red_flag or question.final_check else ""
-        answer = _read_answer(f"Q{len(iv.history) + 1}. {question.text}{flag} [y/n/?] ", talk)
-        if answer in ("eof", "quit"):
-            print("Stopped before the stop rule: no more answers.", file=talk)
-            break
-        iv.answer(question.id, answer)
+        number = f"Q{iv.steps + 1}."
+        if question.is_checklist:
+            print(f"{number} {question.text}", file=talk)
+            for n, text in enumerate(question.item_texts, start=1):
+                print(f"   {n:2d}. {text}", file=talk)
+            print(f"   (why: {question.why})", file=talk)
+            answer = _read_answer("   Any of these? [y/n/?] ", talk)
+            if answer in ("eof", "quit"):
+                print("Stopped before the stop rule: no more answers.", file=talk)
+                break
+            if answer is True:
+                items: dict[str, bool | None] = {}
+                for identifier, text in zip(question.ids, question.item_texts, strict=True):
+                    item = _read_answer(f"   - {text} [y/n/?] ", talk)
+                    if item in ("eof", "quit"):
+                        break
+                    items[identifier] = item if isinstance(item, bool) else None
+                if len(items) < len(question.ids):
+                    print("Stopped before the stop rule: no more answers.", file=talk)
+                    if items:
+                        iv.answer_many(items)
+                    break
+                iv.answer_many(items)
+            else:
+                iv.answer(question.id, answer)
+        else:
+            flag = "  [red flag]" if question.pending_red_flag or question.final_check else ""
+            answer = _read_answer(f"{number} {question.text}{flag} [y/n/?] ", talk)
+            if answer in ("eof", "quit"):
+                print("Stopped before the stop rule: no more answers.", file=talk)
+                break
+            iv.answer(question.id, answer)
+        if save is not None:
+            _save_transcript(save, iv.to_dict(top=args.top))
         d = iv.diagnosis
         tops = ", ".join(f"{rc.cause} {format_probability(rc.probability)}" for rc in d.ranked[:3])
         print(f"   now: {tops}; urgency {d.urgency.label}", file=talk)
+    if save is not None:
+        _save_transcript(save, iv.to_dict(top=args.top))
     if iv.stop_reason is not None:
         print(f"\nStopped: {iv.stop_reason.text}.", file=talk)
     if args.json:
@@ -348,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--top", type=_positive, default=15, help="with --sensitivity: moves shown (default 15)")
     ev.set_defaults(func=_cmd_evaluate)
 
-    iv = add("interview", "answer one question at a time (y/n/?) until the stop rule")
+    iv = add("interview", "answer questions and checklists (y/n/?) until the stop rule")
     iv.add_argument(
         "--answers",
         nargs="+",
@@ -360,9 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-questions",
         type=int,
         default=default_max,
-        help=f"stop after this many answers (default {default_max}), once no plausible red flag is "
-        "pending; the final red-flag check then asks every unasked red flag that could raise the "
-        "urgency, and those are not counted",
+        help=f"the question budget (default {default_max}; a checklist counts as one question); the "
+        "final red-flag check, which asks every unasked red flag that could raise the urgency, may "
+        "go one question beyond it",
     )
     iv.add_argument("--top", type=_positive, default=5, help="how many causes to show at the end (default 5)")
     iv.add_argument(
@@ -370,7 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the transcript as JSON on standard output (questions go to standard error)",
     )
-    iv.add_argument("--resume", metavar="FILE", help="continue from a transcript saved with --json")
+    iv.add_argument("--resume", metavar="FILE", help="continue from a transcript saved with --save or --json")
+    iv.add_argument(
+        "--save",
+        metavar="FILE",
+        help="write the transcript (JSON) to FILE after every answer; resume it with --resume FILE",
+    )
     iv.set_defaults(func=_cmd_interview)
 
     ex = add("explain", "why a cause has its probability for some evidence")
@@ -387,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-questions",
         type=int,
         default=default_max,
-        help=f"the interview's question budget (default {default_max}; the final red-flag check is extra)",
+        help=f"the interview's question budget (default {default_max}; a checklist counts as one)",
     )
     rp.add_argument(
         "--progress",
