@@ -150,3 +150,23 @@ def test_import_does_not_load_matplotlib() -> None:
     code = "import sys, toeprob; print('matplotlib' in sys.modules, 'pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split()[0] == "False"
+
+
+def test_replay_curve_plot(tiny: toeprob.Model) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from toeprob.reasoning.interview import replay
+
+    case = {
+        "id": "a",
+        "evidence": {"twitch": True, "ache": True},
+        "gold_cause": "benign",
+        "urgency_min": "self_care",
+        "urgency_max": "routine",
+    }
+    report = replay([case], model=tiny, start_findings=1)
+    ax = report.plot()
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["top-1 acceptable", "under-triaged", "still asking"]
+    assert list(lines[0].get_ydata()) == report.curve()["top1"].tolist()

@@ -60,7 +60,9 @@ def test_dont_know_is_not_asked_again(tiny: toeprob.Model) -> None:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_checklists_come_first_and_no_red_flag_is_left_behind(tiny: toeprob.Model, data: st.DataObject) -> None:
+def test_checklists_come_first_and_no_red_flag_is_left_behind(
+    tiny: toeprob.Model, data: st.DataObject
+) -> None:
     ids = [*tiny.findings, *tiny.risk_factors]
     truth = data.draw(st.fixed_dictionaries({i: st.sampled_from([True, False, None]) for i in ids}))
     policy = InterviewPolicy(red_flag_threshold=data.draw(st.sampled_from([0.0, 0.02, 0.1])), max_questions=4)
@@ -234,8 +236,13 @@ def test_final_check_is_a_marked_checklist_and_counts(model: toeprob.Model) -> N
 
 
 def test_replay_reports_steps_and_the_curve(tiny: toeprob.Model) -> None:
-    case = {"id": "a", "evidence": {"twitch": True, "ache": True, "drop": False}, "gold_cause": "benign",
-            "urgency_min": "self_care", "urgency_max": "routine"}
+    case = {
+        "id": "a",
+        "evidence": {"twitch": True, "ache": True, "drop": False},
+        "gold_cause": "benign",
+        "urgency_min": "self_care",
+        "urgency_max": "routine",
+    }
     report = replay([case], model=tiny, start_findings=1)
     c = report.cases[0]
     assert c.questions == c.steps == len(c.top1_by_step) - 1

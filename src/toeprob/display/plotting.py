@@ -28,6 +28,7 @@ from toeprob.errors import ParameterError
 from toeprob.knowledge.urgency import Urgency
 from toeprob.numeric import expit, logit
 from toeprob.results.diagnosis import DISCLAIMER, Diagnosis
+from toeprob.results.evaluation import ReplayReport
 from toeprob.results.explanation import Explanation
 from toeprob.results.uncertainty import Sensitivity, Uncertainty
 from toeprob.validation import check_parameter, non_negative_number, positive_int
@@ -344,6 +345,30 @@ def plot_comparison(
     """:func:`plot_posteriors` of two diagnoses (what :meth:`toeprob.Diagnosis.plot_comparison` draws)."""
     a, b = labels
     return plot_posteriors({a: first, b: second}, top=top, ax=ax, **kwargs)
+
+
+@registry.register("plot", ReplayReport)
+def plot_replay_curve(report: ReplayReport, ax: Axes | None = None) -> Axes:
+    """Top-1 and under-triage against the number of questions asked, from :meth:`ReplayReport.curve`.
+
+    A checklist counts as one question; a case that stopped counts with its state at the stop.
+    The share of cases still asking is drawn as a dotted line.
+    """
+    require_matplotlib()
+    frame = report.curve()
+    ax = _axes(ax, (6.0, 3.6))
+    k = frame["questions"]
+    ax.plot(k, frame["top1"], marker="o", label="top-1 acceptable")
+    ax.plot(k, frame["under_triage"], marker="s", label="under-triaged")
+    ax.plot(k, frame["still_asking"], linestyle=":", color="grey", label="still asking")
+    ax.set_xlabel("questions asked (a checklist counts once)")
+    ax.set_ylabel("share of cases")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xticks(list(k))
+    ax.set_title(f"Interview replay: {len(report.cases)} cases")
+    ax.legend(loc="center right", fontsize="small")
+    _footnote(ax)
+    return ax
 
 
 @registry.register("plot", Explanation)

@@ -225,9 +225,7 @@ class Interview:
         current = self.next_question()
         if current is None or current.id != name:
             now = "nothing (the interview should stop)" if current is None else repr(current.id)
-            raise EvidenceError(
-                f"{name!r} is not the question being asked; the current question is {now}."
-            )
+            raise EvidenceError(f"{name!r} is not the question being asked; the current question is {now}.")
         return current
 
     def answer(self, question: str, value: Any) -> None:

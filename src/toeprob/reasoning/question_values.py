@@ -104,7 +104,9 @@ def decision_value(
     p = np.asarray(p_yes, dtype=float)
     top = float(np.max(base))
     best = p * np.max(post_yes, axis=-1) + (1.0 - p) * np.max(post_no, axis=-1)
-    shift = p * np.abs(np.asarray(urgency_yes) - urgency) + (1.0 - p) * np.abs(np.asarray(urgency_no) - urgency)
+    shift = p * np.abs(np.asarray(urgency_yes) - urgency) + (1.0 - p) * np.abs(
+        np.asarray(urgency_no) - urgency
+    )
     return np.asarray(np.maximum(best - top, 0.0) + urgency_weight * shift)
 
 
@@ -159,7 +161,9 @@ def score_questions(
     if n == 0:
         empty = np.zeros((0, len(base)))
         none = np.zeros(0, dtype=int)
-        return Scores(ids, kinds, base, urgency, np.zeros(0), empty, empty, none, none, np.zeros(0), np.zeros(0))
+        return Scores(
+            ids, kinds, base, urgency, np.zeros(0), empty, empty, none, none, np.zeros(0), np.zeros(0)
+        )
     post = np.asarray(engine.posterior_batch(fs, rs), dtype=float)
     logs = np.asarray(
         engine.log_evidence_batch(
@@ -241,7 +245,10 @@ def lookahead_value(
     for k, j in enumerate(candidates):
         q = scores.ids[j]
         expected = 0.0
-        for answer, p, post in ((1, scores.p_yes[j], scores.post_yes[j]), (0, 1.0 - scores.p_yes[j], scores.post_no[j])):
+        for answer, p, post in (
+            (1, scores.p_yes[j], scores.post_yes[j]),
+            (0, 1.0 - scores.p_yes[j], scores.post_no[j]),
+        ):
             if p <= 1e-12:
                 continue
             fs = ev.finding_state.copy()

@@ -105,7 +105,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -343,7 +343,9 @@ def _checklist(
     else:
         top = None
         moved = _moved(model, base, none, any_)
-        why = "your background changes how likely some causes are" + (f": {', '.join(moved)}" if moved else "")
+        why = "your background changes how likely some causes are" + (
+            f": {', '.join(moved)}" if moved else ""
+        )
     return Question(
         name,
         "checklist",
@@ -399,7 +401,9 @@ def suggest(
     singles = []
     for j, q in enumerate(ids):
         floor = red.get(q)
-        plausible = bool(floor is not None and floor > diagnosis.urgency and s.p_yes[j] >= policy.red_flag_threshold)
+        plausible = bool(
+            floor is not None and floor > diagnosis.urgency and s.p_yes[j] >= policy.red_flag_threshold
+        )
         kind, text = question_text(model, q)
         singles.append(
             Question(
@@ -443,7 +447,9 @@ def suggest(
     first: list[Question] = []
     if not emergency:
         if flag_ids and RED_FLAG_CHECKLIST not in done and pending:
-            first.append(_checklist(reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, flag_ids, policy, pending=True))
+            first.append(
+                _checklist(reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, flag_ids, policy, pending=True)
+            )
         elif background:
             first.append(_checklist(reasoner, ev, diagnosis, BACKGROUND_CHECKLIST, background, policy))
         elif flag_ids and RED_FLAG_CHECKLIST not in done:

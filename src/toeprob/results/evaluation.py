@@ -421,10 +421,14 @@ class ReplayReport:
             rows.append(
                 {
                     "questions": k,
-                    "top1": sum(c.top1_by_step[i] for c, i in zip(self.cases, at, strict=True) if c.top1_by_step)
+                    "top1": sum(
+                        c.top1_by_step[i] for c, i in zip(self.cases, at, strict=True) if c.top1_by_step
+                    )
                     / n,
                     "under_triage": sum(
-                        c.under_triage_by_step[i] for c, i in zip(self.cases, at, strict=True) if c.top1_by_step
+                        c.under_triage_by_step[i]
+                        for c, i in zip(self.cases, at, strict=True)
+                        if c.top1_by_step
                     )
                     / n,
                     "still_asking": sum(c.steps > k for c in self.cases) / n,
@@ -523,9 +527,8 @@ class ReplayReport:
         curve = self.curve()
         lines.append("after k questions (k: top-1, under-triage, still asking):")
         for row in curve.to_dict("records"):
-            lines.append(
-                f"  {row['questions']:2d}: {row['top1']:.3f}  {row['under_triage']:.3f}  {row['still_asking']:.3f}"
-            )
+            k, top1, under, asking = row["questions"], row["top1"], row["under_triage"], row["still_asking"]
+            lines.append(f"  {k:2d}: {top1:.3f}  {under:.3f}  {asking:.3f}")
         lines.append("questions per case: " + ", ".join(f"{c.id} {c.questions}" for c in self.cases))
         lines.append(DISCLAIMER)
         return "\n".join(lines)
