@@ -4,6 +4,22 @@ Importing this package registers its renderers (:mod:`toeprob.registry`), which 
 objects their rich reprs and ``plot()`` methods; ``import toeprob`` does it.
 """
 
-from toeprob.display import html, model_html, network_plot, plotting, reasoning_html, uncertainty_html
+from toeprob.display import (
+    html,
+    interview_widget,
+    model_html,
+    network_plot,
+    plotting,
+    reasoning_html,
+    uncertainty_html,
+)
 
-__all__ = ["html", "model_html", "network_plot", "plotting", "reasoning_html", "uncertainty_html"]
+__all__ = [
+    "html",
+    "interview_widget",
+    "model_html",
+    "network_plot",
+    "plotting",
+    "reasoning_html",
+    "uncertainty_html",
+]

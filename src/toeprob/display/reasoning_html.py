@@ -270,8 +270,7 @@ def interview_frame(interview: Interview) -> pd.DataFrame:
     import pandas as pd
 
     rows = [
-        {"step": i, "question": a.question, "text": a.text, "answer": a.label}
-        for i, a in enumerate(interview.history, start=1)
+        {"step": a.step, "question": a.question, "text": a.text, "answer": a.label} for a in interview.history
     ]
     return pd.DataFrame(rows, columns=["step", "question", "text", "answer"])
 
@@ -298,11 +297,23 @@ def interview_html(interview: Interview, top: int = 5) -> str:
     elif ranking.questions:
         q = ranking.questions[0]
         flag = f" {_badge(q.red_flag_floor, 'red flag')}" if q.red_flag_floor is not None else ""
-        now = f"<div><b>Next question:</b> {_e(q.text)} <code>{_e(q.id)}</code>{flag}</div>"
+        items = (
+            "<ul>"
+            + "".join(
+                f"<li>{_e(t)} <code>{_e(i)}</code></li>" for i, t in zip(q.ids, q.item_texts, strict=True)
+            )
+            + "</ul>"
+            if q.is_checklist
+            else ""
+        )
+        now = (
+            f"<div><b>Next question:</b> {_e(q.text)} <code>{_e(q.id)}</code>{flag}{items}"
+            f"<div><small>Why: {_e(q.why)}</small></div></div>"
+        )
     else:
         now = "<div><b>No question left.</b></div>"
     parts = [
-        f"<div><b>Interview</b> &middot; {len(history)} answers "
+        f"<div><b>Interview</b> &middot; {interview.steps} questions, {len(history)} answers "
         f"&middot; starting evidence: {_e(start)}</div>",
         frame_html(history, code=["question"], rename={"step": "#", "text": "question text"})
         if len(history)

@@ -432,6 +432,14 @@ class Interview:
         """The same as :meth:`from_dict` (kept for code written before it)."""
         return cls.from_dict(transcript, model=model, policy=policy, engine=engine)
 
+    def widget(self, top: int = 5) -> Any:
+        """An interactive Jupyter view that answers this interview as buttons are clicked.
+
+        Needs ipywidgets (``pip install "toeprob[widgets]"``); see
+        :class:`toeprob.display.interview_widget.InterviewWidget`.
+        """
+        return registry.call("widget", self, top=top)
+
     def _repr_html_(self) -> str:
         return str(registry.call("html", self))
 
