@@ -74,7 +74,7 @@ def _draw_plots() -> dict[str, Callable[[], Axes]]:
 def _html_reprs() -> dict[str, str]:
     """The HTML reprs of a diagnosis, an explanation, questions, an interview and the model."""
     interview = Interview({"cramp": True})
-    for answer in ("yes", "no", "yes"):
+    for answer in ("no", "no", "yes"):  # checklists answered "none of these", then a question
         question = interview.next_question()
         if question is None:
             break
