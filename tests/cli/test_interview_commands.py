@@ -155,26 +155,49 @@ def test_interview_help_states_the_api_default_and_the_final_check(
         main(["interview", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert f"(default {toeprob.InterviewPolicy().max_questions})" in text
-    assert "final red-flag check" in text and "not counted" in text
+    assert "final red-flag check" in text and "a checklist counts as one question" in text
+    assert "--save FILE" in text and "--resume FILE" in text
+
+
+def test_interview_save_writes_the_transcript_after_every_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "t.json"
+    status, out, _ = _run(
+        ["--model", TINY, "interview", "--answers", "twitch", "--save", str(path)],
+        "n\nq\n",
+        monkeypatch,
+        capsys,
+    )
+    assert status == 0 and "Any of these?" in out  # the first question is a checklist
+    saved = json.loads(path.read_text())
+    assert saved["kind"] == "interview" and saved["questions_counted"] == 1
+    assert saved["checklists_asked"] and all(a["answer"] == "no" for a in saved["answers"])
+    status, out, _ = _run(
+        ["--model", TINY, "interview", "--resume", str(path), "--save", str(path)], "q\n", monkeypatch, capsys
+    )
+    assert status == 0 and "Q2." in out and json.loads(path.read_text())["answers"] == saved["answers"]
 
 
 def test_interview_json_transcript_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status, out, err = _run(
-        ["--model", TINY, "interview", "--json", "--answers", "twitch"], "y\n", monkeypatch, capsys
+        ["--model", TINY, "interview", "--json", "--answers", "twitch"], "n\n", monkeypatch, capsys
     )
     assert status == 0 and "Q1." in err and "Q1." not in out  # the conversation is on stderr
     saved = json.loads(out)
-    assert [a["answer"] for a in saved["answers"]] == ["yes"] and saved["stopped"] is False
+    assert saved["questions_counted"] == 1 and saved["stopped"] is False
+    assert saved["answers"] and {a["answer"] for a in saved["answers"]} == {"no"}  # none of these
     path = tmp_path / "transcript.json"
     path.write_text(out)
     status, out, _ = _run(
         ["--model", TINY, "interview", "--json", "--resume", str(path)], "n\n" * 20, monkeypatch, capsys
     )
     resumed = json.loads(out)
-    assert status == 0 and resumed["answers"][0] == saved["answers"][0]
-    assert len(resumed["answers"]) > 1 and resumed["answers"][1]["answer"] == "no"
+    n = len(saved["answers"])
+    assert status == 0 and resumed["answers"][:n] == saved["answers"]
+    assert len(resumed["answers"]) > n and resumed["questions_counted"] > 1
     status, _, err = _run(["interview", "--resume", str(path)], "", monkeypatch, capsys)
     assert status == 2 and "model 'tiny'" in err
 

@@ -251,4 +251,4 @@ def test_replay_reports_steps_and_the_curve(tiny: toeprob.Model) -> None:
     assert curve["questions"].tolist() == list(range(c.steps + 1))
     assert curve["top1"].tolist() == [float(x) for x in c.top1_by_step]
     assert curve["still_asking"].iloc[-1] == 0.0
-    assert "after k questions" in report.to_text()
+    assert "top-1 after k questions (k:share): 0:" in report.to_text()

@@ -401,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-questions",
         type=int,
         default=default_max,
-        help=f"the question budget (default {default_max}; a checklist counts as one question); the "
+        help=f"the question budget (default {default_max}): a checklist counts as one question; the "
         "final red-flag check, which asks every unasked red flag that could raise the urgency, may "
         "go one question beyond it",
     )
@@ -433,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-questions",
         type=int,
         default=default_max,
-        help=f"the interview's question budget (default {default_max}; a checklist counts as one)",
+        help=f"the interview's question budget (default {default_max}): a checklist counts as one question",
     )
     rp.add_argument(
         "--progress",

@@ -524,11 +524,14 @@ class ReplayReport:
             f"under-triaged among the {s['red_flag_cases']} cases with a red flag reaching their "
             f"minimum: {s['red_flag_cases_unsafe']}"
         )
-        curve = self.curve()
-        lines.append("after k questions (k: top-1, under-triage, still asking):")
-        for row in curve.to_dict("records"):
-            k, top1, under, asking = row["questions"], row["top1"], row["under_triage"], row["still_asking"]
-            lines.append(f"  {k:2d}: {top1:.3f}  {under:.3f}  {asking:.3f}")
+        curve = self.curve().to_dict("records")
+        for column, title in (
+            ("top1", "top-1"),
+            ("under_triage", "under-triage"),
+            ("still_asking", "still asking"),
+        ):
+            points = " ".join(f"{row['questions']}:{row[column]:.2f}" for row in curve)
+            lines.append(f"{title} after k questions (k:share): {points}")
         lines.append("questions per case: " + ", ".join(f"{c.id} {c.questions}" for c in self.cases))
         lines.append(DISCLAIMER)
         return "\n".join(lines)
