@@ -49,7 +49,12 @@ def test_interview_html_shows_answers_and_next_step(model: toeprob.Model) -> Non
     iv.answer(question.id, "no")
     out = interview_html(iv)
     assert iv._repr_html_() == out
-    assert interview_frame(iv)["question"].tolist() == [question.id]
-    assert f"<code>{question.id}</code>" in out
+    frame = interview_frame(iv)
+    assert frame["question"].tolist() == list(question.ids) and set(frame["step"]) == {1}
+    assert all(f"<code>{i}</code>" in out for i in question.ids)
     assert ("Next question" in out) != iv.should_stop
+    nxt = iv.next_question()
+    if nxt is not None:
+        assert html.escape(nxt.why) in out
+        assert all(html.escape(t) in out for t in nxt.item_texts)
     assert DISCLAIMER_HTML in out
