@@ -169,8 +169,8 @@ def test_the_red_flag_checklist_holds_every_flag_that_could_raise_the_urgency(
     )
     assert not any(q.is_checklist for q in after.questions)
     singles = [q for q in after.questions if not q.is_checklist]
-    keys2 = [(-q.value, -q.gain) for q in singles]
-    assert keys2 == sorted(keys2)
+    keys2 = [(-round(q.value, 9), -round(q.gain, 9)) for q in singles]
+    assert keys2[1:] == sorted(keys2[1:])  # by value (the lookahead may bring one question first)
 
 
 def ranking_p(ranking: toeprob.QuestionRanking, identifier: str) -> float:
