@@ -553,7 +553,7 @@ def replay(
     if progress:
         from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
-        rows = tqdm(cases_list, desc="replay", unit="case", file=sys.stderr, leave=False)
+        rows = tqdm(cases_list, desc="replay", unit="case", file=sys.stderr)
     out = []
     for case in rows:
         try:
