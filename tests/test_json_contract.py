@@ -126,6 +126,58 @@ def test_interview_transcript_validates(capsys: pytest.CaptureFixture[str]) -> N
     assert {a["answer"] for a in data["answers"]} <= {"yes", "no", "don't know"}
 
 
+def _undeclared(data: dict[str, Any], schema: dict[str, Any]) -> set[str]:
+    return set(data) - set(schema["properties"])
+
+
+def test_checklist_steps_and_the_replay_curve_are_declared(
+    case_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a checklist answered item by item: its answers share one step and name the checklist
+    data = _cli_json(
+        ["--model", TINY, "interview", "--json", "--answers", "twitch=yes"],
+        capsys,
+        "y\nn\ny\nn\n" + "n\n" * 10,
+    )
+    _validate(data, "interview")
+    schema = json_schema("interview")
+    assert _undeclared(data, schema) == set()
+    answer_schema = schema["properties"]["answers"]["items"]
+    assert all(_undeclared(a, answer_schema) == set() for a in data["answers"])
+    first = [a for a in data["answers"] if a["step"] == 1]
+    assert len(first) > 1 and {a["checklist"] for a in first} == {data["checklists_asked"][0]}
+    assert data["questions_counted"] == len({a["step"] for a in data["answers"]})
+    replayed = _cli_json(["--model", TINY, "replay", case_file, "--json", "--no-progress"], capsys)
+    _validate(replayed, "replay")
+    schema = json_schema("replay")
+    assert _undeclared(replayed, schema) == set()
+    assert _undeclared(replayed["summary"], schema["properties"]["summary"]) == set()
+    assert all(_undeclared(c, schema["properties"]["cases"]["items"]) == set() for c in replayed["cases"])
+    curve = replayed["curve"]
+    longest = max(c["questions"] for c in replayed["cases"])
+    assert [row["questions"] for row in curve] == list(range(longest + 1))
+    assert curve[-1]["still_asking"] == 0.0
+
+
+def test_policy_keys_are_the_interview_policy_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(toeprob.InterviewPolicy)]
+    for kind in ("interview", "replay"):
+        policy = json_schema(kind)["properties"]["policy"]
+        assert set(policy["required"]) == set(policy["properties"]) == set(names), kind
+    data = _cli_json(["--model", TINY, "interview", "--json", "--answers", "twitch=yes"], capsys, "q\n")
+    assert list(data["policy"]) == names
+    assert data["policy"]["stop_probability"] is None  # off by default
+    text = DOCS.read_text(encoding="utf-8")
+    assert all(f"`{name}`" in text for name in names)
+    # a transcript written before min_gain was removed still resumes (the old key is ignored)
+    old = {**data, "policy": {**data["policy"], "min_gain": 0.05}}
+    assert (
+        toeprob.Interview.from_dict(old, model=toeprob.load_model(TINY)).policy == toeprob.InterviewPolicy()
+    )
+
+
 def test_the_schemas_reject_a_broken_document(capsys: pytest.CaptureFixture[str]) -> None:
     data = _cli_json(["rank", "cramp=yes", "--json"], capsys)
     data["ranked"][0]["probability"] = "33%"

@@ -213,6 +213,12 @@ def _resume(transcript: Any, m: toeprob.Model) -> Any:
     return toeprob.Interview.resume(transcript, model=m)
 
 
+def _widget(**kwargs: Any) -> Any:
+    from toeprob.display.interview_widget import InterviewWidget
+
+    return InterviewWidget(**kwargs)
+
+
 def _plotting() -> Any:
     pytest.importorskip("matplotlib")
     import matplotlib
@@ -300,15 +306,29 @@ API: list[tuple[str, str, Callable[[toeprob.Model], Any], type[ParameterError]]]
     ("bins", "EvaluationReport.reliability", lambda m: _report(m).reliability(bins=0), PE),
     ("red_flag_threshold", "InterviewPolicy", lambda m: tp.InterviewPolicy(red_flag_threshold=1.5), PE),
     ("stop_probability", "InterviewPolicy", lambda m: tp.InterviewPolicy(stop_probability="0.8"), PT),
-    ("min_gain", "InterviewPolicy", lambda m: tp.InterviewPolicy(min_gain=-0.1), PE),
+    ("stop_probability", "InterviewPolicy", lambda m: tp.InterviewPolicy(stop_probability=1.5), PE),
+    ("min_value", "InterviewPolicy", lambda m: tp.InterviewPolicy(min_value=-0.1), PE),
+    ("min_value", "InterviewPolicy", lambda m: tp.InterviewPolicy(min_value=float("nan")), PE),
+    ("urgency_weight", "InterviewPolicy", lambda m: tp.InterviewPolicy(urgency_weight=-1), PE),
+    ("urgency_weight", "InterviewPolicy", lambda m: tp.InterviewPolicy(urgency_weight="1"), PT),
+    ("lookahead", "InterviewPolicy", lambda m: tp.InterviewPolicy(lookahead=3), PE),
+    ("lookahead", "InterviewPolicy", lambda m: tp.InterviewPolicy(lookahead=True), PT),
+    ("lookahead_candidates", "InterviewPolicy", lambda m: tp.InterviewPolicy(lookahead_candidates=0), PE),
     ("max_questions", "InterviewPolicy", lambda m: tp.InterviewPolicy(max_questions=0), PE),
+    ("background_checklist", "InterviewPolicy", lambda m: tp.InterviewPolicy(background_checklist=1), PT),
+    ("background_min_gain", "InterviewPolicy", lambda m: tp.InterviewPolicy(background_min_gain=-1e-3), PE),
     ("final_red_flag_check", "InterviewPolicy", lambda m: tp.InterviewPolicy(final_red_flag_check=1), PT),
     ("model", "Interview", lambda m: tp.Interview(model=3), PT),
     ("policy", "Interview", lambda m: tp.Interview(model=m, policy="x"), PT),
     ("engine", "Interview", lambda m: tp.Interview(model=m, engine="exact"), PE),
     ("reasoner", "Interview", lambda m: tp.Interview(reasoner=m), PT),
-    ("transcript", "Interview.resume", lambda m: _resume([], m), PT),
-    ("transcript", "Interview.resume", lambda m: _resume({"kind": "diagnosis"}, m), PE),
+    ("transcript", "Interview.from_dict", lambda m: tp.Interview.from_dict([], model=m), PT),
+    ("transcript", "Interview.from_dict", lambda m: _resume({"kind": "diagnosis"}, m), PE),
+    ("model", "Interview.from_dict", lambda m: tp.Interview.from_dict({"kind": "interview"}, model=1), PT),
+    ("answers", "Interview.answer_many", lambda m: tp.Interview(model=m).answer_many([("twitch", 1)]), PT),
+    ("answers", "Interview.answer_many", lambda m: tp.Interview(model=m).answer_many({}), PE),
+    ("interview", "InterviewWidget", lambda m: _widget(interview={"twitch": True}), PT),
+    ("top", "InterviewWidget", lambda m: _widget(evidence={"twitch": True}, top=0), PE),
     ("start_findings", "replay", lambda m: _replay(m, start_findings=-1), PE),
     ("policy", "replay", lambda m: _replay(m, policy=0.5), PT),
     ("model", "Reasoner", lambda m: tp.Reasoner("default.toml"), PT),
@@ -425,3 +445,8 @@ def test_resuming_a_transcript_with_another_model_is_a_parameter_error(tiny: toe
     broken = {**transcript, "answers": [{"value": "yes"}]}
     with pytest.raises(ParameterError, match="answer #1 has no 'question'"):
         toeprob.Interview.resume(broken)
+    item = {"question": "tingling", "value": "no", "step": 1}
+    unknown = {**transcript, "answers": [{**item, "checklist": "red_flag_checklst"}]}
+    with pytest.raises(ParameterError, match="answer #1: 'red_flag_checklst' is not a checklist") as info:
+        toeprob.Interview.from_dict(unknown)
+    assert not isinstance(info.value, EvidenceError) and "Closest: red_flag_checklist" in str(info.value)

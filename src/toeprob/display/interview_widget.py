@@ -21,15 +21,17 @@ Examples
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
 from toeprob import registry
 from toeprob.display.reasoning_html import interview_html
-from toeprob.errors import MissingDependencyError, ParameterError
+from toeprob.errors import MissingDependencyError
 from toeprob.reasoning.interview import Interview
 from toeprob.results.diagnosis import DISCLAIMER
+from toeprob.validation import check_parameter, check_type, positive_int
 
 __all__ = ["InterviewWidget", "require_ipywidgets"]
 
@@ -37,6 +39,14 @@ INSTALL_HINT = (
     'the interview widget needs ipywidgets: pip install "toeprob[widgets]" (or pip install ipywidgets).'
 )
 _CHOICES = (("yes", True), ("no", False), ("don't know", None))
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _heading(number: int, text: str, why: str) -> str:
+    return f"<b>Q{number}. {_escape(text)}</b><br><small>Why: {_escape(why)}</small>"
 
 
 def require_ipywidgets() -> ModuleType:
@@ -74,6 +84,9 @@ class InterviewWidget:
 
     Raises
     ------
+    ParameterError
+        For an ``interview`` that is not an :class:`~toeprob.Interview` (as
+        :class:`~toeprob.errors.ParameterTypeError`) or a ``top`` that is not an int >= 1.
     MissingDependencyError
         When ipywidgets is not installed.
     """
@@ -85,16 +98,11 @@ class InterviewWidget:
         evidence: Mapping[str, Any] | None = None,
         top: int = 5,
     ) -> None:
+        check_type(
+            interview, "interview", "InterviewWidget", (Interview, type(None)), "a toeprob.Interview or None"
+        )
+        check_parameter(top, positive_int, name="top", owner="InterviewWidget")
         self._w = require_ipywidgets()
-        if interview is not None and not isinstance(interview, Interview):
-            raise ParameterError(
-                f"The 'interview' parameter of InterviewWidget must be a toeprob.Interview or None. "
-                f"Got {type(interview).__name__} instead."
-            )
-        if not isinstance(top, int) or isinstance(top, bool) or top < 1:
-            raise ParameterError(
-                f"The 'top' parameter of InterviewWidget must be an int >= 1. Got {top!r} instead."
-            )
         self.interview = interview if interview is not None else Interview(evidence)
         self.top = top
         self.buttons: dict[str, Any] = {}
@@ -149,12 +157,14 @@ class InterviewWidget:
             self._question.value = f"<b>Interview finished</b> after {iv.steps} questions: {text}."
             self._controls.children = ()
         elif q.is_checklist:
-            self._question.value = f"<b>Q{iv.steps + 1}. {q.text}</b><br><small>Why: {q.why}</small>"
+            self._question.value = _heading(iv.steps + 1, q.text, q.why)
             rows = []
             for identifier, text in zip(q.ids, q.item_texts, strict=True):
                 toggle = self._w.ToggleButtons(options=[c for c, _ in _CHOICES], value="don't know")
                 self.items[identifier] = toggle
-                rows.append(self._w.HBox([self._w.HTML(text, layout=self._w.Layout(width="60%")), toggle]))
+                rows.append(
+                    self._w.HBox([self._w.HTML(_escape(text), layout=self._w.Layout(width="60%")), toggle])
+                )
             buttons = self._w.HBox(
                 [
                     self._button("submit", "Submit", self.submit),
@@ -163,7 +173,7 @@ class InterviewWidget:
             )
             self._controls.children = (*rows, buttons)
         else:
-            self._question.value = f"<b>Q{iv.steps + 1}. {q.text}</b><br><small>Why: {q.why}</small>"
+            self._question.value = _heading(iv.steps + 1, q.text, q.why)
             self._controls.children = (
                 self._w.HBox(
                     [self._button(label, label, lambda v=value: self.answer(v)) for label, value in _CHOICES]

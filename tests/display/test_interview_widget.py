@@ -19,6 +19,7 @@ def test_without_ipywidgets_the_error_says_how_to_install(monkeypatch: pytest.Mo
         Interview({"cramp": True}).widget()
 
 
+@pytest.mark.slow  # imports ipywidgets and runs a whole interview on the shipped model (about 2 s)
 def test_clicking_through_an_interview(model: toeprob.Model) -> None:
     pytest.importorskip("ipywidgets")
     iv = Interview({"cramp": True, "relieved_by_stretching": True}, model=model)
