@@ -52,7 +52,7 @@ def _heading(number: int, text: str, why: str) -> str:
 def require_ipywidgets() -> ModuleType:
     """Import and return ``ipywidgets``, or raise :class:`MissingDependencyError` with the install command."""
     try:
-        import ipywidgets  # type: ignore[import-untyped]
+        import ipywidgets
     except ImportError as exc:  # pragma: no cover - exercised by monkeypatching in the tests
         raise MissingDependencyError(INSTALL_HINT) from exc
     module: ModuleType = ipywidgets
