@@ -123,12 +123,7 @@ def _evidence_factors(
     if variants is None or variant is None:
         values, free = cm.lookup_table[index], (1.0 - cm.cause_leak)[:, None]
     else:
-        table = variants.lookup_table  # (3 L, K): every entry's value in every variant
-        first = int(variant[0])
-        if n and np.array_equal(variant, np.arange(first, first + n)) and (states == states[:, :1]).all():
-            values = table[index[:, 0], first : first + n]  # one row of evidence, variants in a run
-        else:
-            values = table[index, variant[None, :]]
+        values = variants.lookup_table[variant[None, :], index]  # the table is (K, 3 L)
         free = 1.0 - variants.cause_leak[variant].T
     private = values[n_r : n_r + n_c * n_p].reshape(n_c, n_p, n)
     z0 = free * np.multiply.reduce(private, axis=1)
@@ -200,8 +195,8 @@ def quickscore_rows(
         same arithmetic.
     variants, variant : CompiledVariants and ndarray of int, shape (n,), optional
         Row ``k`` is computed under model variant ``variant[k]`` of ``variants`` (whose ``base`` is
-        ``cm``), exactly as if that variant were compiled alone: by the array program, in float64
-        or in extended precision, the same arithmetic as the compiled program.
+        ``cm``), exactly as if that variant were compiled alone (float64: the compiled program
+        with a variant index per row; extended precision: the array program).
 
     Returns
     -------
@@ -214,19 +209,15 @@ def quickscore_rows(
     """
     if cm.program is None:
         raise ValueError("this model was compiled without a risk-factor program; use elimination.")
-    if variants is not None and variant is not None:
-        if counts is not None and np.any(counts != present.shape[1]):
-            raise ValueError("model variants: every row must have present.shape[1] present findings.")
-        return _array_rows(cm, fs, rs, present, np.longdouble if precise else np.float64, variants, variant)
     if not precise:
         from toeprob.inference.quickscore_kernel import quickscore_kernel
 
         if counts is None:
             counts = np.full(present.shape[0], present.shape[1], dtype=np.intp)
-        return quickscore_kernel(cm, fs, rs, present, counts)
+        return quickscore_kernel(cm, fs, rs, present, counts, variants, variant)
     if counts is not None and np.any(counts != present.shape[1]):
         raise ValueError("in extended precision every row must have present.shape[1] present findings.")
-    return _array_rows(cm, fs, rs, present, np.longdouble)
+    return _array_rows(cm, fs, rs, present, np.longdouble, variants, variant)
 
 
 def _array_rows(
@@ -240,8 +231,7 @@ def _array_rows(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """:func:`quickscore_rows` as arrays of shape ``(..., 2**m, rows)``, in ``dt``.
 
-    ``np.longdouble`` for the extended-precision retry; float64 for rows of model variants (the
-    compiled program reads one model's tables), with the compiled program's arithmetic.
+    ``np.longdouble``: the extended-precision retry (of one model, or of rows of model variants).
     """
     if present.shape[0] == 1:
         # a lone row is computed as two copies: with a row axis of length 1, numpy would sum the

@@ -99,13 +99,15 @@ def _evidence(
     column_cause: IntArray,
     multiplier: FloatArray,
     prior_index: IntArray,
+    variant: IntArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Per row: ``1 - z`` and ``z e0`` of every factor column, the priors homed at every stacked
     configuration, ``e1`` of every cause and the log constant (``_evidence_factors`` of
-    :mod:`toeprob.inference.quickscore`, then the row-only parts of ``risk_sums``)."""
+    :mod:`toeprob.inference.quickscore`, then the row-only parts of ``risk_sums``); row ``r`` reads
+    the tables of model variant ``variant[r]`` (their first axis)."""
     n, n_f = fs.shape
     n_r = rs.shape[1]
-    n_c = cause_leak.shape[0]
+    n_c = cause_leak.shape[1]
     n_lookup = lookup_row.shape[0]
     width = column_cause.shape[0]
     n_stacked, n_home = prior_index.shape
@@ -120,17 +122,18 @@ def _evidence(
     e0 = np.empty(n_c)
     table = np.empty(2 * n_r + 1)
     for r in range(n):
+        v = variant[r]
         for i in range(n_f):
             state[i] = fs[r, i]
         for i in range(n_r):
             state[n_f + i] = rs[r, i]
         for k in range(n_lookup):
-            values[k] = lookup_table[3 * k + 1 + state[lookup_row[k]]]
+            values[k] = lookup_table[v, 3 * k + 1 + state[lookup_row[k]]]
         for c in range(n_c):
             acc = values[n_r + c * n_p]
             for a in range(1, n_p):
                 acc = acc * values[n_r + c * n_p + a]
-            z0[c] = (1.0 - cause_leak[c]) * acc
+            z0[c] = (1.0 - cause_leak[v, c]) * acc
         at_one = n_r + n_c * n_p
         at_zero = at_one + n_c * n_d
         for c in range(n_c):
@@ -148,7 +151,7 @@ def _evidence(
             acc = acc + values[k]
         log_const[r] = acc
         for w in range(width):
-            zm = z0[column_cause[w]] * multiplier[w]
+            zm = z0[column_cause[w]] * multiplier[v, w]
             one_minus[r, w] = 1.0 - zm
             z_e0[r, w] = zm * e0[column_cause[w]]
         for i in range(n_r):
@@ -190,6 +193,7 @@ def _terms(
     marginal_rows: IntArray,
     free: IntArray,
     offsets: IntArray,
+    variant: IntArray,
 ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
     """Every lane's ``P(C_i = 1 | term)`` and the factors of its sum (the free causes' factors,
     then each component's total), and the rows flagged for tiny sums (``risk_sums``)."""
@@ -237,7 +241,7 @@ def _terms(
                 v = e1[r, c]
                 for k in range(counts[r]):
                     if (term >> k) & 1:
-                        v = v * finding_q[present[r, k], c]
+                        v = v * finding_q[variant[r], present[r, k], c]
                 g[c, lane] = v
             for w in range(width):
                 one_minus_l[w, lane] = one_minus[r, w]
@@ -350,6 +354,7 @@ def _signed_sums(
     flagged: NDArray[np.bool_],
     log1m: FloatArray,
     log_const: FloatArray,
+    variant: IntArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per row: each term's log relative to the largest value of each factor, the terms scaled by
     the largest and summed with their signs (the end of ``quickscore_rows``)."""
@@ -385,7 +390,7 @@ def _signed_sums(
         for term in range(n_t):
             lc = 0.0
             for k in range(m):
-                bit = ((term >> k) & 1) * log1m[present[r, k]]
+                bit = ((term >> k) & 1) * log1m[variant[r], present[r, k]]
                 lc = bit if k == 0 else lc + bit
             log_term[term] = lc + log_term[term]
             if log_term[term] > top:
@@ -457,6 +462,7 @@ def _program(
     marginal_rows: IntArray,
     free: IntArray,
     offsets: IntArray,
+    variant: IntArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The three steps in one compiled call (one dispatch from Python)."""
     n = counts.shape[0]
@@ -464,7 +470,7 @@ def _program(
     for r in range(n):
         lane_start[r + 1] = lane_start[r] + (1 << counts[r])
     one_minus, z_e0, prior, e1, log_const = _evidence(
-        fs, rs, lookup_row, lookup_table, n_p, n_d, cause_leak, column_cause, multiplier, prior_index
+        fs, rs, lookup_row, lookup_table, n_p, n_d, cause_leak, column_cause, multiplier, prior_index, variant
     )
     lane_ratio, lane_parts, flagged = _terms(
         present,
@@ -492,34 +498,65 @@ def _program(
         marginal_rows,
         free,
         offsets,
+        variant,
     )
-    return _signed_sums(present, counts, lane_start, lane_ratio, lane_parts, flagged, log1m, log_const)
+    return _signed_sums(present, counts, lane_start, lane_ratio, lane_parts, flagged, log1m, log_const, variant)
 
 
 def quickscore_kernel(
-    cm: Any, fs: NDArray[np.int8], rs: NDArray[np.int8], present: IntArray, counts: IntArray
+    cm: Any,
+    fs: NDArray[np.int8],
+    rs: NDArray[np.int8],
+    present: IntArray,
+    counts: IntArray,
+    variants: Any = None,
+    variant: IntArray | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Posteriors, log evidence and cancellation ratio of every row (see ``quickscore_rows``).
 
     ``present[k, :counts[k]]`` are row ``k``'s present findings with two or more parents; rows
     may have different counts. ``cm`` is a :class:`~toeprob.inference.compiled.CompiledModel`
-    with a risk-factor program.
+    with a risk-factor program. With ``variants`` (a
+    :class:`~toeprob.inference.variants.CompiledVariants` of ``cm``) and ``variant`` (one index per
+    row), row ``k`` reads the tables of variant ``variant[k]``: the same arithmetic as for that
+    variant compiled alone. One model is the case of one variant (its tables with a leading axis
+    of length one), so that both go through the same compiled code.
     """
     prog = cm.program
+    n = len(counts)
+    if variants is None:
+        tables = (
+            cm.lookup_table[None, :],
+            cm.cause_leak[None, :],
+            cm.finding_q[None],
+            cm.log1m_finding_leak[None, :],
+            prog.multiplier[None, :],
+        )
+        variant = np.zeros(n, dtype=np.intp)
+    else:
+        tables = (
+            variants.lookup_table,
+            variants.cause_leak,
+            variants.finding_q,
+            variants.log1m_finding_leak,
+            variants.multiplier,
+        )
+        variant = np.array(variant, dtype=np.intp)
+    lookup_table, cause_leak, finding_q, log1m, multiplier = tables
     return _program(
         np.ascontiguousarray(fs, dtype=np.int8),
         np.ascontiguousarray(rs, dtype=np.int8),
         np.ascontiguousarray(present, dtype=np.intp),
         np.ascontiguousarray(counts, dtype=np.intp),
         cm.lookup_row,
-        cm.lookup_table,
+        lookup_table,
         cm.private_rf.shape[1],
         cm.child_finding.shape[1],
-        cm.cause_leak,
-        cm.finding_q,
-        cm.log1m_finding_leak,
+        cause_leak,
+        finding_q,
+        log1m,
         prog.column_cause,
-        prog.multiplier,
+        multiplier,
         prog.prior_index,
         prog.stack_columns,
         prog.slot_ends,
@@ -537,4 +574,5 @@ def quickscore_kernel(
         prog.marginal_rows,
         prog.free,
         prog.offsets,
+        variant,
     )

@@ -35,7 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 from toeprob.errors import EvidenceError, ImpossibleEvidenceError
 from toeprob.inference.budget import Budget
 from toeprob.inference.compiled import CompiledModel, lookup_table, parameter_tables
-from toeprob.inference.exact import MAX_ELEMENTS, ExactEngine
+from toeprob.inference.exact import MAX_ELEMENTS, MAX_LANES, ExactEngine
 from toeprob.inference.quickscore import (
     CANCELLATION_LIMIT,
     PRECISE_FIRST,
@@ -55,7 +55,7 @@ FloatArray = NDArray[np.float64]
 class CompiledVariants:
     """``K`` variants of a compiled model: per-variant arrays with a leading axis ``K``.
 
-    ``base`` holds the shared structure. ``lookup_table`` (3L, K), ``finding_q`` (K, F, C),
+    ``base`` holds the shared structure. ``lookup_table`` (K, 3L), ``finding_q`` (K, F, C),
     ``log1m_finding_leak`` (K, F) and ``multiplier`` (K, W) are the variants' versions of the
     base's arrays of the same names (``multiplier`` of its risk-factor program).
     """
@@ -134,11 +134,11 @@ def compile_variants(
         For arrays of the wrong shape, values outside [0, 1) (weights [0, 1]) or another structure.
     """
     n_c, n_f, n_r = len(base.causes), len(base.findings), len(base.risk_factors)
-    prev = np.asarray(rf_prevalence, dtype=np.float64)
-    lam = np.asarray(cause_leak, dtype=np.float64)
-    w = np.asarray(rf_weight, dtype=np.float64)
-    mu = np.asarray(finding_leak, dtype=np.float64)
-    p = np.asarray(finding_weight, dtype=np.float64)
+    prev = np.ascontiguousarray(rf_prevalence, dtype=np.float64)
+    lam = np.ascontiguousarray(cause_leak, dtype=np.float64)
+    w = np.ascontiguousarray(rf_weight, dtype=np.float64)
+    mu = np.ascontiguousarray(finding_leak, dtype=np.float64)
+    p = np.ascontiguousarray(finding_weight, dtype=np.float64)
     n_k = lam.shape[0] if lam.ndim == 2 else -1
     for name, arr, shape in (
         ("rf_prevalence", prev, (n_k, n_r)),
@@ -155,16 +155,7 @@ def compile_variants(
         raise ValueError("cause_leak, rf_weight and finding_leak must be below 1.")
     if np.any((w > 0) != (base.rf_weight > 0)) or np.any((p > 0) != (base.finding_weight > 0)):
         raise ValueError("every variant must have the links of the base model, and no other.")
-    # the lookup table with the variants side by side, (3 L, K): a row of evidence reads whole rows
-    table = lookup_table(
-        np.ascontiguousarray(prev.T),
-        np.ascontiguousarray(np.moveaxis(w, 0, -1)),
-        np.ascontiguousarray(mu.T),
-        np.ascontiguousarray(np.moveaxis(p, 0, -1)),
-        base.private_rf,
-        base.child_finding,
-        base.child_single,
-    )
+    table = lookup_table(prev, w, mu, p, base.private_rf, base.child_finding, base.child_single)  # (K, 3 L)
     tables = {
         "lookup_table": table,
         "finding_q": 1.0 - p,
@@ -213,6 +204,11 @@ class VariantEngine:
         self.budget = budget
         self._elements = term_elements(variants.base)
         self._multi = variants.base.finding_parent_count >= 2
+        # which m Quickscore takes, in float64 or directly in extended precision (as ExactEngine)
+        m = np.arange(int(self._multi.sum()) + 1)
+        fits = np.array([(self._elements << k) <= MAX_ELEMENTS for k in m.tolist()])
+        self._quick = (m <= max_present) & fits
+        self._direct = self._quick & (m >= PRECISE_FIRST) & (m <= PRECISE_MAX_PRESENT)
         self._alone: dict[int, ExactEngine] = {}
         self._shared: ExactEngine | None = None  # whose elimination plans every variant's engine uses
 
@@ -261,35 +257,43 @@ class VariantEngine:
             raise ValueError(f"variant must index the {self.variants.variants} variants.")
         n_pairs = len(row_of)
         post = np.empty((n_pairs, len(base.causes)))
-        fallback = np.zeros(n_pairs, dtype=bool)
         good = np.ones(n_pairs, dtype=bool)
         multi = (fs == 1) & self._multi
-        counts = multi.sum(axis=1)
-        pair_m = counts[row_of]
-        for m in np.unique(pair_m).tolist():
-            pairs = np.flatnonzero(pair_m == m)
-            if m > self.max_present or (self._elements << m) > MAX_ELEMENTS:
-                fallback[pairs] = True
-                continue
+        counts = np.count_nonzero(multi, axis=1)[row_of]
+        fallback = ~self._quick[counts]  # as ExactEngine: elimination
+        direct = self._direct[counts]  # extended precision from the start
+        # each evidence row's present findings with several parents, in finding order
+        order = np.argsort(~multi, axis=1, kind="stable")
+        # float64 pairs, any m, in one compiled call per chunk (a variant index per pair)
+        todo = np.flatnonzero(~(fallback | direct))
+        start = 0
+        while start < len(todo):
+            part = todo[start:]
+            if len(part) > chunk_size or len(part) << int(counts[part].max()) > MAX_LANES:
+                lanes = np.cumsum(np.left_shift(1, counts[part]))
+                stop = min(chunk_size, int(np.searchsorted(lanes, MAX_LANES, side="right")))
+                part = part[: max(stop, 1)]
+            ev = row_of[part]
+            present = order[ev, : int(counts[part].max())]
+            p, le, cancel = self._rows(fs[ev], rs[ev], present, counts[part], var_of[part], False)
+            post[part] = p
+            good[part] = np.isfinite(le)
+            redo = part[~(cancel <= CANCELLATION_LIMIT)]
+            again = counts[redo] <= PRECISE_MAX_PRESENT
+            fallback[redo[~again]] = True
+            direct[redo[again]] = True
+            start += len(part)
+        # pairs that cancel too deeply for float64: extended precision, by m (the array program)
+        for m in np.unique(counts[direct]).tolist():
+            group = np.flatnonzero(direct & (counts == m))
             step = max(1, min(chunk_size, MAX_ELEMENTS // (self._elements << m)))
-            direct = PRECISE_FIRST <= m <= PRECISE_MAX_PRESENT
-            for start in range(0, len(pairs), step):
-                part = pairs[start : start + step]
-                ev, var = row_of[part], var_of[part]
-                pres = np.nonzero(multi[ev])[1].reshape(len(part), m)
-                p, le, cancel = self._rows(fs[ev], rs[ev], pres, var, direct)
+            for first in range(0, len(group), step):
+                part = group[first : first + step]
+                ev = row_of[part]
+                p, le, cancel = self._rows(fs[ev], rs[ev], order[ev, :m], None, var_of[part], True)
                 post[part] = p
                 good[part] = np.isfinite(le)
-                limit = PRECISE_LIMIT if direct else CANCELLATION_LIMIT
-                redo = ~(cancel <= limit)
-                if not direct and m <= PRECISE_MAX_PRESENT and np.any(redo):
-                    again = part[redo]
-                    p, le, cancel = self._rows(fs[ev[redo]], rs[ev[redo]], pres[redo], var[redo], True)
-                    post[again] = p
-                    good[again] = np.isfinite(le)
-                    fallback[again[~(cancel <= PRECISE_LIMIT)]] = True
-                else:
-                    fallback[part[redo]] = True
+                fallback[part[~(cancel <= PRECISE_LIMIT)]] = True
         for pair in np.flatnonzero(fallback).tolist():
             row, k = int(row_of[pair]), int(var_of[pair])
             post[pair] = self._engine(k).posterior(fs[row], rs[row])
@@ -327,11 +331,14 @@ class VariantEngine:
         fs: NDArray[np.int8],
         rs: NDArray[np.int8],
         present: NDArray[np.intp],
+        counts: NDArray[np.intp] | None,
         variant: NDArray[np.intp],
         precise: bool,
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         cv = self.variants
-        return quickscore_rows(cv.base, fs, rs, present, precise=precise, variants=cv, variant=variant)
+        return quickscore_rows(
+            cv.base, fs, rs, present, counts, precise=precise, variants=cv, variant=variant
+        )
 
     def _engine(self, k: int) -> ExactEngine:
         """Variant ``k`` compiled alone, for the rows that take elimination."""
