@@ -56,6 +56,9 @@ def test_variants_equal_each_variant_compiled_alone(seed: int, max_present: int)
             cv.finding_weight[k],
         )
         alone = ExactEngine(compiled, max_present=max_present)
+        # the variants' compact tables hold each variant's own table
+        assert cv.lookup_table(k).tobytes() == compiled.lookup_table.tobytes()
+        assert cv.finding_q[k].tobytes() == compiled.finding_q.tobytes()
         for n in range(5):
             assert got[n, k].tobytes() == alone.posterior(fs[n], rs[n]).tobytes(), (n, k)
         # the variant as a compiled model of its own holds the same arrays as compiling it alone

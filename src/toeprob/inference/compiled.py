@@ -247,26 +247,25 @@ def lookup_table(
 ) -> FloatArray:
     """The evidence-folding table (:attr:`CompiledModel.lookup_table`) of one model or a batch of them.
 
-    ``prev`` (..., R), ``w`` (..., R, C), ``mu`` (..., F) and ``p`` (..., F, C) may carry leading
+    ``prev`` (R, ...), ``w`` (R, C, ...), ``mu`` (F, ...) and ``p`` (F, C, ...) may carry trailing
     batch axes (model variants, see :mod:`toeprob.inference.variants`); the table then has shape
-    ``(..., 3 L)``, one table per variant. Every entry is computed elementwise, so a variant's
-    table is bitwise that of the same parameters compiled alone.
+    ``(3 L, ...)``, each entry's values for every variant side by side. Every entry is computed
+    elementwise, so a variant's table is bitwise that of the same parameters compiled alone.
     """
-    n_r, n_c = w.shape[-2:]
-    n_f = mu.shape[-1]
-    batch = prev.shape[:-1]
+    n_r, n_c = w.shape[:2]
+    n_f = mu.shape[0]
+    batch = prev.shape[1:]
     cidx = np.arange(n_c)[:, None]
     sizes = [n_r, private_rf.size, child.size, child.size, n_f, n_r]
     ends = np.cumsum(sizes).tolist()
-    out = np.empty((*batch, 3 * ends[-1]))
-    blocks = [out[..., 3 * (e - n) : 3 * e].reshape(*batch, n, 3) for e, n in zip(ends, sizes, strict=True)]
-    zero = np.zeros((*batch, 1))
-    private_weight = np.concatenate([w, np.zeros((*batch, 1, n_c))], axis=-2)[..., private_rf, cidx]
-    private_weight = private_weight.reshape(*batch, -1)
-    private_prev = np.concatenate([prev, zero], axis=-1)[..., private_rf].reshape(*batch, -1)
-    child_p = np.concatenate([p, np.zeros((*batch, 1, n_c))], axis=-2)[..., child, cidx].reshape(*batch, -1)
-    child_leak = np.concatenate([mu, zero], axis=-1)[..., child].reshape(*batch, -1)
-    single = child_single.reshape(-1)
+    out = np.empty((3 * ends[-1], *batch))
+    blocks = [out[3 * (e - n) : 3 * e].reshape(n, 3, *batch) for e, n in zip(ends, sizes, strict=True)]
+    zero = np.zeros((1, *batch))
+    private_weight = np.concatenate([w, np.zeros((1, n_c, *batch))])[private_rf, cidx].reshape(-1, *batch)
+    private_prev = np.concatenate([prev, zero])[private_rf].reshape(-1, *batch)
+    child_p = np.concatenate([p, np.zeros((1, n_c, *batch))])[child, cidx].reshape(-1, *batch)
+    child_leak = np.concatenate([mu, zero])[child].reshape(-1, *batch)
+    single = child_single.reshape(-1, *(1 for _ in batch))
     columns = [
         (prev, 0.0, 1.0),
         (1.0 - private_prev * private_weight, 1.0, 1.0 - private_weight),
@@ -278,7 +277,7 @@ def lookup_table(
         columns.append((0.0, np.log(1.0 - prev), np.log(prev)))
     for block, values in zip(blocks, columns, strict=True):
         for state, value in enumerate(values):
-            block[..., state] = value
+            block[:, state] = value
     return out
 
 

@@ -123,7 +123,7 @@ def _evidence_factors(
     if variants is None or variant is None:
         values, free = cm.lookup_table[index], (1.0 - cm.cause_leak)[:, None]
     else:
-        values = variants.lookup_table[variant[None, :], index]  # the table is (K, 3 L)
+        values = variants.lookup_values[variant[None, :], variants.lookup_slot[index]]
         free = 1.0 - variants.cause_leak[variant].T
     private = values[n_r : n_r + n_c * n_p].reshape(n_c, n_p, n)
     z0 = free * np.multiply.reduce(private, axis=1)

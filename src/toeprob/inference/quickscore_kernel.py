@@ -92,6 +92,7 @@ def _evidence(
     fs: NDArray[np.int8],
     rs: NDArray[np.int8],
     lookup_row: IntArray,
+    lookup_slot: IntArray,
     lookup_table: FloatArray,
     n_p: int,
     n_d: int,
@@ -104,7 +105,8 @@ def _evidence(
     """Per row: ``1 - z`` and ``z e0`` of every factor column, the priors homed at every stacked
     configuration, ``e1`` of every cause and the log constant (``_evidence_factors`` of
     :mod:`toeprob.inference.quickscore`, then the row-only parts of ``risk_sums``); row ``r`` reads
-    the tables of model variant ``variant[r]`` (their first axis)."""
+    the tables of model variant ``variant[r]`` (their first axis), entry ``i`` of the lookup table
+    at ``lookup_table[variant[r], lookup_slot[i]]``."""
     n, n_f = fs.shape
     n_r = rs.shape[1]
     n_c = cause_leak.shape[1]
@@ -128,7 +130,7 @@ def _evidence(
         for i in range(n_r):
             state[n_f + i] = rs[r, i]
         for k in range(n_lookup):
-            values[k] = lookup_table[v, 3 * k + 1 + state[lookup_row[k]]]
+            values[k] = lookup_table[v, lookup_slot[3 * k + 1 + state[lookup_row[k]]]]
         for c in range(n_c):
             acc = values[n_r + c * n_p]
             for a in range(1, n_p):
@@ -437,6 +439,7 @@ def _program(
     present: IntArray,
     counts: IntArray,
     lookup_row: IntArray,
+    lookup_slot: IntArray,
     lookup_table: FloatArray,
     n_p: int,
     n_d: int,
@@ -470,7 +473,18 @@ def _program(
     for r in range(n):
         lane_start[r + 1] = lane_start[r] + (1 << counts[r])
     one_minus, z_e0, prior, e1, log_const = _evidence(
-        fs, rs, lookup_row, lookup_table, n_p, n_d, cause_leak, column_cause, multiplier, prior_index, variant
+        fs,
+        rs,
+        lookup_row,
+        lookup_slot,
+        lookup_table,
+        n_p,
+        n_d,
+        cause_leak,
+        column_cause,
+        multiplier,
+        prior_index,
+        variant,
     )
     lane_ratio, lane_parts, flagged = _terms(
         present,
@@ -503,6 +517,18 @@ def _program(
     return _signed_sums(present, counts, lane_start, lane_ratio, lane_parts, flagged, log1m, log_const, variant)
 
 
+_IDENTITY: dict[int, IntArray] = {}
+
+
+def _identity(n: int) -> IntArray:
+    """``arange(n)``, read-only (the slots of one model's own lookup table)."""
+    if n not in _IDENTITY:
+        slot = np.arange(n, dtype=np.intp)
+        slot.setflags(write=False)
+        _IDENTITY[n] = slot
+    return _IDENTITY[n]
+
+
 def quickscore_kernel(
     cm: Any,
     fs: NDArray[np.int8],
@@ -525,6 +551,7 @@ def quickscore_kernel(
     prog = cm.program
     n = len(counts)
     if variants is None:
+        slot = _identity(len(cm.lookup_table))
         tables = (
             cm.lookup_table[None, :],
             cm.cause_leak[None, :],
@@ -534,8 +561,9 @@ def quickscore_kernel(
         )
         variant = np.zeros(n, dtype=np.intp)
     else:
+        slot = variants.lookup_slot
         tables = (
-            variants.lookup_table,
+            variants.lookup_values,
             variants.cause_leak,
             variants.finding_q,
             variants.log1m_finding_leak,
@@ -549,6 +577,7 @@ def quickscore_kernel(
         np.ascontiguousarray(present, dtype=np.intp),
         np.ascontiguousarray(counts, dtype=np.intp),
         cm.lookup_row,
+        slot,
         lookup_table,
         cm.private_rf.shape[1],
         cm.child_finding.shape[1],

@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from toeprob.errors import EvidenceError, ImpossibleEvidenceError
 from toeprob.inference.budget import Budget
-from toeprob.inference.compiled import CompiledModel, lookup_table, parameter_tables
+from toeprob.inference.compiled import CompiledModel, parameter_tables
 from toeprob.inference.exact import MAX_ELEMENTS, MAX_LANES, ExactEngine
 from toeprob.inference.quickscore import (
     CANCELLATION_LIMIT,
@@ -55,9 +55,12 @@ FloatArray = NDArray[np.float64]
 class CompiledVariants:
     """``K`` variants of a compiled model: per-variant arrays with a leading axis ``K``.
 
-    ``base`` holds the shared structure. ``lookup_table`` (K, 3L), ``finding_q`` (K, F, C),
-    ``log1m_finding_leak`` (K, F) and ``multiplier`` (K, W) are the variants' versions of the
-    base's arrays of the same names (``multiplier`` of its risk-factor program).
+    ``base`` holds the shared structure. ``finding_q`` (K, F, C), ``log1m_finding_leak`` (K, F)
+    and ``multiplier`` (K, W) are the variants' versions of the base's arrays of the same names
+    (``multiplier`` of its risk-factor program). The base's lookup table is held compactly:
+    ``lookup_values`` (K, V) holds only the entries that depend on the parameters (and the
+    constants 0 and 1), and entry ``i`` of variant ``k``'s table is
+    ``lookup_values[k, lookup_slot[i]]`` (:meth:`lookup_table`).
     """
 
     base: CompiledModel
@@ -66,7 +69,8 @@ class CompiledVariants:
     rf_weight: FloatArray
     finding_leak: FloatArray
     finding_weight: FloatArray
-    lookup_table: FloatArray
+    lookup_values: FloatArray
+    lookup_slot: NDArray[np.intp]
     finding_q: FloatArray
     log1m_finding_leak: FloatArray
     multiplier: FloatArray | None
@@ -75,6 +79,10 @@ class CompiledVariants:
     def variants(self) -> int:
         """Number of variants ``K``."""
         return int(self.cause_leak.shape[0])
+
+    def lookup_table(self, k: int) -> FloatArray:
+        """Variant ``k``'s lookup table, ``(3 L,)`` (as :attr:`CompiledModel.lookup_table`)."""
+        return np.asarray(self.lookup_values[k, self.lookup_slot])
 
     def variant(self, k: int) -> CompiledModel:
         """Variant ``k`` as a :class:`~toeprob.inference.compiled.CompiledModel` of its own.
@@ -149,21 +157,32 @@ def compile_variants(
     ):
         if n_k < 1 or arr.shape != shape:
             raise ValueError(f"{name} must have shape (K, ...) = {shape} with K >= 1; got {arr.shape}.")
+    # the weights are checked on the base's links; every other entry must be zero
+    w_links, p_links = w[:, base.rf_weight > 0], p[:, base.finding_weight > 0]
+    for name, arr in (
+        ("rf_prevalence", prev),
+        ("cause_leak", lam),
+        ("rf_weight", w_links),
+        ("finding_leak", mu),
+        ("finding_weight", p_links),
+    ):
         if arr.size and not (arr.min() >= 0.0 and arr.max() <= 1.0):  # also refuses NaN
             raise ValueError(f"{name} must hold probabilities in [0, 1].")
-    if any(a.size and a.max() >= 1.0 for a in (lam, w, mu)):
+    if any(a.size and a.max() >= 1.0 for a in (lam, w_links, mu)):
         raise ValueError("cause_leak, rf_weight and finding_leak must be below 1.")
-    if np.any((w > 0) != (base.rf_weight > 0)) or np.any((p > 0) != (base.finding_weight > 0)):
+    if (
+        not (w_links > 0).all()
+        or not (p_links > 0).all()
+        or np.count_nonzero(w) != w_links.size
+        or np.count_nonzero(p) != p_links.size
+    ):
         raise ValueError("every variant must have the links of the base model, and no other.")
-    table = lookup_table(prev, w, mu, p, base.private_rf, base.child_finding, base.child_single)  # (K, 3 L)
-    tables = {
-        "lookup_table": table,
-        "finding_q": 1.0 - p,
-        "log1m_finding_leak": np.log1p(-mu),
-    }
+    log1m_mu = np.log1p(-mu)
+    values, slot = _lookup_values(base, prev, w, mu, p, log1m_mu)
+    tables = {"lookup_values": values, "finding_q": 1.0 - p, "log1m_finding_leak": log1m_mu}
     prog = base.program
     multiplier = None if prog is None else multipliers(prog.scopes, prog.offsets, w)
-    for arr in (prev, lam, w, mu, p, *tables.values()):
+    for arr in (prev, lam, w, mu, p, slot, *tables.values()):
         arr.setflags(write=False)
     if multiplier is not None:
         multiplier.setflags(write=False)
@@ -174,11 +193,76 @@ def compile_variants(
         rf_weight=w,
         finding_leak=mu,
         finding_weight=p,
-        lookup_table=tables["lookup_table"],
+        lookup_values=tables["lookup_values"],
+        lookup_slot=slot,
         finding_q=tables["finding_q"],
         log1m_finding_leak=tables["log1m_finding_leak"],
         multiplier=multiplier,
     )
+
+
+def _lookup_values(
+    base: CompiledModel,
+    prev: FloatArray,
+    w: FloatArray,
+    mu: FloatArray,
+    p: FloatArray,
+    log1m_mu: FloatArray,
+) -> tuple[FloatArray, NDArray[np.intp]]:
+    """The variants' lookup tables compactly: values ``(K, V)`` and each entry's slot ``(3 L,)``.
+
+    The table of :func:`toeprob.inference.compiled.lookup_table` has six blocks of entries, three
+    states each (unknown, absent, present); most of its values are the constants 0 and 1 (and
+    every value of a padded entry is 1). Columns 0 and 1 hold the constants, the others the
+    parameter-dependent values, each computed by the same elementwise operation as in that
+    function, so that ``values[k, slot]`` is bitwise variant ``k``'s table.
+    """
+    n_k = prev.shape[0]
+    n_r, n_f = prev.shape[1], mu.shape[1]
+    private, child, single = base.private_rf, base.child_finding, base.child_single
+    pr_c, pr_a = np.nonzero(private < n_r)
+    pr_r = private[pr_c, pr_a]
+    ch_c, ch_a = np.nonzero(child < n_f)
+    ch_f = child[ch_c, ch_a]
+    one = single[ch_c, ch_a]
+    pw, pp = w[:, pr_r, pr_c], prev[:, pr_r]
+    cp = p[:, ch_f, ch_c]
+    cl1, cp1 = mu[:, ch_f[one]], cp[:, one]
+    with np.errstate(divide="ignore"):
+        log_prev, log1m_prev = np.log(prev), np.log(1.0 - prev)
+    columns = [
+        np.zeros((n_k, 1)),
+        np.ones((n_k, 1)),
+        prev,
+        1.0 - pp * pw,
+        1.0 - pw,
+        1.0 - cp,
+        cl1 + cp1 * (1.0 - cl1),
+        cl1,
+        log1m_mu,
+        log1m_prev,
+        log_prev,
+    ]
+    starts = np.cumsum([0] + [c.shape[1] for c in columns]).tolist()
+    cols = [np.arange(a, b, dtype=np.intp) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    n_p, n_d = private.shape[1], child.shape[1]
+    ends = np.cumsum([n_r, private.size, child.size, child.size, n_f, n_r]).tolist()
+    slot = np.ones(3 * ends[-1], dtype=np.intp)  # (entry, state) -> column; 1 by default
+    rf = np.arange(n_r)
+    slot[3 * rf] = cols[2]  # prevalence: unknown, absent 0, present 1
+    slot[3 * rf + 1] = 0
+    entry = ends[0] + pr_c * n_p + pr_a  # private risk factors: unknown, (1), present
+    slot[3 * entry], slot[3 * entry + 2] = cols[3], cols[4]
+    entry = ends[1] + ch_c * n_d + ch_a  # children at C = 1: (1), absent, present if one parent
+    slot[3 * entry + 1] = cols[5]
+    slot[3 * entry[one] + 2] = cols[6]
+    entry = ends[2] + ch_c * n_d + ch_a  # children at C = 0: (1), (1), present if one parent
+    slot[3 * entry[one] + 2] = cols[7]
+    entry = ends[3] + np.arange(n_f)  # log constants of absent findings
+    slot[3 * entry], slot[3 * entry + 1], slot[3 * entry + 2] = 0, cols[8], 0
+    entry = ends[4] + rf  # log constants of observed risk factors
+    slot[3 * entry], slot[3 * entry + 1], slot[3 * entry + 2] = 0, cols[9], cols[10]
+    return np.concatenate(columns, axis=1), slot
 
 
 class VariantEngine:
@@ -224,8 +308,10 @@ class VariantEngine:
         """
         fs, rs = self._states(finding_states, rf_states)
         n, n_k = len(fs), self.variants.variants
-        rows, variant = np.divmod(np.arange(n * n_k), n_k)
-        return self.posterior_pairs(fs, rs, rows, variant, chunk_size=chunk_size).reshape(n, n_k, -1)
+        # pairs variant by variant: a variant's tables stay in cache for all its rows
+        variant, rows = np.divmod(np.arange(n * n_k), n)
+        post = self.posterior_pairs(fs, rs, rows, variant, chunk_size=chunk_size)
+        return np.ascontiguousarray(post.reshape(n_k, n, -1).transpose(1, 0, 2))
 
     def posterior_pairs(
         self,

@@ -154,6 +154,7 @@ class ModelParameters:
         for arr in (self.value, self.low, self.high):
             arr.setflags(write=False)
         self._logit_low, self._logit_high = _logit(self.low), _logit(self.high)
+        self._fixed = np.flatnonzero(self.low == self.high)
         self._index = {n: k for k, n in enumerate(self.names)}
         self._layout()
         finding_of = np.full(len(self.names), -1, dtype=np.intp)
@@ -201,10 +202,18 @@ class ModelParameters:
         True
         """
         low, high = self._logit_low, self._logit_high
-        u = rng.random((draws, len(self)))
-        drawn = _expit(low + u * (high - low))
-        drawn = np.clip(drawn, self.low, self.high)
-        return np.where(self.low == self.high, self.value, drawn)
+        x = rng.random((draws, len(self)))
+        # in place (the same operations as ``expit(low + u * (high - low))``, one buffer)
+        x *= high - low
+        x += low
+        np.negative(x, out=x)
+        np.exp(x, out=x)
+        x += 1.0
+        np.divide(1.0, x, out=x)
+        np.maximum(x, self.low, out=x)  # clip to the range (rounding at its edges)
+        np.minimum(x, self.high, out=x)
+        x[:, self._fixed] = self.value[self._fixed]
+        return x
 
     def shifts(self, names: Sequence[str] | None = None) -> list[Shift]:
         """Every parameter one word down and one word up its scale (population figures: to the edges
@@ -265,6 +274,21 @@ class ModelParameters:
         self._finding_links = [
             (fi[lk.child], ci[lk.parent], idx[f"link:{lk.parent}->{lk.child}"]) for lk in model.finding_links
         ]
+        # the same as index arrays, for :meth:`arrays`; risk links in rounds: round ``j`` holds
+        # every cause's ``j``-th link (file order), so that each cause's product keeps its order
+        as_array = lambda pairs: np.array(pairs, dtype=np.intp).reshape(-1, 3).T  # noqa: E731
+        self._risk_index = as_array(self._risk_links)
+        self._finding_index = as_array(self._finding_links)
+        self._prior_index = np.array(self._prior_word, dtype=np.intp).reshape(-1, 2).T
+        self._population_index = np.array(self._population, dtype=np.intp).reshape(-1, 3).T
+        seen: dict[int, int] = {}
+        rounds: list[list[int]] = []
+        for k, (_, c, _) in enumerate(self._risk_links):
+            j = seen[c] = seen.get(c, -1) + 1
+            if j == len(rounds):
+                rounds.append([])
+            rounds[j].append(k)
+        self._risk_rounds = [np.array(r, dtype=np.intp) for r in rounds]
 
     def arrays(self, values: FloatArray) -> ParameterArrays:
         """The network's arrays for parameter sets ``values`` of shape ``(K, P)``.
@@ -289,21 +313,23 @@ class ModelParameters:
         n_k = values.shape[0]
         n_c, n_f, n_r = len(model.causes), len(model.findings), len(model.risk_factors)
         prior = np.empty((n_k, n_c))
-        for c, k in self._prior_word:
-            prior[:, c] = values[:, k]
+        c_word, k_word = self._prior_index
+        prior[:, c_word] = values[:, k_word]
         share = values[:, self._share] if self._share >= 0 else np.ones(n_k)
-        for c, a, t in self._population:
-            prior[:, c] = values[:, a] * values[:, t] / share
+        c_pop, a_pop, t_pop = self._population_index
+        prior[:, c_pop] = values[:, a_pop] * values[:, t_pop] / share[:, None]
         prev = values[:, self._prevalence]
+        r_link, c_link, k_link = self._risk_index
         w = np.zeros((n_k, n_r, n_c))
+        w[:, r_link, c_link] = values[:, k_link]
+        factor = 1.0 - prev[:, r_link] * values[:, k_link]
         explained = np.ones((n_k, n_c))
-        for r, c, k in self._risk_links:
-            w[:, r, c] = values[:, k]
-            explained[:, c] *= 1.0 - prev[:, r] * values[:, k]
+        for links in self._risk_rounds:  # each cause's links multiplied in file order
+            explained[:, c_link[links]] *= factor[:, links]
         leak = np.maximum(1.0 - (1.0 - prior) / explained, 0.0)
+        f_link, c_flink, k_flink = self._finding_index
         p = np.zeros((n_k, n_f, n_c))
-        for f, c, k in self._finding_links:
-            p[:, f, c] = values[:, k]
+        p[:, f_link, c_flink] = values[:, k_flink]
         return ParameterArrays(prior, leak, prev, w, values[:, self._leak], p)
 
 
