@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,6 @@ from toeprob.inference.quickscore import (
     quickscore_rows,
     term_elements,
 )
-from toeprob.inference.risk_factors import multipliers
 
 __all__ = ["CompiledVariants", "VariantEngine", "compile_variants"]
 
@@ -158,7 +158,9 @@ def compile_variants(
         if n_k < 1 or arr.shape != shape:
             raise ValueError(f"{name} must have shape (K, ...) = {shape} with K >= 1; got {arr.shape}.")
     # the weights are checked on the base's links; every other entry must be zero
-    w_links, p_links = w[:, base.rf_weight > 0], p[:, base.finding_weight > 0]
+    layout = _layout(base)
+    w_links = w.reshape(n_k, -1)[:, layout.w_links]
+    p_links = p.reshape(n_k, -1)[:, layout.p_links]
     for name, arr in (
         ("rf_prevalence", prev),
         ("cause_leak", lam),
@@ -178,11 +180,11 @@ def compile_variants(
     ):
         raise ValueError("every variant must have the links of the base model, and no other.")
     log1m_mu = np.log1p(-mu)
-    values, slot = _lookup_values(base, prev, w, mu, p, log1m_mu)
+    values = _lookup_values(layout, prev, w, mu, p, log1m_mu)
     tables = {"lookup_values": values, "finding_q": 1.0 - p, "log1m_finding_leak": log1m_mu}
     prog = base.program
-    multiplier = None if prog is None else multipliers(prog.scopes, prog.offsets, w)
-    for arr in (prev, lam, w, mu, p, slot, *tables.values()):
+    multiplier = None if prog is None else _multipliers(layout, w, len(prog.column_cause))
+    for arr in (prev, lam, w, mu, p, *tables.values()):
         arr.setflags(write=False)
     if multiplier is not None:
         multiplier.setflags(write=False)
@@ -194,37 +196,107 @@ def compile_variants(
         finding_leak=mu,
         finding_weight=p,
         lookup_values=tables["lookup_values"],
-        lookup_slot=slot,
+        lookup_slot=layout.slot,
         finding_q=tables["finding_q"],
         log1m_finding_leak=tables["log1m_finding_leak"],
         multiplier=multiplier,
     )
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Index arrays of a base model for compiling its variants (computed once per base)."""
+
+    w_links: NDArray[np.intp]  # flat indices of the base's risk-factor links in (R * C)
+    p_links: NDArray[np.intp]  # flat indices of its finding links in (F * C)
+    private: tuple[NDArray[np.intp], NDArray[np.intp]]  # (risk factor, cause) of each private entry
+    child: tuple[NDArray[np.intp], NDArray[np.intp]]  # (finding, cause) of each child entry
+    single: NDArray[np.bool_]  # which child entries have one parent
+    slot: NDArray[np.intp]  # each (entry, state) of the lookup table: its column of values
+    multiplier: tuple[tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]], ...]
+
+
+_LAYOUTS: weakref.WeakKeyDictionary[CompiledModel, _Layout] = weakref.WeakKeyDictionary()
+
+
+def _layout(base: CompiledModel) -> _Layout:
+    """The layout of :func:`_lookup_values` and :func:`_multipliers` for ``base`` (cached)."""
+    if base in _LAYOUTS:
+        return _LAYOUTS[base]
+    n_r, n_f = len(base.risk_factors), len(base.findings)
+    private, child, single = base.private_rf, base.child_finding, base.child_single
+    pr_c, pr_a = np.nonzero(private < n_r)
+    ch_c, ch_a = np.nonzero(child < n_f)
+    one = single[ch_c, ch_a]
+    # columns of values: 0, 1, prevalence (R), private (2 per entry), children at C = 1 absent,
+    # single-parent children present at C = 1 and at C = 0, log constants (F, then 2 R)
+    sizes = [1, 1, n_r, len(pr_c), len(pr_c), len(ch_c), int(one.sum()), int(one.sum()), n_f, n_r, n_r]
+    starts = np.cumsum([0, *sizes]).tolist()
+    cols = [np.arange(a, b, dtype=np.intp) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    n_p, n_d = private.shape[1], child.shape[1]
+    ends = np.cumsum([n_r, private.size, child.size, child.size, n_f, n_r]).tolist()
+    slot = np.ones(3 * ends[-1], dtype=np.intp)  # (entry, state) -> column; the constant 1 by default
+    rf = np.arange(n_r)
+    slot[3 * rf] = cols[2]  # prevalence: unknown, absent 0, present (1)
+    slot[3 * rf + 1] = 0
+    entry = ends[0] + pr_c * n_p + pr_a  # private risk factors: unknown, (1), present
+    slot[3 * entry], slot[3 * entry + 2] = cols[3], cols[4]
+    entry = ends[1] + ch_c * n_d + ch_a  # children at C = 1: (1), absent, present if one parent
+    slot[3 * entry + 1] = cols[5]
+    slot[3 * entry[one] + 2] = cols[6]
+    entry = ends[2] + ch_c * n_d + ch_a  # children at C = 0: (1), (1), present if one parent
+    slot[3 * entry[one] + 2] = cols[7]
+    entry = ends[3] + np.arange(n_f)  # log constants of absent findings
+    slot[3 * entry], slot[3 * entry + 1], slot[3 * entry + 2] = 0, cols[8], 0
+    entry = ends[4] + rf  # log constants of observed risk factors
+    slot[3 * entry], slot[3 * entry + 1], slot[3 * entry + 2] = 0, cols[9], cols[10]
+    slot.setflags(write=False)
+    # multipliers: round ``a`` multiplies the columns whose configuration has scope position ``a`` set
+    rounds = []
+    prog = base.program
+    if prog is not None:
+        width = max((len(sc) for sc in prog.scopes), default=0)
+        for a in range(width):
+            at: list[NDArray[np.intp]] = []
+            rs: list[int] = []
+            cs: list[int] = []
+            for c, scope in enumerate(prog.scopes):
+                if a < len(scope):
+                    k = len(scope)
+                    configs = np.arange(1 << k)
+                    on = np.flatnonzero((configs >> (k - 1 - a)) & 1)  # first variable slowest
+                    at.append(int(prog.offsets[c]) + on)
+                    rs += [scope[a]] * len(on)
+                    cs += [c] * len(on)
+            rounds.append((np.concatenate(at), np.array(rs, dtype=np.intp), np.array(cs, dtype=np.intp)))
+    layout = _Layout(
+        np.flatnonzero(base.rf_weight > 0),
+        np.flatnonzero(base.finding_weight > 0),
+        (private[pr_c, pr_a], pr_c),
+        (child[ch_c, ch_a], ch_c),
+        one,
+        slot,
+        tuple(rounds),
+    )
+    _LAYOUTS[base] = layout
+    return layout
+
+
 def _lookup_values(
-    base: CompiledModel,
-    prev: FloatArray,
-    w: FloatArray,
-    mu: FloatArray,
-    p: FloatArray,
-    log1m_mu: FloatArray,
-) -> tuple[FloatArray, NDArray[np.intp]]:
-    """The variants' lookup tables compactly: values ``(K, V)`` and each entry's slot ``(3 L,)``.
+    layout: _Layout, prev: FloatArray, w: FloatArray, mu: FloatArray, p: FloatArray, log1m_mu: FloatArray
+) -> FloatArray:
+    """The variants' lookup tables compactly: the values ``(K, V)`` of ``layout.slot``.
 
     The table of :func:`toeprob.inference.compiled.lookup_table` has six blocks of entries, three
-    states each (unknown, absent, present); most of its values are the constants 0 and 1 (and
-    every value of a padded entry is 1). Columns 0 and 1 hold the constants, the others the
+    states each (unknown, absent, present); most of its values are the constants 0 and 1 (every
+    value of a padded entry is 1). Columns 0 and 1 hold the constants, the others the
     parameter-dependent values, each computed by the same elementwise operation as in that
     function, so that ``values[k, slot]`` is bitwise variant ``k``'s table.
     """
     n_k = prev.shape[0]
-    n_r, n_f = prev.shape[1], mu.shape[1]
-    private, child, single = base.private_rf, base.child_finding, base.child_single
-    pr_c, pr_a = np.nonzero(private < n_r)
-    pr_r = private[pr_c, pr_a]
-    ch_c, ch_a = np.nonzero(child < n_f)
-    ch_f = child[ch_c, ch_a]
-    one = single[ch_c, ch_a]
+    pr_r, pr_c = layout.private
+    ch_f, ch_c = layout.child
+    one = layout.single
     pw, pp = w[:, pr_r, pr_c], prev[:, pr_r]
     cp = p[:, ch_f, ch_c]
     cl1, cp1 = mu[:, ch_f[one]], cp[:, one]
@@ -243,26 +315,20 @@ def _lookup_values(
         log1m_prev,
         log_prev,
     ]
-    starts = np.cumsum([0] + [c.shape[1] for c in columns]).tolist()
-    cols = [np.arange(a, b, dtype=np.intp) for a, b in zip(starts[:-1], starts[1:], strict=True)]
-    n_p, n_d = private.shape[1], child.shape[1]
-    ends = np.cumsum([n_r, private.size, child.size, child.size, n_f, n_r]).tolist()
-    slot = np.ones(3 * ends[-1], dtype=np.intp)  # (entry, state) -> column; 1 by default
-    rf = np.arange(n_r)
-    slot[3 * rf] = cols[2]  # prevalence: unknown, absent 0, present 1
-    slot[3 * rf + 1] = 0
-    entry = ends[0] + pr_c * n_p + pr_a  # private risk factors: unknown, (1), present
-    slot[3 * entry], slot[3 * entry + 2] = cols[3], cols[4]
-    entry = ends[1] + ch_c * n_d + ch_a  # children at C = 1: (1), absent, present if one parent
-    slot[3 * entry + 1] = cols[5]
-    slot[3 * entry[one] + 2] = cols[6]
-    entry = ends[2] + ch_c * n_d + ch_a  # children at C = 0: (1), (1), present if one parent
-    slot[3 * entry[one] + 2] = cols[7]
-    entry = ends[3] + np.arange(n_f)  # log constants of absent findings
-    slot[3 * entry], slot[3 * entry + 1], slot[3 * entry + 2] = 0, cols[8], 0
-    entry = ends[4] + rf  # log constants of observed risk factors
-    slot[3 * entry], slot[3 * entry + 1], slot[3 * entry + 2] = 0, cols[9], cols[10]
-    return np.concatenate(columns, axis=1), slot
+    return np.concatenate(columns, axis=1)
+
+
+def _multipliers(layout: _Layout, w: FloatArray, width: int) -> FloatArray:
+    """:func:`toeprob.inference.risk_factors.multipliers` of every variant, ``(K, W)``, bitwise.
+
+    That function multiplies a column, starting from 1, by ``1 - w`` of each shared parent set in
+    its configuration (or by 1) in scope order; here each round multiplies the columns with that
+    scope position set, all causes at once (skipping the factors 1, which change nothing).
+    """
+    out = np.ones((w.shape[0], width))
+    for at, r, c in layout.multiplier:
+        out[:, at] *= 1.0 - w[:, r, c]
+    return out
 
 
 class VariantEngine:
