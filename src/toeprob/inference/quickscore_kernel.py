@@ -123,14 +123,23 @@ def _evidence(
     z0 = np.empty(n_c)
     e0 = np.empty(n_c)
     table = np.empty(2 * n_r + 1)
+    slot = np.empty(n_lookup, dtype=np.intp)  # each entry's slot for the current states
     for r in range(n):
         v = variant[r]
+        same = r > 0  # the states of the previous row (the slots already in place)
         for i in range(n_f):
-            state[i] = fs[r, i]
+            same = same and fs[r, i] == fs[r - 1, i]
         for i in range(n_r):
-            state[n_f + i] = rs[r, i]
+            same = same and rs[r, i] == rs[r - 1, i]
+        if not same:
+            for i in range(n_f):
+                state[i] = fs[r, i]
+            for i in range(n_r):
+                state[n_f + i] = rs[r, i]
+            for k in range(n_lookup):
+                slot[k] = lookup_slot[3 * k + 1 + state[lookup_row[k]]]
         for k in range(n_lookup):
-            values[k] = lookup_table[v, lookup_slot[3 * k + 1 + state[lookup_row[k]]]]
+            values[k] = lookup_table[v, slot[k]]
         for c in range(n_c):
             acc = values[n_r + c * n_p]
             for a in range(1, n_p):

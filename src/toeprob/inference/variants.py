@@ -374,10 +374,9 @@ class VariantEngine:
         """
         fs, rs = self._states(finding_states, rf_states)
         n, n_k = len(fs), self.variants.variants
-        # pairs variant by variant: a variant's tables stay in cache for all its rows
-        variant, rows = np.divmod(np.arange(n * n_k), n)
-        post = self.posterior_pairs(fs, rs, rows, variant, chunk_size=chunk_size)
-        return np.ascontiguousarray(post.reshape(n_k, n, -1).transpose(1, 0, 2))
+        # pairs row by row: the compiled program folds a row's evidence once for all its variants
+        rows, variant = np.divmod(np.arange(n * n_k), n_k)
+        return self.posterior_pairs(fs, rs, rows, variant, chunk_size=chunk_size).reshape(n, n_k, -1)
 
     def posterior_pairs(
         self,
