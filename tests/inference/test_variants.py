@@ -8,8 +8,11 @@ import pytest
 from tests.brute_force import random_network
 from toeprob import Model
 from toeprob.errors import ParameterKeyError
+from toeprob.inference import exact as exact_module
+from toeprob.inference import variants as variants_module
 from toeprob.inference.compiled import CompiledModel, compile_arrays, compile_model
 from toeprob.inference.exact import ExactEngine
+from toeprob.inference.quickscore import EXTENDED, quickscore_rows
 from toeprob.inference.variants import VariantEngine, compile_variants
 from toeprob.knowledge.evidence import parse_evidence
 from toeprob.knowledge.parameters import ModelParameters
@@ -187,3 +190,72 @@ def test_compile_variants_refuses_other_structures(model: Model) -> None:
         compile_variants(base, prev, lam[:, :3], w, mu, p)
     with pytest.raises(ValueError, match=r"below 1"):
         compile_variants(base, prev, np.ones_like(lam), w, mu, p)
+
+
+def _alone(cv, k: int) -> ExactEngine:
+    cm = cv.base
+    return ExactEngine(
+        compile_arrays(
+            cm.causes,
+            cm.findings,
+            cm.risk_factors,
+            cv.rf_prevalence[k],
+            cv.cause_leak[k],
+            cv.rf_weight[k],
+            cv.finding_leak[k],
+            cv.finding_weight[k],
+        )
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_program_with_a_variant_index_per_row_equals_one_model_at_a_time(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    cm = random_network(rng, int(rng.integers(2, 6)), int(rng.integers(2, 8)), int(rng.integers(0, 7)))
+    cv = _variants_of(cm, rng, 4)
+    n = 12
+    fs, rs = _states(rng, n, len(cm.findings)), _states(rng, n, len(cm.risk_factors))
+    multi = (fs == 1) & (cm.finding_parent_count >= 2)
+    counts = multi.sum(axis=1)  # rows of different m in one call
+    present = np.argsort(~multi, axis=1, kind="stable")[:, : max(1, int(counts.max()))]
+    variant = rng.integers(0, cv.variants, n)
+    got = quickscore_rows(cm, fs, rs, present, counts, variants=cv, variant=variant)
+    for row in range(n):
+        alone = cv.variant(int(variant[row]))
+        want = quickscore_rows(
+            alone, fs[row : row + 1], rs[row : row + 1], present[row : row + 1], counts[row : row + 1]
+        )
+        for mine, theirs in zip(got, want, strict=True):
+            assert mine[row].tobytes() == theirs[0].tobytes(), row
+
+
+@pytest.mark.parametrize("limits", ["retry", "retry then elimination"])
+def test_rows_retried_in_extended_precision_or_eliminated_equal_each_variant_alone(
+    monkeypatch: pytest.MonkeyPatch, limits: str
+) -> None:
+    # every row whose sum cancels at all is sent to the 80-bit retry (and on to elimination),
+    # by the variants' engine and by each variant's own engine alike
+    for module in (variants_module, exact_module):
+        monkeypatch.setattr(module, "CANCELLATION_LIMIT", 1.0)
+        if limits != "retry":
+            monkeypatch.setattr(module, "PRECISE_LIMIT", 1.0)
+    precise: list[bool] = []
+    original = variants_module.quickscore_rows
+
+    def spy(*args: object, **kwargs: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        precise.append(bool(kwargs.get("precise")))
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(variants_module, "quickscore_rows", spy)
+    rng = np.random.default_rng(7)
+    cm = random_network(rng, 4, 6, 3)
+    cv = _variants_of(cm, rng, 3)
+    fs, rs = _states(rng, 6, len(cm.findings)), _states(rng, 6, len(cm.risk_factors))
+    fs[0] = 1
+    engine = VariantEngine(cv)
+    got = engine.posterior(fs, rs)
+    for k in range(cv.variants):
+        assert got[:, k].tobytes() == _alone(cv, k).posterior_batch(fs, rs).tobytes(), k
+    assert any(precise) == EXTENDED  # the 80-bit retry ran (where there is 80-bit)
+    if limits != "retry" or not EXTENDED:
+        assert engine._alone  # and some pairs were eliminated

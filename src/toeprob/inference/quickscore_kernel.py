@@ -523,7 +523,9 @@ def _program(
         offsets,
         variant,
     )
-    return _signed_sums(present, counts, lane_start, lane_ratio, lane_parts, flagged, log1m, log_const, variant)
+    return _signed_sums(
+        present, counts, lane_start, lane_ratio, lane_parts, flagged, log1m, log_const, variant
+    )
 
 
 _IDENTITY: dict[int, IntArray] = {}

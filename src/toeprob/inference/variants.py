@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import weakref
 from dataclasses import dataclass
 
@@ -232,7 +233,7 @@ def _layout(base: CompiledModel) -> _Layout:
     # single-parent children present at C = 1 and at C = 0, log constants (F, then 2 R)
     sizes = [1, 1, n_r, len(pr_c), len(pr_c), len(ch_c), int(one.sum()), int(one.sum()), n_f, n_r, n_r]
     starts = np.cumsum([0, *sizes]).tolist()
-    cols = [np.arange(a, b, dtype=np.intp) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    cols = [np.arange(a, b, dtype=np.intp) for a, b in itertools.pairwise(starts)]
     n_p, n_d = private.shape[1], child.shape[1]
     ends = np.cumsum([n_r, private.size, child.size, child.size, n_f, n_r]).tolist()
     slot = np.ones(3 * ends[-1], dtype=np.intp)  # (entry, state) -> column; the constant 1 by default

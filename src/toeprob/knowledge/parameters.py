@@ -276,9 +276,8 @@ class ModelParameters:
         ]
         # the same as index arrays, for :meth:`arrays`; risk links in rounds: round ``j`` holds
         # every cause's ``j``-th link (file order), so that each cause's product keeps its order
-        as_array = lambda pairs: np.array(pairs, dtype=np.intp).reshape(-1, 3).T  # noqa: E731
-        self._risk_index = as_array(self._risk_links)
-        self._finding_index = as_array(self._finding_links)
+        self._risk_index = np.array(self._risk_links, dtype=np.intp).reshape(-1, 3).T
+        self._finding_index = np.array(self._finding_links, dtype=np.intp).reshape(-1, 3).T
         self._prior_index = np.array(self._prior_word, dtype=np.intp).reshape(-1, 2).T
         self._population_index = np.array(self._population, dtype=np.intp).reshape(-1, 3).T
         seen: dict[int, int] = {}
