@@ -69,6 +69,8 @@ __all__ = ["evaluation_sensitivity", "sensitivity", "uncertainty"]
 
 FloatArray = NDArray[np.float64]
 
+_LEVELS = {int(u): u for u in Urgency}
+
 
 def _basis(reasoner: Reasoner) -> tuple[ModelParameters, CompiledModel]:
     """The reasoner's model parameters and the compiled structure every variant shares."""
@@ -232,7 +234,7 @@ def summarise(
         model_version=model.version,
         sampling=SAMPLING_SCHEME,
         posterior_draws=post,
-        urgency_draws=tuple(Urgency(int(u)) for u in urgency),
+        urgency_draws=tuple(map(_LEVELS.__getitem__, urgency.tolist())),
     )
 
 
