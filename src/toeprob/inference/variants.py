@@ -213,8 +213,16 @@ class _Layout:
     private: tuple[NDArray[np.intp], NDArray[np.intp]]  # (risk factor, cause) of each private entry
     child: tuple[NDArray[np.intp], NDArray[np.intp]]  # (finding, cause) of each child entry
     single: NDArray[np.bool_]  # which child entries have one parent
+    private_flat: NDArray[np.intp]  # the same as flat indices in (R * C)
+    child_flat: NDArray[np.intp]  # and in (F * C)
+    starts: list[int]  # first column of each block of values, and their number
     slot: NDArray[np.intp]  # each (entry, state) of the lookup table: its column of values
     multiplier: tuple[tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]], ...]
+
+    @property
+    def columns(self) -> int:
+        """Number of columns of values ``V``."""
+        return self.starts[-1]
 
 
 _LAYOUTS: weakref.WeakKeyDictionary[CompiledModel, _Layout] = weakref.WeakKeyDictionary()
@@ -270,12 +278,16 @@ def _layout(base: CompiledModel) -> _Layout:
                     rs += [scope[a]] * len(on)
                     cs += [c] * len(on)
             rounds.append((np.concatenate(at), np.array(rs, dtype=np.intp), np.array(cs, dtype=np.intp)))
+    n_c = len(base.causes)
     layout = _Layout(
         np.flatnonzero(base.rf_weight > 0),
         np.flatnonzero(base.finding_weight > 0),
         (private[pr_c, pr_a], pr_c),
         (child[ch_c, ch_a], ch_c),
         one,
+        private[pr_c, pr_a] * n_c + pr_c,
+        child[ch_c, ch_a] * n_c + ch_c,
+        starts,
         slot,
         tuple(rounds),
     )
@@ -295,28 +307,26 @@ def _lookup_values(
     function, so that ``values[k, slot]`` is bitwise variant ``k``'s table.
     """
     n_k = prev.shape[0]
-    pr_r, pr_c = layout.private
-    ch_f, ch_c = layout.child
+    pr_r = layout.private[0]
     one = layout.single
-    pw, pp = w[:, pr_r, pr_c], prev[:, pr_r]
-    cp = p[:, ch_f, ch_c]
-    cl1, cp1 = mu[:, ch_f[one]], cp[:, one]
+    pw, pp = w.reshape(n_k, -1)[:, layout.private_flat], prev[:, pr_r]
+    cp = p.reshape(n_k, -1)[:, layout.child_flat]
+    cl1, cp1 = mu[:, layout.child[0][one]], cp[:, one]
+    out = np.empty((n_k, layout.columns))
+    blocks = iter(np.split(out, layout.starts[1:-1], axis=1))
+    next(blocks)[:] = 0.0
+    next(blocks)[:] = 1.0
+    next(blocks)[:] = prev
+    np.subtract(1.0, pp * pw, out=next(blocks))
+    np.subtract(1.0, pw, out=next(blocks))
+    np.subtract(1.0, cp, out=next(blocks))
+    np.add(cl1, cp1 * (1.0 - cl1), out=next(blocks))
+    next(blocks)[:] = cl1
+    next(blocks)[:] = log1m_mu
     with np.errstate(divide="ignore"):
-        log_prev, log1m_prev = np.log(prev), np.log(1.0 - prev)
-    columns = [
-        np.zeros((n_k, 1)),
-        np.ones((n_k, 1)),
-        prev,
-        1.0 - pp * pw,
-        1.0 - pw,
-        1.0 - cp,
-        cl1 + cp1 * (1.0 - cl1),
-        cl1,
-        log1m_mu,
-        log1m_prev,
-        log_prev,
-    ]
-    return np.concatenate(columns, axis=1)
+        np.log(1.0 - prev, out=next(blocks))
+        np.log(prev, out=next(blocks))
+    return out
 
 
 def _multipliers(layout: _Layout, w: FloatArray, width: int) -> FloatArray:
