@@ -3,15 +3,23 @@
 Variants share the structure of a :class:`~toeprob.inference.compiled.CompiledModel` (which links exist, the
 private and shared risk factors, the risk-factor program) and differ only in their parameter values.
 :func:`compile_variants` computes every parameter-dependent array once for all ``K`` variants, with
-a leading variant axis; :class:`VariantEngine` then answers evidence rows under every variant in
-one batched array program (the engine's Quickscore path with the variant as one more row index),
-so that ``K`` models cost about as much as ``K`` evidence rows of one model.
+a leading variant axis, as array operations over that axis (the evidence-folding table compactly:
+only its parameter-dependent entries, with a slot per entry). :class:`VariantEngine` then answers
+pairs of an evidence row and a variant the way :class:`~toeprob.inference.exact.ExactEngine`
+answers rows: the float64 rows of any ``m`` in one call per chunk of the compiled Quickscore
+program (:mod:`toeprob.inference.quickscore_kernel`), each pair reading its own variant's tables
+through a variant index; the pairs whose sum cancels too deeply again in extended precision (the
+array program, variant index per row); the rest by elimination. ``K`` models cost about as much
+as ``K`` evidence rows of one model.
 
-Exactness: each variant's arrays are computed elementwise by the same code as a model compiled
-alone (:func:`toeprob.inference.compiled.lookup_table`), and every row of the Quickscore path is computed
-independently of its batch, so a variant's posteriors are bitwise those of
-``ExactEngine(compile_arrays(<that variant's arrays>))``. Rows that the engine sends to elimination
-(many present findings, deep cancellation) are computed by exactly that engine, variant by variant.
+Exactness: each variant's arrays are computed elementwise by the same operations as a model
+compiled alone (:func:`toeprob.inference.compiled.lookup_table`,
+:func:`toeprob.inference.risk_factors.multipliers`; the factors 1 that these multiply by are
+skipped, which changes no bit), the compiled program treats one model as the case of one variant,
+and every row is computed independently of its batch, so a variant's posteriors are bitwise those
+of ``ExactEngine(compile_arrays(<that variant's arrays>))``, including the rows retried in
+extended precision. Rows that the engine sends to elimination (many present findings, deep
+cancellation) are computed by exactly that engine, variant by variant.
 
 Examples
 --------

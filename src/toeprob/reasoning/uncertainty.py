@@ -5,8 +5,8 @@ asks what the ranges do to an answer, exactly:
 
 * :func:`uncertainty` draws complete models within the ranges (:meth:`ModelParameters.sample`:
   every parameter independent, uniform on the log-odds scale within its word's range), computes
-  the exact posterior of the evidence and the urgency under every draw in one batched array program
-  (:mod:`toeprob.inference.variants`), and summarises them;
+  the exact posterior of the evidence and the urgency under every draw in one batched program over the
+  model variants (:mod:`toeprob.inference.variants`), and summarises them;
 * :func:`sensitivity` moves each parameter one word down and one word up its scale (a
   population figure to the edges of its range), the others at their values, and recomputes one
   cause's posterior exactly under every such model, again in one batch;
