@@ -12,6 +12,12 @@ Work is organized in *lanes*, one per (row, term) pair: :data:`LANES` lanes at a
 the junction tree together, the lane index innermost, so that every step is a short loop over
 contiguous memory that the compiler vectorizes; no lane's arithmetic depends on another's.
 
+Model variants (:mod:`toeprob.inference.variants`): every parameter-dependent table is read with
+a leading variant axis, and each row carries a variant index, so that rows of many variants of
+one model go through one call. One model is the case of one variant (its tables as views with a
+leading axis of one, variant 0 for every row, its lookup table read through the identity slots):
+both use the same compiled code, one signature, and one model's results do not depend on it.
+
 The functions are compiled on first use and cached on disk (``cache=True``): the first call in a
 fresh environment compiles for about 10-30 s, later processes load the cached machine code in
 about a second (measured in ``benchmarks/README.md``). Extended precision (``np.longdouble``) has
