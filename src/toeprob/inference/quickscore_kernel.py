@@ -534,16 +534,11 @@ def _program(
     )
 
 
-_IDENTITY: dict[int, IntArray] = {}
-
-
 def _identity(n: int) -> IntArray:
-    """``arange(n)``, read-only (the slots of one model's own lookup table)."""
-    if n not in _IDENTITY:
-        slot = np.arange(n, dtype=np.intp)
-        slot.setflags(write=False)
-        _IDENTITY[n] = slot
-    return _IDENTITY[n]
+    """``arange(n)``, read-only as the variants' slots are (one compiled signature for both)."""
+    slot = np.arange(n, dtype=np.intp)
+    slot.setflags(write=False)
+    return slot
 
 
 def quickscore_kernel(
