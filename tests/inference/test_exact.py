@@ -187,3 +187,38 @@ def test_log_evidence_batch_is_bitwise_equal_to_single(default_engine):
         assert np.array_equal(default_engine.log_evidence_batch(fss, rss, chunk_size=chunk), single)
     with pytest.raises(ValueError, match="chunk_size"):
         default_engine.log_evidence_batch(fss, rss, chunk_size=0)
+
+
+def test_posterior_evidence_batch_is_posterior_and_log_evidence(default_engine):
+    cm = default_engine.compiled
+    fss, rss = sample_evidence(cm, 80, seed=5, reveal_present=0.6)
+    groups = np.arange(80) // 4
+    post, log_ev, error = default_engine.posterior_evidence_batch(fss, rss, groups=groups)
+    assert np.array_equal(post, default_engine.posterior_batch(fss, rss, groups=groups))
+    assert np.array_equal(log_ev, default_engine.log_evidence_batch(fss, rss))
+    assert not error.any()
+    # rows marked approximate: exact (error 0) unless they cancel; then within their error
+    loose = np.random.default_rng(0).random(80) < 0.5
+    post2, log_ev2, error2 = default_engine.posterior_evidence_batch(
+        fss, rss, groups=groups, approximate=loose
+    )
+    assert not error2[~loose].any()
+    same = error2 == 0
+    assert np.array_equal(post2[same], post[same]) and np.array_equal(log_ev2[same], log_ev[same])
+    assert (np.abs(post2 - post).max(axis=1) <= error2).all()
+    assert np.isnan(log_ev2[~same]).all()
+
+
+def test_posterior_evidence_batch_raises(default_engine):
+    cm = default_engine.compiled
+    fs = np.full((2, len(cm.findings)), -1, np.int8)
+    rs = np.full((2, len(cm.risk_factors)), -1, np.int8)
+    with pytest.raises(ValueError, match="'approximate' parameter"):
+        default_engine.posterior_evidence_batch(fs, rs, approximate=[1, 0])
+    with pytest.raises(ValueError, match="'groups' parameter"):
+        default_engine.posterior_evidence_batch(fs, rs, groups=[0.5, 1.0])
+    with pytest.raises(ImpossibleEvidenceError, match="row 0"):
+        impossible = ExactEngine(impossible_network())
+        f = np.ones((2, len(impossible.compiled.findings)), np.int8)
+        r = np.zeros((2, len(impossible.compiled.risk_factors)), np.int8)
+        impossible.posterior_evidence_batch(f, r, approximate=np.ones(2, bool))

@@ -123,6 +123,26 @@ GROUP_ELEMENTS = 1 << 22
 """Heavy rows of one structure are eliminated together, at most this many clique-table elements
 (all rows) at a time."""
 
+SETTLE_LIMIT = 5e7
+"""Largest cancellation ratio of a float64 row that :meth:`ExactEngine.posterior_evidence_batch` may
+leave without the extended-precision recomputation (``approximate`` rows). Half of
+:data:`~toeprob.inference.quickscore.PRECISE_LIMIT`: the ratio computed in float64 is within a
+relative ``SETTLE_ERROR * ratio`` (at most 5e-5 here) of the one computed in extended precision,
+so that recomputation would accept the row and never send it to elimination."""
+
+SETTLE_ERROR = 1e-12
+"""Error bound per unit of cancellation ratio of a float64 posterior against the
+extended-precision one: ``|p64 - p80| <= SETTLE_ERROR * ratio`` for every cause.
+
+Why it holds: every quantity of a row before the signed sum is a product, a sum of non-negative
+terms or an exponential of a small log, each with a relative error of at most a few hundred
+``eps`` (``eps = 2.2e-16``), so the signed sums ``den = sum s_t`` and ``num_c = sum r_tc s_t``
+(``0 <= r_tc <= 1``) have absolute errors at most ``K eps sum |s_t|``, and the posterior
+``num_c / den`` at most ``2 K eps ratio``. Measured on the rows of ``benchmarks/bench_precision.py``
+(ratios from 1e3 to 1e8): ``|p64 - exact| <= 2e-16 * ratio`` (``K`` about 1), and
+``|p80 - exact| <= 1.3e-19 * ratio``. The bound allows ``K`` up to 2,000, 5,000 times the measured
+error, and is at most 5e-5 at :data:`SETTLE_LIMIT`."""
+
 FAMILY_ELEMENTS = 1 << 18
 """A family of heavy rows (``posterior_batch(groups=...)``) is eliminated on the union of its
 present findings when that network's clique tables hold at most this many elements per row: there
@@ -212,14 +232,7 @@ class ExactEngine:
         """
         check_parameter(chunk_size, positive_int, name="chunk_size", owner="ExactEngine.posterior_batch")
         fs, rs = self._states(finding_states, rf_states, single=False)
-        labels = None
-        if groups is not None:
-            labels = np.asarray(groups)
-            if labels.shape != (fs.shape[0],) or (labels.size and labels.dtype.kind not in "iu"):
-                raise ValueError(
-                    f"The 'groups' parameter must be an integer array of shape ({fs.shape[0]},); got "
-                    f"shape {labels.shape} and dtype {labels.dtype}."
-                )
+        labels = None if groups is None else self._labels(groups, fs.shape[0])
         return self._run(fs, rs, chunk_size, labels)[0]
 
     def log_evidence(self, finding_state: ArrayLike, rf_state: ArrayLike) -> float:
@@ -264,12 +277,75 @@ class ExactEngine:
         fs, rs = self._states(finding_states, rf_states, single=False)
         return self._run(fs, rs, chunk_size)[1]
 
+    def posterior_evidence_batch(
+        self,
+        finding_states: ArrayLike,
+        rf_states: ArrayLike,
+        *,
+        chunk_size: int = 2048,
+        groups: ArrayLike | None = None,
+        approximate: ArrayLike | None = None,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Posteriors, log evidence and an error bound of every row, in one pass.
+
+        Row ``k``'s posterior and log evidence are :meth:`posterior_batch`'s and
+        :meth:`log_evidence_batch`'s (with the same ``groups``), bit for bit, and its error is 0;
+        except for rows marked in ``approximate`` (a boolean array (N,)) whose float64
+        inclusion-exclusion sum cancels beyond
+        :data:`~toeprob.inference.quickscore.CANCELLATION_LIMIT` but not beyond
+        :data:`SETTLE_LIMIT`: these keep their float64 posterior, without the extended-precision
+        recomputation (its log evidence is then not computed: ``nan``), and ``error[k]`` bounds
+        the distance of every cause's value to :meth:`posterior_batch`'s (:data:`SETTLE_ERROR`
+        times the cancellation ratio). A caller that needs only a comparison of the posteriors
+        with fixed thresholds (the urgency rule's care levels) recomputes the few rows whose
+        interval ``value +- error`` holds a threshold.
+
+        Such a row would have been accepted by the recomputation (its ratio stays far below
+        :data:`~toeprob.inference.quickscore.PRECISE_LIMIT`), never eliminated, so leaving it out
+        changes no other row, in its family or elsewhere.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from toeprob.inference.compiled import compile_arrays
+        >>> eng = ExactEngine(compile_arrays(["a"], ["f"], [], [], [0.1], np.zeros((0, 1)),
+        ...                                  [0.01], [[0.9]]))
+        >>> post, log_ev, error = eng.posterior_evidence_batch(
+        ...     np.array([[1], [0]], np.int8), np.zeros((2, 0), np.int8), approximate=[True, True])
+        >>> post.round(4).ravel().tolist(), np.exp(log_ev).round(4).tolist(), error.tolist()
+        ([0.9092, 0.011], [0.0991, 0.9009], [0.0, 0.0])
+        """
+        owner = "ExactEngine.posterior_evidence_batch"
+        check_parameter(chunk_size, positive_int, name="chunk_size", owner=owner)
+        fs, rs = self._states(finding_states, rf_states, single=False)
+        labels = None if groups is None else self._labels(groups, fs.shape[0])
+        loose = None
+        if approximate is not None:
+            loose = np.asarray(approximate)
+            if loose.shape != (fs.shape[0],) or loose.dtype != np.bool_:
+                raise ValueError(
+                    f"The 'approximate' parameter of {owner} must be a boolean array of shape "
+                    f"({fs.shape[0]},); got shape {loose.shape} and dtype {loose.dtype}."
+                )
+        post, log_ev, _, error = self._run(fs, rs, chunk_size, labels, loose)
+        return post, log_ev, error
+
     def uses_fallback(self, finding_state: ArrayLike, rf_state: ArrayLike) -> bool:
         """Whether this evidence is answered by variable elimination rather than Quickscore."""
         fs, rs = self._states(finding_state, rf_state, single=True)
         return bool(self._run(fs[None], rs[None], 1)[2][0])
 
     # -- internals --------------------------------------------------------------------------
+
+    @staticmethod
+    def _labels(groups: ArrayLike, n: int) -> NDArray[np.integer[Any]]:
+        labels = np.asarray(groups)
+        if labels.shape != (n,) or (labels.size and labels.dtype.kind not in "iu"):
+            raise ValueError(
+                f"The 'groups' parameter must be an integer array of shape ({n},); got "
+                f"shape {labels.shape} and dtype {labels.dtype}."
+            )
+        return labels
 
     def _states(
         self, finding_state: ArrayLike, rf_state: ArrayLike, *, single: bool
@@ -309,11 +385,15 @@ class ExactEngine:
         rs: NDArray[np.int8],
         chunk_size: int,
         families: NDArray[np.integer[Any]] | None = None,
-    ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+        approximate: NDArray[np.bool_] | None = None,
+    ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], FloatArray]:
+        """Posteriors, log evidence, which rows were eliminated, and the error bound of the rows
+        left in float64 (``approximate``, see :meth:`posterior_evidence_batch`; 0 elsewhere)."""
         cm = self.compiled
         n = fs.shape[0]
         post = np.empty((n, len(cm.causes)))
         log_ev = np.empty(n)
+        error = np.zeros(n)
         multi = (fs == 1) & self._multi
         counts = np.count_nonzero(multi, axis=1)
         fallback = ~self._quick[counts]  # Quickscore cannot take the row: elimination
@@ -333,6 +413,14 @@ class ExactEngine:
             p, le, cancel = quickscore_rows(cm, fs[part], rs[part], present, counts[part])
             post[part], log_ev[part] = p, le
             redo = ~(cancel <= CANCELLATION_LIMIT)
+            if approximate is not None and redo.any():
+                # kept in float64 with an error bound: rows that the extended precision would
+                # recompute and accept (m <= PRECISE_MAX_PRESENT, ratio far below PRECISE_LIMIT)
+                keep = redo & approximate[part] & (cancel <= SETTLE_LIMIT)
+                keep &= counts[part] <= PRECISE_MAX_PRESENT
+                error[part[keep]] = SETTLE_ERROR * cancel[keep]
+                log_ev[part[keep]] = np.nan
+                redo &= ~keep
             if redo.any():
                 redo_rows = part[redo]
                 again = counts[redo_rows] <= PRECISE_MAX_PRESENT
@@ -353,10 +441,10 @@ class ExactEngine:
         if len(heavy):
             labels = None if families is None else families[heavy]
             post[heavy], log_ev[heavy] = self._eliminate(fs[heavy], rs[heavy], labels)
-        if not (np.isfinite(log_ev).all() and np.isfinite(post).all()):
-            bad = ~np.isfinite(log_ev) | ~np.all(np.isfinite(post), axis=1)
+        if not (np.isfinite(log_ev[error == 0]).all() and np.isfinite(post).all()):
+            bad = (~np.isfinite(log_ev) & (error == 0)) | ~np.all(np.isfinite(post), axis=1)
             self._impossible(fs, rs, int(np.flatnonzero(bad)[0]))
-        return post, log_ev, fallback
+        return post, log_ev, fallback, error
 
     def _eliminate(
         self, fs: NDArray[np.int8], rs: NDArray[np.int8], groups: NDArray[np.integer[Any]] | None

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from toeprob.errors import EvidenceError, EvidenceTypeError, ParameterError, ParameterTypeError, shorten
+from toeprob.inference.exact import ExactEngine
 from toeprob.knowledge.evidence import check_name, is_missing, parse_evidence, parse_value
 from toeprob.knowledge.model import Model
 from toeprob.knowledge.urgency import Urgency
@@ -243,6 +244,7 @@ def rank_rows(
 
     model = reasoner.model
     engine = reasoner.engine
+    evidence_pass = engine.posterior_evidence_batch if isinstance(engine, ExactEngine) else None
     total = len(cases) if isinstance(cases, Sized) else None
     chunks: Iterable[tuple[list[Any], NDArray[np.int8], NDArray[np.int8]]] = _chunks(cases, model, chunk_size)
     if progress:
@@ -255,7 +257,9 @@ def rank_rows(
     urgencies: list[NDArray[np.int_]] = []
     for index, fs, rs in chunks:
         n_rows += len(index)
-        post, urgency = posteriors_and_urgencies(fs, rs, reasoner.urgency_policy, engine.posterior_batch)
+        post, urgency = posteriors_and_urgencies(
+            fs, rs, reasoner.urgency_policy, engine.posterior_batch, evidence_pass
+        )
         posts.append(post)
         urgencies.append(urgency)
     causes = list(model.causes)

@@ -83,11 +83,13 @@ from toeprob.knowledge.urgency import Urgency
 from toeprob.results.diagnosis import UrgencyReason
 
 __all__ = [
+    "EvidencePass",
     "PosteriorBatch",
     "UrgencyAssessment",
     "UrgencyPolicy",
     "assess_urgency",
     "care_level",
+    "evidence_and_urgencies",
     "posterior_and_urgency",
     "posteriors_and_urgencies",
     "urgency_batch",
@@ -105,6 +107,22 @@ class PosteriorBatch(Protocol):
         *,
         groups: NDArray[np.int_] | None = None,
     ) -> NDArray[np.float64]: ...
+
+
+class EvidencePass(Protocol):
+    """An engine's pass giving posteriors, log evidence and error bounds together
+    (:meth:`~toeprob.inference.exact.ExactEngine.posterior_evidence_batch`): rows marked
+    ``approximate`` may come back with a posterior within ``error`` of the exact pass's (and log
+    evidence ``nan``); every other row is exact, with error 0."""
+
+    def __call__(
+        self,
+        finding_states: NDArray[np.int8],
+        rf_states: NDArray[np.int8],
+        *,
+        groups: NDArray[np.int_] | None = None,
+        approximate: NDArray[np.bool_] | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
 
 
 _ABSENT, _UNKNOWN, _PRESENT = 0, -1, 1
@@ -292,11 +310,83 @@ def _families(finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]) -> 
     return np.asarray(first[inverse], dtype=int)
 
 
+def _settled_levels(
+    posts: NDArray[np.float64],
+    error: NDArray[np.float64],
+    finding_states: NDArray[np.int8],
+    rf_states: NDArray[np.int8],
+    labels: NDArray[np.int_],
+    policy: UrgencyPolicy,
+    posterior_batch: PosteriorBatch,
+) -> NDArray[np.int_]:
+    """The care level of every row whose posterior is known within ``error`` (per row), equal to
+    the level of the exact posterior.
+
+    A care level never falls when a posterior rises, so the exact row's level lies between the
+    levels of ``posts - error`` and ``posts + error``; where these differ (a threshold within the
+    interval), the row is recomputed exactly (``posterior_batch``), in place in ``posts``.
+    """
+    levels = _care_levels(posts, policy.care, policy.thresholds)
+    loose = np.flatnonzero(error > 0)
+    if len(loose):
+        margin = error[loose, None]
+        low = _care_levels(posts[loose] - margin, policy.care, policy.thresholds)
+        high = _care_levels(posts[loose] + margin, policy.care, policy.thresholds)
+        levels[loose] = low
+        again = loose[low != high]
+        if len(again):
+            posts[again] = posterior_batch(finding_states[again], rf_states[again], groups=labels[again])
+            error[again] = 0.0
+            levels[again] = _care_levels(posts[again], policy.care, policy.thresholds)
+    return levels
+
+
+def evidence_and_urgencies(
+    finding_states: NDArray[np.int8],
+    rf_states: NDArray[np.int8],
+    policy: UrgencyPolicy,
+    posterior_batch: PosteriorBatch,
+    evidence_pass: EvidencePass,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int_]]:
+    """The posterior, log evidence and urgency of every case, from one pass of ``evidence_pass``.
+
+    The same rows, families and results as :func:`posteriors_and_urgencies` (bit for bit), with
+    the log evidence of every case as :meth:`~toeprob.inference.engines.PosteriorEngine.log_evidence_batch`
+    gives it. The worlds' rows are passed as ``approximate``: only their care levels count, so a
+    world whose inclusion-exclusion cancels (about 3% of them, otherwise recomputed in extended
+    precision at 2-15 ms a row) keeps its float64 posterior and error bound when no threshold lies
+    within that error (:func:`_settled_levels`), and is recomputed exactly when one does.
+    """
+    n = len(finding_states)
+    rows, rfs, owner = policy.candidate_rows(finding_states, rf_states)
+    every_f = np.concatenate([np.asarray(finding_states, dtype=np.int8), rows])
+    every_r = np.concatenate([np.asarray(rf_states, dtype=np.int8), rfs])
+    family = _families(finding_states, rf_states)
+    labels = np.concatenate([-1 - family, family[owner]])  # case rows: a family of their own
+    first, inverse = _unique_rows(every_f, every_r, labels)
+    distinct_f, distinct_r, distinct_labels = every_f[first], every_r[first], labels[first]
+    try:
+        distinct, log_ev, error = evidence_pass(
+            distinct_f, distinct_r, groups=distinct_labels, approximate=first >= n
+        )
+    except ImpossibleEvidenceError:
+        posterior_batch(finding_states, rf_states)  # names the case's row, if it is a case
+        raise
+    levels = _settled_levels(
+        distinct, error, distinct_f, distinct_r, distinct_labels, policy, posterior_batch
+    )
+    best = np.zeros(n, dtype=int)
+    np.maximum.at(best, owner, levels[inverse[n:]])
+    cases = inverse[:n]
+    return distinct[cases], log_ev[cases], np.maximum(best, policy.floors(finding_states))
+
+
 def posteriors_and_urgencies(
     finding_states: NDArray[np.int8],
     rf_states: NDArray[np.int8],
     policy: UrgencyPolicy,
     posterior_batch: PosteriorBatch,
+    evidence_pass: EvidencePass | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.int_]]:
     """The posterior and the urgency (as ints, see :class:`Urgency`) of every case.
 
@@ -304,8 +394,14 @@ def posteriors_and_urgencies(
     each distinct row once. Each case's worlds are one family (``groups``), as in
     :func:`posterior_and_urgency`, and the case rows are alone: a row's posterior depends on
     nothing but its family, so that they are those of :func:`posterior_and_urgency` case by case
-    (identical cases share their family). The same rule as :func:`assess_urgency`.
+    (identical cases share their family). The same rule as :func:`assess_urgency`. Given an
+    ``evidence_pass``, by :func:`evidence_and_urgencies` (the same results, faster).
     """
+    if evidence_pass is not None:
+        post, _, urgency = evidence_and_urgencies(
+            finding_states, rf_states, policy, posterior_batch, evidence_pass
+        )
+        return post, urgency
     n = len(finding_states)
     rows, rfs, owner = policy.candidate_rows(finding_states, rf_states)
     every_f = np.concatenate([np.asarray(finding_states, dtype=np.int8), rows])
