@@ -23,8 +23,9 @@ from numpy.typing import NDArray
 from scipy.special import entr
 
 from toeprob.inference.engines import PosteriorEngine
+from toeprob.inference.exact import ExactEngine
 from toeprob.knowledge.evidence import Evidence
-from toeprob.reasoning.urgency_rule import urgency_batch
+from toeprob.reasoning.urgency_rule import evidence_and_urgencies, urgency_batch
 
 if TYPE_CHECKING:
     from toeprob.reasoning.reasoner import Reasoner
@@ -137,7 +138,40 @@ def _set(
 
 
 def _urgency(reasoner: Reasoner, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> IntArray:
-    return urgency_batch(fs, rs, reasoner.urgency_policy, reasoner.engine.posterior_batch)
+    engine = reasoner.engine
+    fast = engine.posterior_evidence_batch if isinstance(engine, ExactEngine) else None
+    return urgency_batch(fs, rs, reasoner.urgency_policy, engine.posterior_batch, fast)
+
+
+def _answers(
+    reasoner: Reasoner,
+    engine: PosteriorEngine,
+    ev: Evidence,
+    fs: NDArray[np.int8],
+    rs: NDArray[np.int8],
+    with_urgency: bool,
+) -> tuple[FloatArray, FloatArray, IntArray | None] | None:
+    """Posteriors of the answer rows ``fs``/``rs``, the log evidence of ``ev`` followed by that
+    of every row, and (``with_urgency``) every row's urgency, from one engine pass; None when
+    ``engine`` has no such pass (then separate calls give the same numbers)."""
+    if not isinstance(engine, ExactEngine) or (with_urgency and engine is not reasoner.engine):
+        return None
+    every_f = np.concatenate([ev.finding_state[None, :], fs]).astype(np.int8)
+    every_r = np.concatenate([ev.rf_state[None, :], rs]).astype(np.int8)
+    if not with_urgency:
+        post, logs, _ = engine.posterior_evidence_batch(every_f, every_r)
+        return post[1:], logs, None
+    assess = np.ones(len(every_f), dtype=bool)
+    assess[0] = False  # the evidence itself: its urgency is known
+    post, logs, levels = evidence_and_urgencies(
+        every_f,
+        every_r,
+        reasoner.urgency_policy,
+        engine.posterior_batch,
+        engine.posterior_evidence_batch,
+        assess=assess,
+    )
+    return post[1:], logs, levels[1:]
 
 
 def score_questions(
@@ -164,17 +198,23 @@ def score_questions(
         return Scores(
             ids, kinds, base, urgency, np.zeros(0), empty, empty, none, none, np.zeros(0), np.zeros(0)
         )
-    post = np.asarray(engine.posterior_batch(fs, rs), dtype=float)
-    logs = np.asarray(
-        engine.log_evidence_batch(
-            np.concatenate([ev.finding_state[None, :], fs[0::2]]),
-            np.concatenate([ev.rf_state[None, :], rs[0::2]]),
-        ),
-        dtype=float,
-    )
+    merged = _answers(reasoner, engine, ev, fs, rs, with_urgency)
+    levels: IntArray | None
+    if merged is not None:
+        post, every_log, levels = merged
+        logs = np.concatenate([every_log[:1], every_log[1::2]])  # the evidence, then the yes rows
+    else:
+        post = np.asarray(engine.posterior_batch(fs, rs), dtype=float)
+        logs = np.asarray(
+            engine.log_evidence_batch(
+                np.concatenate([ev.finding_state[None, :], fs[0::2]]),
+                np.concatenate([ev.rf_state[None, :], rs[0::2]]),
+            ),
+            dtype=float,
+        )
+        levels = _urgency(reasoner, fs, rs) if with_urgency else None
     p_yes = np.asarray(np.clip(np.exp(logs[1:] - logs[0]), 0.0, 1.0))
-    if with_urgency:
-        levels = _urgency(reasoner, fs, rs)
+    if levels is not None:
         u_yes, u_no = levels[0::2], levels[1::2]
     else:
         u_yes = u_no = np.full(n, urgency, dtype=int)
@@ -205,13 +245,17 @@ def score_checklist(
     rs = ev.rf_state[None, :].copy()
     for q in ids:
         _set(reasoner, fs, rs, 0, q, 0)
-    post_none = np.asarray(engine.posterior_batch(fs, rs), dtype=float)[0]
-    logs = np.asarray(
-        engine.log_evidence_batch(
-            np.concatenate([ev.finding_state[None, :], fs]), np.concatenate([ev.rf_state[None, :], rs])
-        ),
-        dtype=float,
-    )
+    merged = _answers(reasoner, engine, ev, fs, rs, with_urgency=False)
+    if merged is not None:
+        post_none, logs = merged[0][0], merged[1]
+    else:
+        post_none = np.asarray(engine.posterior_batch(fs, rs), dtype=float)[0]
+        logs = np.asarray(
+            engine.log_evidence_batch(
+                np.concatenate([ev.finding_state[None, :], fs]), np.concatenate([ev.rf_state[None, :], rs])
+            ),
+            dtype=float,
+        )
     p_none = float(np.clip(np.exp(logs[1] - logs[0]), 0.0, 1.0))
     p_any = 1.0 - p_none
     if p_any <= 1e-12:

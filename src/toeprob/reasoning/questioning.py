@@ -292,17 +292,22 @@ def _label(model: Model, cause: str) -> str:
     return model.cause_specs[cause].label
 
 
-def _separates(model: Model, base: FloatArray, yes: FloatArray, no: FloatArray) -> tuple[str, str]:
-    """The cause a yes raises most and the cause a no raises most (among causes that matter)."""
-    weight = np.maximum(base, np.maximum(yes, no))
+def _separating(s: Scores) -> tuple[list[int], list[int]]:
+    """For every candidate, the cause a yes raises most and the cause a no raises most (among
+    causes that matter), as cause indices."""
+    if not len(s.ids):
+        return [], []
+    yes, no = s.post_yes, s.post_no
+    weight = np.maximum(s.base, np.maximum(yes, no))
     up, down = (yes - no) * weight, (no - yes) * weight
-    return model.causes[int(np.argmax(up))], model.causes[int(np.argmax(down))]
+    return np.argmax(up, axis=1).tolist(), np.argmax(down, axis=1).tolist()
 
 
-def _why_single(model: Model, s: Scores, j: int, weight: float) -> str:
+def _why_single(model: Model, s: Scores, j: int, weight: float, causes: tuple[int, int]) -> str:
+    """Why single question ``j`` is asked; ``causes``: the two it separates (:func:`_separating`)."""
     p = s.p_yes[j]
     shift = p * abs(int(s.urgency_yes[j]) - s.urgency) + (1 - p) * abs(int(s.urgency_no[j]) - s.urgency)
-    a, b = _separates(model, s.base, s.post_yes[j], s.post_no[j])
+    a, b = model.causes[causes[0]], model.causes[causes[1]]
     text = f"separates {_label(model, a)} from {_label(model, b)}" if a != b else f"tests {_label(model, a)}"
     if weight * shift > 0.5 * s.value[j] and shift > 0:
         return f"it could change how soon to seek care; it also {text}"
@@ -408,6 +413,7 @@ def suggest(
 
     red = model.red_flags
     singles = []
+    raised_by_yes, raised_by_no = _separating(s)
     for j, q in enumerate(ids):
         floor = red.get(q)
         plausible = bool(
@@ -424,7 +430,7 @@ def suggest(
                 floor,
                 plausible,
                 value=float(s.value[j]),
-                why=_why_single(model, s, j, policy.urgency_weight),
+                why=_why_single(model, s, j, policy.urgency_weight, (raised_by_yes[j], raised_by_no[j])),
             )
         )
     # red flags that could still raise the urgency, highest floor first, then the most probable

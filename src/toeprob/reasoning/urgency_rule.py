@@ -347,8 +347,13 @@ def evidence_and_urgencies(
     policy: UrgencyPolicy,
     posterior_batch: PosteriorBatch,
     evidence_pass: EvidencePass,
+    *,
+    assess: NDArray[np.bool_] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int_]]:
     """The posterior, log evidence and urgency of every case, from one pass of ``evidence_pass``.
+
+    With ``assess`` (a boolean array, one per case), only those cases get their urgency; the
+    others' urgency is their red-flag floor alone (their worlds are not computed).
 
     The same rows, families and results as :func:`posteriors_and_urgencies` (bit for bit), with
     the log evidence of every case as :meth:`~toeprob.inference.engines.PosteriorEngine.log_evidence_batch`
@@ -358,7 +363,12 @@ def evidence_and_urgencies(
     within that error (:func:`_settled_levels`), and is recomputed exactly when one does.
     """
     n = len(finding_states)
-    rows, rfs, owner = policy.candidate_rows(finding_states, rf_states)
+    if assess is None:
+        rows, rfs, owner = policy.candidate_rows(finding_states, rf_states)
+    else:
+        chosen = np.flatnonzero(assess)
+        rows, rfs, owner = policy.candidate_rows(finding_states[chosen], rf_states[chosen])
+        owner = chosen[owner]
     every_f = np.concatenate([np.asarray(finding_states, dtype=np.int8), rows])
     every_r = np.concatenate([np.asarray(rf_states, dtype=np.int8), rfs])
     family = _families(finding_states, rf_states)
@@ -425,15 +435,29 @@ def urgency_batch(
     rf_states: NDArray[np.int8],
     policy: UrgencyPolicy,
     posterior_batch: PosteriorBatch,
+    evidence_pass: EvidencePass | None = None,
 ) -> NDArray[np.int_]:
-    """The urgency (as ints, see :class:`Urgency`) of every case; the same rule as :func:`assess_urgency`."""
+    """The urgency (as ints, see :class:`Urgency`) of every case; the same rule as :func:`assess_urgency`.
+
+    Given an ``evidence_pass``, the worlds are passed as ``approximate`` and settled as in
+    :func:`evidence_and_urgencies` (the same levels).
+    """
     rows, rfs, owner = policy.candidate_rows(finding_states, rf_states)
     best = np.zeros(len(finding_states), dtype=int)
     if len(rows):
         labels = _families(finding_states, rf_states)[owner]  # each case's worlds: one family
         first, inverse = _unique_rows(rows, rfs, labels)
-        posts = posterior_batch(rows[first], rfs[first], groups=labels[first])
-        levels = _care_levels(posts, policy.care, policy.thresholds)
+        distinct_f, distinct_r, distinct_labels = rows[first], rfs[first], labels[first]
+        if evidence_pass is None:
+            posts = posterior_batch(distinct_f, distinct_r, groups=distinct_labels)
+            levels = _care_levels(posts, policy.care, policy.thresholds)
+        else:
+            posts, _, error = evidence_pass(
+                distinct_f, distinct_r, groups=distinct_labels, approximate=np.ones(len(first), dtype=bool)
+            )
+            levels = _settled_levels(
+                posts, error, distinct_f, distinct_r, distinct_labels, policy, posterior_batch
+            )
         np.maximum.at(best, owner, levels[inverse])
     return np.maximum(best, policy.floors(finding_states))
 
