@@ -141,3 +141,38 @@ def test_recomputed_levels_match_exact_rows(reasoner: Reasoner, loose: dict[str,
                 assert np.array_equal(got, want), (offset, level, k)
                 # recomputed rows are the exact ones, bit for bit
                 assert np.array_equal(posts[error == 0], loose["exact"][error == 0])
+
+
+def test_single_case_reasons_from_the_exact_deciding_world(
+    reasoner: Reasoner, cases: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """rank_causes' path: the same posterior, urgency and reasons (with their probabilities) as the
+    always-recompute path, also when the deciding world was left in float64 (thresholds moved
+    below its posteriors so that it decides) and must be recomputed for the reasons."""
+    from toeprob.knowledge.evidence import Evidence
+    from toeprob.reasoning.urgency_rule import posterior_and_urgency
+
+    fs, rs = cases
+    engine, policy = reasoner.engine, reasoner.urgency_policy
+    rows, rfs, owner = policy.candidate_rows(fs, rs)
+    post, _, error = engine.posterior_evidence_batch(rows, rfs, approximate=np.ones(len(rows), bool))
+    calls: list[int] = []
+
+    def counting(f: np.ndarray, r: np.ndarray, *, groups: np.ndarray | None = None) -> np.ndarray:
+        calls.append(len(f))
+        return engine.posterior_batch(f, r, groups=groups)
+
+    policies = [policy]
+    for k in np.flatnonzero(error > 0)[:4].tolist():
+        # the world's largest posterior among causes of the highest care level decides that level
+        level = Urgency(int(policy.care.max()))
+        top = float(post[k, policy.care >= int(level)].max())
+        policies.append(_moved(policy, level, top - 100 * error[k]))
+    for moved in policies:
+        for case in sorted(set(owner[error > 0].tolist())):
+            ev = Evidence({}, fs[case], rs[case])
+            want_post, want = posterior_and_urgency(ev, moved, engine.posterior_batch)
+            got_post, got = posterior_and_urgency(ev, moved, counting, engine.posterior_evidence_batch)
+            assert np.array_equal(got_post, want_post)
+            assert got == want
+    assert 1 in calls  # a deciding world left in float64 was recomputed for its reasons

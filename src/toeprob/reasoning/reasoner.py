@@ -38,6 +38,7 @@ from toeprob import registry
 from toeprob.errors import ImpossibleEvidenceError
 from toeprob.inference.budget import Budget
 from toeprob.inference.engines import EngineName, PosteriorEngine, create_engine
+from toeprob.inference.exact import ExactEngine
 from toeprob.knowledge.casefile import Case, as_cases
 from toeprob.knowledge.evidence import Evidence, parse_evidence
 from toeprob.knowledge.model import Model, resolve_model
@@ -49,7 +50,12 @@ from toeprob.reasoning import scoring as _scoring
 from toeprob.reasoning import uncertainty as _uncertainty
 from toeprob.reasoning.batch_dask import is_dask_frame, rank_dask_frame
 from toeprob.reasoning.questioning import InterviewPolicy
-from toeprob.reasoning.urgency_rule import UrgencyAssessment, UrgencyPolicy, posterior_and_urgency
+from toeprob.reasoning.urgency_rule import (
+    EvidencePass,
+    UrgencyAssessment,
+    UrgencyPolicy,
+    posterior_and_urgency,
+)
 from toeprob.results.diagnosis import Diagnosis, RankedCause, RedFlag
 from toeprob.results.evaluation import EvaluationReport
 from toeprob.results.explanation import Explanation
@@ -116,6 +122,8 @@ class Reasoner:
         self._care = tuple(s.care_level for s in specs)
         self._descriptions = tuple(s.description for s in specs)
         self._labels = tuple(s.label for s in specs)
+        # each cause's RankedCause fields after its probability: prior, care level, description, label
+        self._static = tuple(zip(self._priors, self._care, self._descriptions, self._labels, strict=True))
         # causes in identifier order: ties (equal to 9 decimals) are broken by identifier
         self._by_name = np.argsort(np.array(self.model.causes))
         self._other_engines: dict[str, PosteriorEngine] = {}
@@ -175,12 +183,19 @@ class Reasoner:
         """
         check_engine(engine, "rank_causes")
         ev = self.parse(evidence)
-        posterior, assessment = posterior_and_urgency(ev, self.urgency_policy, self.engine.posterior_batch)
+        posterior, assessment = posterior_and_urgency(
+            ev, self.urgency_policy, self.engine.posterior_batch, self._evidence_pass()
+        )
         if engine != "fast":
             posterior = np.asarray(
                 self.engine_named(engine).posterior(ev.finding_state, ev.rf_state), dtype=float
             )
         return self.diagnosis(ev, posterior, assessment, engine=engine)
+
+    def _evidence_pass(self) -> EvidencePass | None:
+        """The exact engine's combined pass (urgency worlds settled within their error bound)."""
+        engine = self.engine
+        return engine.posterior_evidence_batch if isinstance(engine, ExactEngine) else None
 
     def diagnosis(
         self,
@@ -199,17 +214,8 @@ class Reasoner:
         rounded = np.round(posterior, 9)
         order = self._by_name[np.argsort(-rounded[self._by_name], kind="stable")]
         values = posterior.tolist()
-        ranked = tuple(
-            RankedCause(
-                cause=causes[i],
-                probability=values[i],
-                prior=self._priors[i],
-                care_level=self._care[i],
-                description=self._descriptions[i],
-                label=self._labels[i],
-            )
-            for i in order.tolist()
-        )
+        static = self._static
+        ranked = tuple([RankedCause(causes[i], values[i], *static[i]) for i in order.tolist()])
         red_flags = tuple(
             RedFlag(f, floor)
             for f, floor in sorted(assessment.red_flags.items(), key=lambda kv: (-int(kv[1]), kv[0]))

@@ -126,6 +126,8 @@ class EvidencePass(Protocol):
 
 
 _ABSENT, _UNKNOWN, _PRESENT = 0, -1, 1
+_KEPT_WORLDS = 4096
+"""Reported red-flag states whose worlds a policy keeps (a few KiB each at most)."""
 
 
 @dataclass(frozen=True)
@@ -166,10 +168,21 @@ def _care_levels(
 ) -> NDArray[np.int_]:
     """Vectorized :func:`care_level` over rows of ``posteriors`` (N, C); returns int levels (N,)."""
     out = np.zeros(len(posteriors), dtype=int)
+    for level, columns, threshold in _level_columns(care, thresholds):
+        out[posteriors[:, columns].max(axis=1) >= threshold] = level
+    return out
+
+
+def _level_columns(
+    care: NDArray[np.int_], thresholds: Mapping[Urgency, float]
+) -> list[tuple[int, NDArray[np.intp], float]]:
+    """Each level with a threshold, lowest first, with the columns of the causes at or above it
+    and its threshold (levels no cause reaches left out)."""
+    out = []
     for level in sorted(thresholds):
-        columns = care >= int(level)
-        if columns.any():
-            out[posteriors[:, columns].max(axis=1) >= thresholds[level]] = int(level)
+        columns = np.flatnonzero(care >= int(level))
+        if len(columns):
+            out.append((int(level), columns, thresholds[level]))
     return out
 
 
@@ -202,6 +215,20 @@ class UrgencyPolicy:
         self.world_a = np.full(len(red), _ABSENT, dtype=np.int8)
         self.world_u = np.where(self.course, _UNKNOWN, _ABSENT).astype(np.int8)
         self._subset_cache: dict[int, NDArray[np.bool_]] = {}
+        self._world_cache: dict[bytes, NDArray[np.int8]] = {}
+        self._levels = _level_columns(self.care, self.thresholds)
+        self._levels_for: Mapping[Urgency, float] = self.thresholds
+        self._red_names = np.array(self.red_names, dtype=object)
+
+    def care_levels(self, posteriors: NDArray[np.float64]) -> NDArray[np.int_]:
+        """The care level of every row of ``posteriors`` (N, C) as ints: :func:`care_level` by rows."""
+        if self._levels_for is not self.thresholds:  # columns per level, kept for these thresholds
+            self._levels = _level_columns(self.care, self.thresholds)
+            self._levels_for = self.thresholds
+        out = np.zeros(len(posteriors), dtype=int)
+        for level, columns, threshold in self._levels:
+            out[posteriors[:, columns].max(axis=1) >= threshold] = level
+        return out
 
     def floors(self, finding_states: NDArray[np.int8]) -> NDArray[np.int_]:
         """The highest red-flag floor present in each case (0 = self_care if none)."""
@@ -241,11 +268,10 @@ class UrgencyPolicy:
         """
         finding_states = np.asarray(finding_states, dtype=np.int8)
         if len(finding_states) == 1:  # one case: its worlds in order, without array bookkeeping
-            one_needed = int(self.floors(finding_states)[0]) < self.top_care
-            worlds = self.worlds(finding_states[0, self.red_columns]) if one_needed else []
+            worlds = self._worlds_of(finding_states[0, self.red_columns])
             rows = np.repeat(finding_states, len(worlds), axis=0)
-            if worlds:
-                rows[:, self.red_columns] = np.stack(worlds)
+            if len(worlds):
+                rows[:, self.red_columns] = worlds
             owner = np.zeros(len(worlds), dtype=int)
             return rows, np.repeat(rf_states, len(worlds), axis=0).astype(np.int8), owner
         reported = finding_states[:, self.red_columns]
@@ -275,6 +301,22 @@ class UrgencyPolicy:
             return np.zeros((0, width), dtype=np.int8), rf_states[:0].astype(np.int8), np.zeros(0, dtype=int)
         owner = np.concatenate(owners).astype(int)
         return np.concatenate(blocks), rf_states[owner].astype(np.int8), owner
+
+    def _worlds_of(self, reported: NDArray[np.int8]) -> NDArray[np.int8]:
+        """:meth:`worlds` of one case stacked (W, red flags), none when its floors reach the highest
+        care level; remembered per reported red-flag state (at most :data:`_KEPT_WORLDS`)."""
+        key = reported.tobytes()
+        cached = self._world_cache.get(key)
+        if cached is None:
+            floor = int(np.where(reported == _PRESENT, self.red_floors, 0).max(initial=0))
+            worlds = self.worlds(reported) if floor < self.top_care else []
+            width = len(self.red_names)
+            cached = np.stack(worlds) if worlds else np.zeros((0, width), dtype=np.int8)
+            cached.flags.writeable = False
+            if len(self._world_cache) >= _KEPT_WORLDS:
+                self._world_cache.clear()
+            self._world_cache[key] = cached
+        return cached
 
     def _subsets(self, k: int) -> NDArray[np.bool_]:
         """Every subset of at most ``m`` of ``k`` items, as rows of a ``(S, k)`` boolean array."""
@@ -326,18 +368,18 @@ def _settled_levels(
     levels of ``posts - error`` and ``posts + error``; where these differ (a threshold within the
     interval), the row is recomputed exactly (``posterior_batch``), in place in ``posts``.
     """
-    levels = _care_levels(posts, policy.care, policy.thresholds)
+    levels = policy.care_levels(posts)
     loose = np.flatnonzero(error > 0)
     if len(loose):
         margin = error[loose, None]
-        low = _care_levels(posts[loose] - margin, policy.care, policy.thresholds)
-        high = _care_levels(posts[loose] + margin, policy.care, policy.thresholds)
+        low = policy.care_levels(posts[loose] - margin)
+        high = policy.care_levels(posts[loose] + margin)
         levels[loose] = low
         again = loose[low != high]
         if len(again):
             posts[again] = posterior_batch(finding_states[again], rf_states[again], groups=labels[again])
             error[again] = 0.0
-            levels[again] = _care_levels(posts[again], policy.care, policy.thresholds)
+            levels[again] = policy.care_levels(posts[again])
     return levels
 
 
@@ -424,7 +466,7 @@ def posteriors_and_urgencies(
     except ImpossibleEvidenceError:
         posterior_batch(finding_states, rf_states)  # names the case's row, if it is a case
         raise
-    levels = _care_levels(distinct, policy.care, policy.thresholds)
+    levels = policy.care_levels(distinct)
     best = np.zeros(n, dtype=int)
     np.maximum.at(best, owner, levels[inverse[n:]])
     return distinct[inverse[:n]], np.maximum(best, policy.floors(finding_states))
@@ -450,7 +492,7 @@ def urgency_batch(
         distinct_f, distinct_r, distinct_labels = rows[first], rfs[first], labels[first]
         if evidence_pass is None:
             posts = posterior_batch(distinct_f, distinct_r, groups=distinct_labels)
-            levels = _care_levels(posts, policy.care, policy.thresholds)
+            levels = policy.care_levels(posts)
         else:
             posts, _, error = evidence_pass(
                 distinct_f, distinct_r, groups=distinct_labels, approximate=np.ones(len(first), dtype=bool)
@@ -463,30 +505,44 @@ def urgency_batch(
 
 
 def assess_urgency(
-    evidence: Evidence, policy: UrgencyPolicy, posterior_batch: PosteriorBatch
+    evidence: Evidence,
+    policy: UrgencyPolicy,
+    posterior_batch: PosteriorBatch,
+    evidence_pass: EvidencePass | None = None,
 ) -> UrgencyAssessment:
     """Apply the rule of the module docstring to validated ``evidence``, with the reasons."""
-    return posterior_and_urgency(evidence, policy, posterior_batch)[1]
+    return posterior_and_urgency(evidence, policy, posterior_batch, evidence_pass)[1]
 
 
 def posterior_and_urgency(
-    evidence: Evidence, policy: UrgencyPolicy, posterior_batch: PosteriorBatch
+    evidence: Evidence,
+    policy: UrgencyPolicy,
+    posterior_batch: PosteriorBatch,
+    evidence_pass: EvidencePass | None = None,
 ) -> tuple[NDArray[np.float64], UrgencyAssessment]:
     """The posterior of ``evidence`` and its urgency, from one batched engine pass.
 
     The evidence row and the rows of the urgency rule's worlds go to ``posterior_batch`` together;
-    the first row of the result is the posterior of the evidence itself.
+    the first row of the result is the posterior of the evidence itself. Given an
+    ``evidence_pass``, the worlds are passed as ``approximate`` and settled as in
+    :func:`evidence_and_urgencies`, and the deciding world (whose posteriors the reasons give) is
+    recomputed exactly if it was left in float64: the same results, bit for bit.
     """
     model = policy.model
     states = evidence.finding_state[None, :]
     rows, rfs, _ = policy.candidate_rows(states, evidence.rf_state[None, :])
-    everything = posterior_batch(
-        np.concatenate([states.astype(np.int8), rows]),
-        np.concatenate([evidence.rf_state[None, :].astype(np.int8), rfs]),
-        groups=np.minimum(np.arange(len(rows) + 1), 1),  # the evidence alone, its worlds one family
-    )
-    posterior, posts = everything[0], everything[1:]
-    levels = _care_levels(posts, policy.care, policy.thresholds) if len(posts) else np.zeros(0, dtype=int)
+    every_f = np.concatenate([states.astype(np.int8), rows])
+    every_r = np.concatenate([evidence.rf_state[None, :].astype(np.int8), rfs])
+    groups = np.minimum(np.arange(len(rows) + 1), 1)  # the evidence alone, its worlds one family
+    if evidence_pass is None:
+        everything = posterior_batch(every_f, every_r, groups=groups)
+        posterior, posts = everything[0], everything[1:]
+        levels = policy.care_levels(posts)
+        error = np.zeros(len(posts))
+    else:
+        everything, _, errors = evidence_pass(every_f, every_r, groups=groups, approximate=groups > 0)
+        posterior, posts, error = everything[0], everything[1:], errors[1:]
+        levels = _settled_levels(posts, error, rows, rfs, groups[1:], policy, posterior_batch)
     red = model.red_flags
     floors = {f: red[f] for f, v in evidence.values.items() if v and f in red}
     # among the worlds reaching the highest level, report the one closest to the report (the last)
@@ -499,21 +555,20 @@ def posterior_and_urgency(
         for f, floor in sorted(floors.items(), key=lambda kv: (-int(kv[1]), kv[0]))
     ]
     if posterior_level > Urgency.SELF_CARE:
+        if error[best] > 0:  # its posteriors are reported: exactly
+            posts[best] = posterior_batch(rows[best : best + 1], rfs[best : best + 1], groups=groups[:1])[0]
         # every cause at or above the level whose posterior reaches that level's threshold
         deciding = posts[best]
-        for i in np.argsort(-deciding, kind="stable"):
-            level = Urgency(int(policy.care[i]))
-            if level >= posterior_level and deciding[i] >= model.triage.thresholds[posterior_level]:
-                cause = model.causes[int(i)]
-                reasons.append(
-                    UrgencyReason("cause", cause, level, float(deciding[i]), posterior_level == urgency)
-                )
-    reported = states[0, policy.red_columns]
-    assumed = tuple(
-        name
-        for name, state, floor, course in zip(
-            policy.red_names, reported, policy.red_floors, policy.course, strict=True
+        order = np.argsort(-deciding, kind="stable")
+        chosen = (policy.care[order] >= int(posterior_level)) & (
+            deciding[order] >= model.triage.thresholds[posterior_level]
         )
-        if state == _UNKNOWN and not course and floor > int(urgency)
-    )
+        decides = posterior_level == urgency
+        reasons.extend(
+            UrgencyReason("cause", model.causes[i], Urgency(int(policy.care[i])), p, decides)
+            for i, p in zip(order[chosen].tolist(), deciding[order[chosen]].tolist(), strict=True)
+        )
+    reported = states[0, policy.red_columns]
+    unreported = (reported == _UNKNOWN) & ~policy.course & (policy.red_floors > int(urgency))
+    assumed = tuple(policy._red_names[unreported].tolist())
     return posterior, UrgencyAssessment(urgency, tuple(reasons), floors, posterior_level, assumed)
