@@ -222,3 +222,35 @@ def test_posterior_evidence_batch_raises(default_engine):
         f = np.ones((2, len(impossible.compiled.findings)), np.int8)
         r = np.zeros((2, len(impossible.compiled.risk_factors)), np.int8)
         impossible.posterior_evidence_batch(f, r, approximate=np.ones(2, bool))
+
+
+def test_identical_rows_of_different_families(default_engine):
+    """Rows shared by several families go through Quickscore once; each family's result is that
+    of the family alone, heavy rows (eliminated on the family's union) included."""
+    cm = default_engine.compiled
+    fss, rss = sample_evidence(cm, 24, seed=7, reveal_present=0.9)
+    multi = ((fss == 1) & (cm.finding_parent_count >= 2)).sum(axis=1)
+    assert (multi > default_engine.max_present).any()  # some rows are eliminated
+    rng = np.random.default_rng(3)
+    families = [rng.choice(24, size=6, replace=False) for _ in range(8)]  # overlapping families
+    rows = np.concatenate(families)
+    labels = np.repeat(np.arange(8), 6)
+    loose = rng.random(len(rows)) < 0.7
+    post, log_ev, error = default_engine.posterior_evidence_batch(
+        fss[rows], rss[rows], groups=labels, approximate=loose
+    )
+    for k, members in enumerate(families):
+        at = labels == k
+        alone = default_engine.posterior_evidence_batch(
+            fss[members], rss[members], groups=np.zeros(6, int), approximate=loose[at]
+        )
+        exact = (error[at] == 0) & (alone[2] == 0)
+        assert np.array_equal(post[at][exact], alone[0][exact])
+        assert np.array_equal(log_ev[at][exact], alone[1][exact])
+        assert (np.abs(post[at] - alone[0]).max(axis=1) <= np.maximum(error[at], alone[2])).all()
+    assert np.array_equal(
+        default_engine.posterior_batch(fss[rows], rss[rows], groups=labels),
+        np.concatenate(
+            [default_engine.posterior_batch(fss[m], rss[m], groups=np.zeros(6, int)) for m in families]
+        ),
+    )

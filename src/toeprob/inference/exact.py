@@ -150,6 +150,19 @@ the fixed cost of an order and a program per structure (about 10-20 ms) outweigh
 tables; above it, each structure is eliminated on its own."""
 
 
+SHARE_ROWS = 32
+"""Batches with ``groups`` of at least this many rows look for identical rows of different families
+(:meth:`ExactEngine._run`); below it, finding them costs more than it saves."""
+
+
+def _distinct_rows(fs: NDArray[np.int8], rs: NDArray[np.int8]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Indices of the distinct rows of ``(fs, rs)``, and for every row the index of its copy among them."""
+    packed = np.ascontiguousarray(np.concatenate([fs, rs], axis=1))
+    keys = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
 class ExactEngine:
     """Exact posteriors of every cause for a :class:`~toeprob.inference.compiled.CompiledModel`.
 
@@ -386,9 +399,32 @@ class ExactEngine:
         chunk_size: int,
         families: NDArray[np.integer[Any]] | None = None,
         approximate: NDArray[np.bool_] | None = None,
+        *,
+        quick_only: bool = False,
     ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], FloatArray]:
         """Posteriors, log evidence, which rows were eliminated, and the error bound of the rows
-        left in float64 (``approximate``, see :meth:`posterior_evidence_batch`; 0 elsewhere)."""
+        left in float64 (``approximate``, see :meth:`posterior_evidence_batch`; 0 elsewhere).
+
+        ``quick_only``: the Quickscore stages alone (the rows to eliminate are flagged, their
+        values left unset). With ``families``, identical rows of different families (the worlds
+        shared by cases that differ in red flags only, a case equal to one of its worlds) go
+        through the Quickscore stages once, which do not depend on families; each copy that needs
+        elimination is eliminated in its own family.
+        """
+        if families is not None and not quick_only and len(fs) >= SHARE_ROWS:
+            shared, inverse = _distinct_rows(fs, rs)
+            if len(shared) < len(fs):
+                loose = None
+                if approximate is not None:  # a row left in float64 only if every copy may be
+                    strict = np.zeros(len(shared), dtype=bool)
+                    np.logical_or.at(strict, inverse, ~approximate)
+                    loose = ~strict
+                post, log_ev, fallback, error = self._run(
+                    fs[shared], rs[shared], chunk_size, approximate=loose, quick_only=True
+                )
+                return self._finish(
+                    fs, rs, post[inverse], log_ev[inverse], fallback[inverse], error[inverse], families
+                )
         cm = self.compiled
         n = fs.shape[0]
         post = np.empty((n, len(cm.causes)))
@@ -437,6 +473,22 @@ class ExactEngine:
                     p, le, cancel = quickscore_rows(cm, fs[part], rs[part], present, precise=True)
                     post[part], log_ev[part] = p, le
                     fallback[part[~(cancel <= PRECISE_LIMIT)]] = True
+        if quick_only:
+            return post, log_ev, fallback, error
+        return self._finish(fs, rs, post, log_ev, fallback, error, families)
+
+    def _finish(
+        self,
+        fs: NDArray[np.int8],
+        rs: NDArray[np.int8],
+        post: FloatArray,
+        log_ev: FloatArray,
+        fallback: NDArray[np.bool_],
+        error: FloatArray,
+        families: NDArray[np.integer[Any]] | None,
+    ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], FloatArray]:
+        """The rows flagged ``fallback`` by elimination (by families), then the check that every
+        row is possible."""
         heavy = np.flatnonzero(fallback)
         if len(heavy):
             labels = None if families is None else families[heavy]
