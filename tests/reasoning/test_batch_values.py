@@ -130,6 +130,15 @@ def test_duplicate_and_clashing_columns() -> None:
     assert agree.loc[0, "top_cause"] == rank_causes({"cramp": True}).top.cause
 
 
+def test_two_names_for_one_identifier_in_mappings() -> None:
+    rows = [{"cramp": True}, {"cramp": True, " cramp": True}, {" cramp": False, "diabetes": True}]
+    out = rank_batch(rows)
+    for k, row in enumerate(rows):
+        assert out.loc[k, "top_probability"] == rank_causes(row).top.probability
+    with pytest.raises(EvidenceError, match="row 1: .*given twice with different values"):
+        rank_batch([{"cramp": True}, {"cramp": True, " cramp": False}])
+
+
 def test_nan_and_na_mean_unknown_in_single_calls_too() -> None:
     base = rank_causes({}).probability("dehydration")
     for value in (np.nan, pd.NA, None, np.float32("nan")):

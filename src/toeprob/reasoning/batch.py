@@ -136,18 +136,18 @@ def _chunks(
     iterator = iter(cases)
     row = 0
     encoder = _MappingEncoder(model)
+    n_f = len(model.findings)
     while batch := list(itertools.islice(iterator, size)):
-        fs = np.full((len(batch), len(model.findings)), -1, dtype=np.int8)
-        rs = np.full((len(batch), len(model.risk_factors)), -1, dtype=np.int8)
-        for k, case in enumerate(batch):
-            if encoder.encode(case, fs[k], rs[k]):
+        states = np.full((len(batch), n_f + len(model.risk_factors)), -1, dtype=np.int8)
+        for k, (case, row_states) in enumerate(zip(batch, states, strict=True)):
+            if encoder.encode(case, row_states):
                 continue
             try:  # anything the shortcut does not take: exactly as rank_causes parses it
                 ev = parse_evidence(case, model)
             except (EvidenceError, EvidenceTypeError) as exc:
                 raise type(exc)(f"row {row + k}: {exc}") from None
-            fs[k], rs[k] = ev.finding_state, ev.rf_state
-        yield list(range(row, row + len(batch))), fs, rs
+            row_states[:n_f], row_states[n_f:] = ev.finding_state, ev.rf_state
+        yield list(range(row, row + len(batch))), states[:, :n_f].copy(), states[:, n_f:].copy()
         row += len(batch)
 
 
@@ -164,18 +164,21 @@ class _MappingEncoder:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.names: dict[str, tuple[int, int]] = {}  # name -> (0 finding / 1 risk factor, column)
+        # name -> (column in the findings then the risk factors, whether the name is not the
+        # identifier itself: " cramp" for "cramp")
+        self.names: dict[str, tuple[int, bool]] = {}
         self.codes: dict[tuple[type, Any], int] = {}
         self.f_index = {f: i for i, f in enumerate(model.findings)}
-        self.r_index = {r: i for i, r in enumerate(model.risk_factors)}
+        self.r_index = {r: len(self.f_index) + i for i, r in enumerate(model.risk_factors)}
 
-    def encode(self, case: Any, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> bool:
-        """Write ``case`` into ``fs`` and ``rs`` (all unknown on entry) and return True, or return
-        False (leaving them as they were) if ``parse_evidence`` must parse it."""
+    def encode(self, case: Any, states: NDArray[np.int8]) -> bool:
+        """Write ``case`` into ``states`` (findings then risk factors, all unknown on entry) and
+        return True, or return False (leaving it as it was) if ``parse_evidence`` must parse it."""
         if type(case) is not dict:
             return False
-        cells: list[tuple[int, int, int]] = []
+        cells: list[tuple[int, int]] = []
         names, codes = self.names, self.codes
+        renamed = False
         for name, value in case.items():
             where = names.get(name) if type(name) is str else None
             if where is None:
@@ -191,11 +194,13 @@ class _MappingEncoder:
                 if code is None:
                     return False
             if code >= 0:
-                cells.append((*where, code))
-        if len({(kind, column) for kind, column, _ in cells}) < len(cells):
+                cells.append((where[0], code))
+                renamed |= where[1]
+        # dict keys are distinct, so only a name that is not its identifier can repeat one
+        if renamed and len({column for column, _ in cells}) < len(cells):
             return False  # one identifier under two names: parse_evidence compares the values
-        for kind, column, code in cells:
-            (fs if kind == 0 else rs)[column] = code
+        for column, code in cells:
+            states[column] = code
         return True
 
     def _learn_name(self, name: Any) -> bool:
@@ -205,7 +210,8 @@ class _MappingEncoder:
             key = check_name(name, self.model)
         except (EvidenceError, EvidenceTypeError):
             return False
-        self.names[name] = (0, self.f_index[key]) if key in self.f_index else (1, self.r_index[key])
+        column = self.f_index[key] if key in self.f_index else self.r_index[key]
+        self.names[name] = (column, key != name)
         return True
 
     def _code(self, name: str, value: Any) -> int | None:
