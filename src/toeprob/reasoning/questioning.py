@@ -237,8 +237,8 @@ class InterviewPolicy:
     The defaults were chosen on the development case file replayed from two findings, looking at
     the mean number of steps, top-1/top-3 at the stop and under-triage together (``docs/interview.md``);
     the external case file was replayed with the same defaults. ``red_flag_scope="decision"`` was
-    then compared with ``"urgency"`` on all four case files (it asks fewer steps on each, and finds
-    the cause when the red flag that names it sits below the urgency).
+    then compared with ``"urgency"`` on four case files: it asked fewer steps on each, for the same
+    top-1, top-3 and triage.
 
     Examples
     --------
