@@ -318,6 +318,8 @@ API: list[tuple[str, str, Callable[[toeprob.Model], Any], type[ParameterError]]]
     ("background_checklist", "InterviewPolicy", lambda m: tp.InterviewPolicy(background_checklist=1), PT),
     ("background_min_gain", "InterviewPolicy", lambda m: tp.InterviewPolicy(background_min_gain=-1e-3), PE),
     ("final_red_flag_check", "InterviewPolicy", lambda m: tp.InterviewPolicy(final_red_flag_check=1), PT),
+    ("red_flag_scope", "InterviewPolicy", lambda m: tp.InterviewPolicy(red_flag_scope="all"), PE),
+    ("red_flag_scope", "InterviewPolicy", lambda m: tp.InterviewPolicy(red_flag_scope=None), PT),
     ("model", "Interview", lambda m: tp.Interview(model=3), PT),
     ("policy", "Interview", lambda m: tp.Interview(model=m, policy="x"), PT),
     ("engine", "Interview", lambda m: tp.Interview(model=m, engine="exact"), PE),

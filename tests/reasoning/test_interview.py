@@ -81,6 +81,11 @@ def test_checklists_come_first_and_no_red_flag_is_left_behind(
         # the red-flag checklist and the final check: no unasked red flag could still raise the urgency
         urgency = iv.diagnosis.urgency
         assert all(floor <= urgency for f, floor in tiny.red_flags.items() if f not in asked)
+        # nor by the urgency rule through the causes it points to
+        for flag in tiny.red_flags:
+            if flag not in asked:
+                yes = toeprob.rank_causes({**iv.evidence, flag: True}, model=tiny)
+                assert yes.urgency <= urgency, flag
         assert iv.steps <= policy.max_questions + 1  # the final check may go one step beyond
 
 

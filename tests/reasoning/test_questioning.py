@@ -134,36 +134,55 @@ def test_expected_information_gain_of_a_perfect_test_is_the_entropy() -> None:
     assert got[0] == pytest.approx(_h(0.2))
 
 
+def _flags_that_matter(model: toeprob.Model, ev: dict[str, bool], decision: bool) -> set[str]:
+    """The unasked red flags whose yes raises the urgency or (``decision``) changes the top cause,
+    each found by ranking the evidence with that flag answered yes."""
+    now = toeprob.rank_causes(ev, model=model)
+    top = int(np.argmax(np.asarray(now.posterior)))
+    out = set()
+    for flag, floor in model.red_flags.items():
+        if flag in ev:
+            continue
+        yes = toeprob.rank_causes({**ev, flag: True}, model=model)
+        moves = int(np.argmax(np.asarray(yes.posterior))) != top
+        if floor > now.urgency or yes.urgency > now.urgency or (decision and moves):
+            out.add(flag)
+    return out
+
+
 @SETTINGS
 @given(data=st.data())
-def test_the_red_flag_checklist_holds_every_flag_that_could_raise_the_urgency(
+def test_the_red_flag_checklist_holds_every_flag_that_matters_for_the_decision(
     tiny: toeprob.Model, data: st.DataObject
 ) -> None:
     ev = data.draw(_evidence(tiny))
     threshold = data.draw(st.sampled_from([0.0, 0.01, 0.05, 0.2]))
-    policy = InterviewPolicy(red_flag_threshold=threshold, background_checklist=False)
+    scope = data.draw(st.sampled_from(["decision", "urgency"]))
+    policy = InterviewPolicy(red_flag_threshold=threshold, background_checklist=False, red_flag_scope=scope)
     ranking = suggest_questions(ev, model=tiny, k=100, policy=policy)
     urgency = ranking.diagnosis.urgency
-    above = [f for f, floor in tiny.red_flags.items() if floor > urgency and f not in ev]
+    matter = _flags_that_matter(tiny, ev, decision=scope == "decision")
+    above = {f for f, floor in tiny.red_flags.items() if floor > urgency and f not in ev}
+    assert above <= matter  # every flag that could raise the urgency by its floor is in
     checklists = [q for q in ranking.questions if q.is_checklist]
     if ranking.stop_reason is StopReason.EMERGENCY:
         assert checklists == []
         return
-    if not above:
+    if not matter:
         assert checklists == []
         return
     assert len(checklists) == 1 and ranking.questions[0] is checklists[0]
     first = checklists[0]
-    assert first.id == RED_FLAG_CHECKLIST and set(first.ids) == set(above)
+    assert first.id == RED_FLAG_CHECKLIST and set(first.ids) == matter
     keys = [(-int(tiny.red_flags[f]), -ranking_p(ranking, f)) for f in first.ids]
     assert keys == sorted(keys)  # highest floor first, then the most probable
-    plausible = [f for f in above if ranking_p(ranking, f) >= threshold]
+    plausible = [f for f in matter if ranking_p(ranking, f) >= threshold]
     assert first.pending_red_flag == bool(plausible)
     assert ranking.pending_red_flags == tuple(f for f in first.ids if f in plausible)
     assert ranking.stop_reason is None  # never stops before the checklist
     assert first.item_texts == tuple(tiny.finding_specs[f].question for f in first.ids)
     assert "safety" in first.why
-    # once answered, the checklist is not asked again while the urgency stays
+    # once answered, the checklist is not asked again (unless as the final check, for safety)
     after = suggest_questions(
         ev, model=tiny, k=100, policy=policy, exclude=first.ids, checklists_asked=[RED_FLAG_CHECKLIST]
     )
@@ -171,6 +190,25 @@ def test_the_red_flag_checklist_holds_every_flag_that_could_raise_the_urgency(
     singles = [q for q in after.questions if not q.is_checklist]
     keys2 = [(-round(q.value, 9), -round(q.gain, 9)) for q in singles]
     assert keys2[1:] == sorted(keys2[1:])  # by value (the lookahead may bring one question first)
+
+
+def test_a_red_flag_that_changes_the_top_cause_is_on_the_checklist(model: toeprob.Model) -> None:
+    # after a head injury, new balance trouble is a red flag whose own floor (soon) is not above the
+    # urgency, yet a yes changes the top cause (and, by the rule, the urgency): it is asked with the
+    # other red flags in one step, not left to compete with single questions
+    ev = {"myoclonic_jerk": True, "persists_weeks": True, "head_injury": True}
+    now = toeprob.rank_causes(ev, model=model)
+    yes = toeprob.rank_causes({**ev, "vision_balance_problems": True}, model=model)
+    assert model.red_flags["vision_balance_problems"] <= now.urgency
+    assert yes.top.cause != now.top.cause
+    for scope, expected in (("decision", True), ("urgency", yes.urgency > now.urgency)):
+        policy = InterviewPolicy(background_checklist=False, red_flag_scope=scope)
+        first = suggest_questions(ev, model=model, policy=policy).questions[0]
+        assert first.id == RED_FLAG_CHECKLIST
+        assert ("vision_balance_problems" in first.ids) is expected
+        assert first.why.startswith("a safety check")
+        if scope == "decision":
+            assert "change which cause is most likely" in first.why
 
 
 def ranking_p(ranking: toeprob.QuestionRanking, identifier: str) -> float:
@@ -314,6 +352,7 @@ def test_suggest_questions_raises(tiny: toeprob.Model) -> None:
         ({"max_questions": 0}, "max_questions"),
         ({"max_questions": 2.5}, "max_questions"),
         ({"final_red_flag_check": "yes"}, "final_red_flag_check"),
+        ({"red_flag_scope": "floor"}, "red_flag_scope"),
     ],
 )
 def test_interview_policy_raises(kwargs: dict[str, Any], name: str) -> None:

@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,14 @@ from toeprob.reasoning.urgency_rule import evidence_and_urgencies, urgency_batch
 if TYPE_CHECKING:
     from toeprob.reasoning.reasoner import Reasoner
 
-__all__ = ["Scores", "decision_value", "expected_information_gain", "score_checklist", "score_questions"]
+__all__ = [
+    "Scores",
+    "decision_value",
+    "expected_information_gain",
+    "red_flags_that_matter",
+    "score_checklist",
+    "score_questions",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int_]
@@ -128,6 +136,44 @@ class Scores:
     value: FloatArray
 
 
+def red_flags_that_matter(
+    s: Scores, floors: Mapping[str, int], *, decision: bool = True, top_cause_no: bool = False
+) -> tuple[str, ...]:
+    """The red flags among ``s.ids`` whose answer matters, highest floor first, then the most probable.
+
+    A red flag matters for the urgency when its floor is above the current urgency ``U``, or when
+    the urgency rule gives more than ``U`` after a yes (through the causes it points to). With
+    ``decision`` it also matters when a yes would change the top cause (``top_cause_no``: or a
+    no). ``floors`` maps each red flag to its floor; identifiers not in it are not red flags.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.zeros(2)
+    >>> s = Scores(("a", "b", "c"), ("finding",) * 3, np.array([0.6, 0.4]), 1, np.array([0.1, 0.2, 0.3]),
+    ...            np.array([[0.6, 0.4], [0.3, 0.7], [0.6, 0.4]]), np.array([[0.6, 0.4]] * 3),
+    ...            np.array([1, 1, 2]), np.array([1, 1, 1]), z, z)
+    >>> red_flags_that_matter(s, {"a": 1, "b": 1, "c": 1})
+    ('c', 'b')
+    >>> red_flags_that_matter(s, {"a": 1, "b": 1, "c": 1}, decision=False)
+    ('c',)
+    """
+    top = int(np.argmax(s.base))
+    keep = []
+    for j, q in enumerate(s.ids):
+        floor = floors.get(q)
+        if floor is None:
+            continue
+        urgent = floor > s.urgency or int(s.urgency_yes[j]) > s.urgency
+        moves = decision and (
+            int(np.argmax(s.post_yes[j])) != top or (top_cause_no and int(np.argmax(s.post_no[j])) != top)
+        )
+        if urgent or moves:
+            keep.append(j)
+    keep.sort(key=lambda j: (-int(floors[s.ids[j]]), -float(s.p_yes[j]), s.ids[j]))
+    return tuple(s.ids[j] for j in keep)
+
+
 def _set(
     reasoner: Reasoner, fs: NDArray[np.int8], rs: NDArray[np.int8], row: int, q: str, state: int
 ) -> None:
@@ -183,8 +229,13 @@ def score_questions(
     ids: tuple[str, ...],
     urgency_weight: float,
     with_urgency: bool = True,
+    urgency_ids: Collection[str] = (),
 ) -> Scores:
-    """Scores of the single questions ``ids`` under evidence ``ev`` (posterior ``base``, urgency)."""
+    """Scores of the single questions ``ids`` under evidence ``ev`` (posterior ``base``, urgency).
+
+    The urgency rule runs for both answers of every question when ``with_urgency`` is true, and
+    otherwise only for the questions in ``urgency_ids`` (the others keep the current urgency).
+    """
     n = len(ids)
     fs = np.repeat(ev.finding_state[None, :], 2 * n, axis=0)
     rs = np.repeat(ev.rf_state[None, :], 2 * n, axis=0)
@@ -217,7 +268,12 @@ def score_questions(
     if levels is not None:
         u_yes, u_no = levels[0::2], levels[1::2]
     else:
-        u_yes = u_no = np.full(n, urgency, dtype=int)
+        u_yes, u_no = np.full(n, urgency, dtype=int), np.full(n, urgency, dtype=int)
+        some = [j for j, q in enumerate(ids) if q in urgency_ids]
+        if some:
+            rows = np.array([r for j in some for r in (2 * j, 2 * j + 1)])
+            levels = _urgency(reasoner, fs[rows], rs[rows])
+            u_yes[some], u_no[some] = levels[0::2], levels[1::2]
     yes, no = post[0::2], post[1::2]
     gain = expected_information_gain(p_yes, base, yes, no)
     value = decision_value(p_yes, base, yes, no, urgency, u_yes, u_no, urgency_weight)

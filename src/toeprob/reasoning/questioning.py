@@ -6,8 +6,14 @@ is a :class:`~toeprob.results.questions.Question` with ``kind == "checklist"`` a
 counts as one question towards the budget. There are two checklists:
 
 * the **red-flag checklist** (:data:`~toeprob.results.questions.RED_FLAG_CHECKLIST`, "Do you have
-  any of these?"): every unasked red flag whose floor is above the current urgency ``U``, that is,
-  every red flag that could still raise the urgency, highest floor first, then the most probable;
+  any of these?"): every unasked red flag whose answer matters for the decision, highest floor
+  first, then the most probable. A red flag matters for the urgency when its floor is above the
+  current urgency ``U`` or when the urgency rule gives more than ``U`` after a yes (through the
+  causes it points to: new balance trouble after a head injury points to bleeding in the brain
+  although its own floor is only "soon"); with ``policy.red_flag_scope == "decision"`` (the
+  default) it also matters when a yes would change the top cause. The checklist counts once
+  whatever its length, so a red flag that could change the named cause is asked with the others
+  rather than left to compete with single questions;
 * the **background checklist** (:data:`~toeprob.results.questions.BACKGROUND_CHECKLIST`, "Do any of
   these apply to you?"): the unasked risk factors (medicines, conditions, habits, recent events)
   whose answer moves some cause: those whose information gain (below) reaches
@@ -47,7 +53,7 @@ answers move.
 The asking order
 ----------------
 1. The red-flag checklist, when it has not been asked yet and one of its items is **plausible**:
-   ``P(flag | E) >= policy.red_flag_threshold``.
+   ``P(flag | E) >= policy.red_flag_threshold`` (the plausible items are its ``pending_red_flags``).
 2. The background checklist, when ``policy.background_checklist`` is on, it has not been asked yet
    and it has items.
 3. The red-flag checklist, when it has not been asked yet and has items (so it always comes within
@@ -59,7 +65,7 @@ The asking order
 The ranking lists the due checklist first, then every single question (the checklist's items
 too, for a caller who prefers to ask them one by one). Each checklist is asked once; its items
 answered "don't know" are not asked again. Risk factors left
-out of the background checklist, and red flags whose floor is not above the urgency, remain single
+out of the background checklist, and red flags left out of the red-flag checklist, remain single
 questions.
 
 The stop rule
@@ -81,12 +87,14 @@ The stop rule
    ``policy.max_questions``, the budget that backs the rule up.
 
 **Final red-flag check** (``policy.final_red_flag_check``, on by default): when rule 3 to 6 would
-stop the interview while some unasked red flag has a floor above ``U`` (possible when later answers
-lowered the urgency after the red-flag checklist), a red-flag checklist of those flags (marked
+stop the interview while some unasked red flag matters for the urgency (its floor is above ``U``,
+or the urgency rule gives more than ``U`` after a yes; possible when later answers changed the
+urgency or the causes after the red-flag checklist), a red-flag checklist of those flags (marked
 ``final_check``) is asked first, and it counts as a question (it may go one step beyond the budget).
-Hence, by construction, an interview that ends other than by rule 1 has no unasked red flag whose
-floor exceeds its final urgency: a red flag that is really present is either asked (and then sets
-its floor) or could not have raised the urgency.
+The final check is a safety check: it does not ask red flags only for the top cause. Hence, by
+construction, an interview that ends other than by rule 1 has no unasked red flag whose answer yes
+would raise its final urgency: a red flag that is really present is either asked (and then
+counts) or could not have raised the urgency.
 
 The parameters, their defaults and what they were measured against are in
 :class:`InterviewPolicy`; the replay figures are in ``docs/interview.md``.
@@ -119,6 +127,7 @@ from toeprob.reasoning.question_values import (
     Scores,
     expected_information_gain,
     lookahead_value,
+    red_flags_that_matter,
     score_checklist,
     score_questions,
 )
@@ -168,6 +177,11 @@ CHECKLIST_TEXT = {
 }
 
 
+#: ``red_flag_scope`` of :class:`InterviewPolicy`: which red flags the checklists hold.
+_SCOPE = Constraint(
+    "'decision' or 'urgency'", lambda v: isinstance(v, str), lambda v: v in ("decision", "urgency")
+)
+
 #: ``lookahead`` of :class:`InterviewPolicy`: one step or two.
 _LOOKAHEAD = Constraint("1 or 2", positive_int.is_type, lambda v: v in (1, 2))
 
@@ -212,12 +226,19 @@ class InterviewPolicy:
         this is what guarantees that a present red flag is never missed.
     stop_probability : float or None, default None
         When set, also stop once the top cause's posterior reaches it (after the checklists).
+    red_flag_scope : {"decision", "urgency"}, default "decision"
+        Which unasked red flags the red-flag checklist holds: ``"urgency"``, those that could raise
+        the urgency (floor above it, or a higher urgency by the rule after a yes); ``"decision"``,
+        also those whose yes would change the top cause. The final check always uses
+        ``"urgency"``.
 
     Notes
     -----
     The defaults were chosen on the development case file replayed from two findings, looking at
     the mean number of steps, top-1/top-3 at the stop and under-triage together (``docs/interview.md``);
-    the external case file was replayed with the same defaults.
+    the external case file was replayed with the same defaults. ``red_flag_scope="decision"`` was
+    then compared with ``"urgency"`` on four case files: it asked fewer steps on each, for the same
+    top-1, top-3 and triage.
 
     Examples
     --------
@@ -240,6 +261,7 @@ Got 0 (int) instead.
     background_min_gain: float = 0.001
     final_red_flag_check: bool = True
     stop_probability: float | None = None
+    red_flag_scope: str = "decision"
 
     def __post_init__(self) -> None:
         owner = "InterviewPolicy"
@@ -252,6 +274,7 @@ Got 0 (int) instead.
         check_parameter(self.max_questions, positive_int, name="max_questions", owner=owner)
         for name in ("background_checklist", "final_red_flag_check"):
             check_parameter(getattr(self, name), boolean, name=name, owner=owner)
+        check_parameter(self.red_flag_scope, _SCOPE, name="red_flag_scope", owner=owner)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InterviewPolicy:
@@ -329,6 +352,7 @@ def _checklist(
     *,
     pending: bool = False,
     final: bool = False,
+    names_cause: bool = False,
 ) -> Question:
     model = reasoner.model
     red = model.red_flags
@@ -344,7 +368,7 @@ def _checklist(
         why = (
             "a safety check: each of these is a warning sign; any of them would mean seeking care "
             f"({min(floors).label} or sooner, up to {top.label})"
-        )
+        ) + ("; some of them would also change which cause is most likely" if names_cause else "")
     else:
         top = None
         moved = _moved(model, base, none, any_)
@@ -400,6 +424,7 @@ def suggest(
     ids = tuple(q for q in (*model.findings, *model.risk_factors) if q not in skip)
     # the urgency rule for both answers of every candidate is most of the cost (about two thirds):
     # skipped when it carries no weight
+    red = model.red_flags
     s = score_questions(
         reasoner,
         reasoner.engine_named(engine),
@@ -409,16 +434,16 @@ def suggest(
         ids,
         policy.urgency_weight,
         with_urgency=policy.urgency_weight > 0,
+        urgency_ids=red,  # the red-flag checklist needs the urgency after each flag
     )
-
-    red = model.red_flags
+    # red flags whose answer matters (urgency, or also the top cause), highest floor first
+    flag_ids = red_flags_that_matter(s, red, decision=policy.red_flag_scope == "decision")
+    top_now = int(np.argmax(base))
+    names_cause = any(int(np.argmax(s.post_yes[ids.index(q)])) != top_now for q in flag_ids)
+    plausible = {q for j, q in enumerate(ids) if s.p_yes[j] >= policy.red_flag_threshold} & set(flag_ids)
     singles = []
     raised_by_yes, raised_by_no = _separating(s)
     for j, q in enumerate(ids):
-        floor = red.get(q)
-        plausible = bool(
-            floor is not None and floor > diagnosis.urgency and s.p_yes[j] >= policy.red_flag_threshold
-        )
         kind, text = question_text(model, q)
         singles.append(
             Question(
@@ -427,19 +452,13 @@ def suggest(
                 text,
                 float(s.p_yes[j]),
                 float(s.gain[j]),
-                floor,
-                plausible,
+                red.get(q),
+                q in plausible,
                 value=float(s.value[j]),
                 why=_why_single(model, s, j, policy.urgency_weight, (raised_by_yes[j], raised_by_no[j])),
             )
         )
-    # red flags that could still raise the urgency, highest floor first, then the most probable
-    flags = sorted(
-        (q for q in singles if q.red_flag_floor is not None and q.red_flag_floor > diagnosis.urgency),
-        key=lambda q: (-int(q.red_flag_floor or 0), -q.p_yes, q.id),
-    )
-    flag_ids = tuple(q.id for q in flags)
-    pending = tuple(q.id for q in flags if q.pending_red_flag) if RED_FLAG_CHECKLIST not in done else ()
+    pending = tuple(q for q in flag_ids if q in plausible) if RED_FLAG_CHECKLIST not in done else ()
     background: tuple[str, ...] = ()
     if policy.background_checklist and BACKGROUND_CHECKLIST not in done:
         top = int(np.argmax(base))
@@ -463,12 +482,25 @@ def suggest(
     if not emergency:
         if flag_ids and RED_FLAG_CHECKLIST not in done and pending:
             first.append(
-                _checklist(reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, flag_ids, policy, pending=True)
+                _checklist(
+                    reasoner,
+                    ev,
+                    diagnosis,
+                    RED_FLAG_CHECKLIST,
+                    flag_ids,
+                    policy,
+                    pending=True,
+                    names_cause=names_cause,
+                )
             )
         elif background:
             first.append(_checklist(reasoner, ev, diagnosis, BACKGROUND_CHECKLIST, background, policy))
         elif flag_ids and RED_FLAG_CHECKLIST not in done:
-            first.append(_checklist(reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, flag_ids, policy))
+            first.append(
+                _checklist(
+                    reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, flag_ids, policy, names_cause=names_cause
+                )
+            )
     ordinary = list(singles)  # items of a due checklist stay candidates (a caller may ask them singly)
     # values and gains equal to 9 decimals are ties (the engines agree to 1e-9), broken by identifier
     ordinary.sort(key=lambda q: (-round(q.value, 9), -round(q.gain, 9), q.id))
@@ -497,9 +529,11 @@ def suggest(
                     ordinary.sort(key=lambda q: q.id != lead)  # stable: the pair's first question first
         if reason is None and questions_asked >= policy.max_questions:
             reason = StopReason.MAX_QUESTIONS
-        if reason is not None and policy.final_red_flag_check and flag_ids:
-            first = [_checklist(reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, flag_ids, policy, final=True)]
-            check = flag_ids
+        if reason is not None and policy.final_red_flag_check:
+            # the final check is about safety: the red flags that could still raise the urgency
+            check = red_flags_that_matter(s, red, decision=False)
+        if check:
+            first = [_checklist(reasoner, ev, diagnosis, RED_FLAG_CHECKLIST, check, policy, final=True)]
             reason = None
     questions = first + ordinary
     return QuestionRanking(tuple(questions[:k]), best_gain, pending, check, reason, diagnosis, policy)
