@@ -89,6 +89,7 @@ from toeprob.inference.hidden import (
     solve,
     structure_key,
 )
+from toeprob.inference.hidden_kernel import KernelProgram, compile_program, run
 from toeprob.inference.quickscore import (
     CANCELLATION_LIMIT,
     EXTENDED,
@@ -120,8 +121,10 @@ MAX_PLANS = 4096
 """Elimination orders kept per engine (keyed by the structure of the evidence)."""
 
 GROUP_ELEMENTS = 1 << 22
-"""Heavy rows of one structure are eliminated together, at most this many clique-table elements
-(all rows) at a time."""
+"""Heavy rows of one structure that the array program computes (see
+:mod:`toeprob.inference.hidden_kernel`) are taken together, at most this many clique-table elements
+(all rows) at a time; the compiled program takes every row in one call, one row's tables at a
+time."""
 
 SETTLE_LIMIT = 5e7
 """Largest cancellation ratio of a float64 row that :meth:`ExactEngine.posterior_evidence_batch` may
@@ -191,6 +194,7 @@ class ExactEngine:
         self.max_present = max_present
         self.budget = DEFAULT_BUDGET if budget is None else budget
         self._plans: dict[bytes, tuple[Plan, Program]] = {}
+        self._kernels: dict[bytes, KernelProgram] = {}  # compiled programs, made after the budget check
         self._reference: Plan | None = None  # the plan with every finding present
         self._elements = term_elements(compiled)
         self._multi = compiled.finding_parent_count >= 2
@@ -534,16 +538,14 @@ class ExactEngine:
             net = network(cm, fs[rows], rs[rows], union)
             order, steps = self._planned(key, net)
             self._check_budget(order, net, fs[rows[0]])
-            per_chunk = max(
-                1,
-                min(GROUP_ELEMENTS // order.elements, self.budget.memory_bytes // order.memory_bytes),
-            )
-            for start in range(0, len(rows), per_chunk):
-                part = np.arange(start, min(start + per_chunk, len(rows)))
-                chunk = net if len(part) == len(rows) else net.take(part)
-                post[rows[part]], log_ev[rows[part]] = self._solve(
-                    chunk, order, steps, fs[rows[part]], rs[rows[part]]
-                )
+            kernel = self._kernels.get(key)
+            if kernel is None:
+                if len(self._kernels) >= MAX_PLANS:
+                    self._kernels.clear()
+                kernel = self._kernels[key] = compile_program(steps)
+            self._check_budget(order, net, fs[rows[0]], kernel.row_bytes)
+            # the compiled program holds one row's tables at a time: every row in one call
+            post[rows], log_ev[rows] = self._solve(net, order, steps, kernel, fs[rows], rs[rows])
         return post, log_ev
 
     def _planned(self, key: bytes, net: HiddenNetwork) -> tuple[Plan, Program]:
@@ -562,13 +564,16 @@ class ExactEngine:
             cached = self._plans[key] = (order, program(net, order))
         return cached
 
-    def _check_budget(self, order: Plan, net: HiddenNetwork, fs: NDArray[np.int8]) -> None:
+    def _check_budget(self, order: Plan, net: HiddenNetwork, fs: NDArray[np.int8], held: int = 0) -> None:
+        """Raise if ``order``'s estimate (or ``held`` bytes, the compiled program's buffers, once
+        it is made) exceeds the budget."""
         cm = self.compiled
-        if not self.budget.fits(memory=order.memory_bytes, operations=order.operations):
+        memory = max(order.memory_bytes, held)
+        if not self.budget.fits(memory=memory, operations=order.operations):
             widest = [net.names[v] for v in order.widest]
             raise CostLimitError(
                 f"Exact inference for this evidence needs a table over {order.width} variables "
-                f"({order.elements:.3g} table elements in all: about {describe_bytes(order.memory_bytes)} "
+                f"({order.elements:.3g} table elements in all: about {describe_bytes(memory)} "
                 f"and {order.operations:.3g} operations), beyond the budget of "
                 f"{self.budget.describe()}. The widest table joins {widest}; present findings: "
                 f"{[cm.findings[j] for j in np.flatnonzero(fs == 1)]}. Give a larger Budget or "
@@ -576,16 +581,26 @@ class ExactEngine:
             )
 
     def _solve(
-        self, net: HiddenNetwork, order: Plan, steps: Program, fs: NDArray[np.int8], rs: NDArray[np.int8]
+        self,
+        net: HiddenNetwork,
+        order: Plan,
+        steps: Program,
+        kernel: KernelProgram,
+        fs: NDArray[np.int8],
+        rs: NDArray[np.int8],
     ) -> tuple[FloatArray, FloatArray]:
-        """Rows of one structure; those that cancel beyond the limits again in 80-bit, then without
-        signs."""
-        log_z, marginals, cancellation = solve(net, order, steps=steps)
+        """Rows of one structure by the compiled program (bitwise the array program's float64
+        result); rows it leaves (a vanishing message) by the array program; those that cancel
+        beyond the limits again in 80-bit, then without signs."""
+        log_z, marginals, cancellation, retry = run(kernel, net)
+        if retry.any():
+            rows = np.flatnonzero(retry)
+            log_z[rows], marginals[rows], cancellation[rows] = self._array_solve(net, rows, order, steps)
         post = np.clip(marginals[:, :, 1], 0.0, 1.0)
         log_ev = log_z + net.log_const
         again = np.flatnonzero(~(cancellation <= HIDDEN_LIMIT))
         if len(again) and EXTENDED:  # the same elimination with 80-bit rounding errors
-            log_z, marginals, cancellation = solve(net.take(again), order, dtype=np.longdouble, steps=steps)
+            log_z, marginals, cancellation = self._array_solve(net, again, order, steps, np.longdouble)
             ok = cancellation <= PRECISE_HIDDEN_LIMIT
             post[again[ok]] = np.clip(marginals[ok, :, 1], 0.0, 1.0)
             log_ev[again[ok]] = log_z[ok] + net.log_const[again[ok]]
@@ -595,6 +610,32 @@ class ExactEngine:
                 self.compiled, fs[k], rs[k], self._orders, hubs=False, budget=self.budget
             )
         return post, log_ev
+
+    def _array_solve(
+        self,
+        net: HiddenNetwork,
+        rows: NDArray[np.intp],
+        order: Plan,
+        steps: Program,
+        dtype: type[np.floating] = np.float64,
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """:func:`~toeprob.inference.hidden.solve` (the array program, whose temporaries hold every
+        row's tables) on ``rows`` of ``net``, in chunks of at most :data:`GROUP_ELEMENTS` table
+        elements that fit the memory budget."""
+        size = max(1, np.dtype(dtype).itemsize // 8)  # an 80-bit element takes 16 bytes
+        per_chunk = max(
+            1,
+            min(GROUP_ELEMENTS // order.elements, self.budget.memory_bytes // (size * order.memory_bytes)),
+        )
+        log_z = np.empty(len(rows))
+        marginals = np.empty((len(rows), net.n_causes, 2))
+        cancellation = np.empty(len(rows))
+        for start in range(0, len(rows), per_chunk):
+            part = slice(start, start + per_chunk)
+            log_z[part], marginals[part], cancellation[part] = solve(
+                net.take(rows[part]), order, dtype=dtype, steps=steps
+            )
+        return log_z, marginals, cancellation
 
     def _impossible(self, fs: NDArray[np.int8], rs: NDArray[np.int8], row: int) -> None:
         cm = self.compiled

@@ -314,6 +314,7 @@ class Program:
     steps: tuple[_Step, ...]
     roots: tuple[int, ...]  # steps whose message has no variable left
     n_causes: int
+    factor_scopes: tuple[tuple[int, ...], ...] = ()  # the network's factors' variables
 
 
 def program(net: HiddenNetwork, order: Plan) -> Program:
@@ -360,7 +361,7 @@ def program(net: HiddenNetwork, order: Plan) -> Program:
             next_id += 1
         else:
             roots.append(k)
-    return Program(tuple(steps), tuple(roots), net.n_causes)
+    return Program(tuple(steps), tuple(roots), net.n_causes, net.key)
 
 
 def _sum_axes(table: FloatArray, axes: tuple[int, ...]) -> FloatArray:
