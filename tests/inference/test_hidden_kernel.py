@@ -1,17 +1,21 @@
-"""The compiled hidden-variable elimination against the array program (bitwise) and enumeration."""
+"""The compiled hidden-variable elimination against the array program (bitwise) and enumeration; the
+compiled elimination order against the Python one."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.brute_force import enumerate_posterior, random_network, random_states
 from tests.inference.test_hidden import heavy_rows
 from toeprob.inference.compiled import compile_arrays, compile_model
 from toeprob.inference.exact import ExactEngine
-from toeprob.inference.hidden import Plan, network, plan, program, solve
+from toeprob.inference.hidden import Plan, every_finding_present, network, plan, program, solve
 from toeprob.inference.hidden_kernel import compile_program, run
-from toeprob.inference.ordering import bits, evaluate_order
+from toeprob.inference.ordering import bits, evaluate_order, greedy_order
+from toeprob.inference.ordering_kernel import greedy_order_compiled
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +116,30 @@ def test_vanishing_messages_are_left_to_the_array_program(monkeypatch):
     assert np.array_equal(got, np.clip(solve(net, rf_first, steps=steps)[1][0, :, 1], 0.0, 1.0))
     assert np.abs(got - want).max() <= 1e-12
     assert abs(engine.log_evidence(fs, rs) - log_want) <= 1e-10
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    data=st.data(),
+    by_fill=st.booleans(),
+    jitter=st.sampled_from([0.0, 0.5, 1.5, 6.0]),
+    seed=st.integers(0, 50),
+)
+def test_compiled_order_is_the_python_order(n, data, by_fill, jitter, seed):
+    scopes = data.draw(
+        st.lists(
+            st.lists(st.integers(0, n - 1), min_size=1, max_size=5, unique=True), min_size=1, max_size=3 * n
+        )
+    )
+    a = greedy_order(scopes, n, by_fill=by_fill, jitter=jitter, seed=seed)
+    b = greedy_order_compiled(scopes, n, by_fill=by_fill, jitter=jitter, seed=seed)
+    assert (a.order, a.cliques, a.elements) == (b.order, b.cliques, b.elements)
+
+
+def test_compiled_order_on_the_default_model_with_every_finding_present(default_cm):
+    net = every_finding_present(default_cm)
+    for jitter, seed in ((0.0, 0), (3.0, 5)):
+        a = greedy_order(net.key, len(net.names), jitter=jitter, seed=seed)
+        b = greedy_order_compiled(net.key, len(net.names), jitter=jitter, seed=seed)
+        assert (a.order, a.cliques, a.elements) == (b.order, b.cliques, b.elements)

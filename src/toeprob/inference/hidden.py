@@ -67,6 +67,7 @@ from numpy.typing import NDArray
 from toeprob.inference.compiled import CompiledModel
 from toeprob.inference.elimination import cause_factors
 from toeprob.inference.ordering import bits, evaluate_order, greedy_order
+from toeprob.inference.ordering_kernel import COMPILED_VARIABLES, greedy_order_compiled
 
 __all__ = [
     "HIDDEN_LIMIT",
@@ -256,7 +257,9 @@ def plan(net: HiddenNetwork, *, search: bool = True, reference: Plan | None = No
     variance never makes a smaller evidence set dearer than the largest one.
     """
     n_vars = len(net.names)
-    best = greedy_order(net.key, n_vars)
+    # the same orders, compiled where the network is not too large for its adjacency matrix
+    order_of = greedy_order_compiled if n_vars <= COMPILED_VARIABLES else greedy_order
+    best = order_of(net.key, n_vars)
     if search and best.elements > SEARCH_ELEMENTS:
         # the search costs about a millisecond per variable per variant: worth it only here, and
         # more of it where the elimination itself takes seconds
@@ -264,7 +267,7 @@ def plan(net: HiddenNetwork, *, search: bool = True, reference: Plan | None = No
         jitters = (0.5, 1.5, 3.0, 6.0)
         candidates = [(False, 0.0, 0)] + [(k % 2 == 0, jitters[k % 4], k) for k in range(n_variants)]
         for by_fill, jitter, seed in candidates:
-            candidate = greedy_order(net.key, n_vars, by_fill=by_fill, jitter=jitter, seed=seed)
+            candidate = order_of(net.key, n_vars, by_fill=by_fill, jitter=jitter, seed=seed)
             if candidate.elements < best.elements:
                 best = candidate
     if search and reference is not None and best.elements > SEARCH_ELEMENTS:
