@@ -3,8 +3,9 @@
 For each evidence size ``k`` (findings reported present, drawn at random with a fixed seed; every
 other finding and every risk factor unknown) and each draw, one process and one core:
 
-* **rank_causes**: the public function (ranking and urgency), on a fresh copy of the model, so
-  that nothing is cached from an earlier draw;
+* **rank_causes**: the public function (ranking and urgency), on a fresh reasoner (the model
+  compiled before the timed call, as pyAgrum's network is built before its own): no elimination
+  order or program is cached from an earlier draw;
 * **engine**: ``ExactEngine.posterior`` on a fresh engine (the elimination order is planned inside
   the timed call);
 * **pyAgrum**: ``LazyPropagation`` on the same network (built as in ``bench_engine.py``), one
@@ -45,7 +46,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 from bench_engine import AgrumEngine  # noqa: E402
 
-from toeprob import CostLimitError, load_model, rank_causes  # noqa: E402
+from toeprob import CostLimitError, Reasoner, load_model, rank_causes  # noqa: E402
 from toeprob.inference.compiled import compile_model  # noqa: E402
 from toeprob.inference.exact import ExactEngine  # noqa: E402
 
@@ -101,7 +102,12 @@ def main() -> None:
             ):
                 continue  # drawn all the same, so that the selected draws match a full run
             evidence = {cm.findings[j]: True for j in np.flatnonzero(fs == 1)}
-            fresh = load_model()  # no engine, plan or policy cached from earlier draws
+            fresh = load_model()
+            # a new reasoner (model compiled, untimed, as pyAgrum's network is built once): no
+            # elimination order or program cached from an earlier draw. Reasoners are shared per
+            # model *content*, so an equal fresh copy alone would find the earlier one.
+            Reasoner._shared.clear()
+            Reasoner.for_model(fresh)
             t = time.perf_counter()
             try:
                 rank_causes(evidence, model=fresh)

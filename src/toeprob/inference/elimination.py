@@ -134,8 +134,9 @@ def cause_factors(
     log_const = log_const + np.sum(prior, axis=1)
     rf_var = {r: n_c + k for k, r in enumerate(free)}
     factors: list[Factor] = []
+    linked = (w[free] > 0).T.tolist()  # (C, len(free)): cause i's free parents
     for i in range(n_c):
-        parents = [r for r in free if w[r, i] > 0]
+        parents = [r for r, on in zip(free, linked[i], strict=True) if on]
         z = np.broadcast_to(z0[:, i].reshape((n,) + (1,) * len(parents)), (n,) + (2,) * len(parents))
         for a, r in enumerate(parents):
             shape = [1] * (len(parents) + 1)

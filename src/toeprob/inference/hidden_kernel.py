@@ -198,8 +198,8 @@ def compile_program(prog: Program) -> KernelProgram:
     return KernelProgram(
         steps,
         np.array(merges, dtype=np.int64).reshape(-1, 5),
-        np.concatenate(out.rows).reshape(-1, INPUT_COLUMNS),
-        np.concatenate(out.maps).astype(np.int32),
+        np.array(out.rows, dtype=np.int64).reshape(-1, INPUT_COLUMNS),
+        out.maps(),
         factors,
         np.array([out.size, prod_size, widest], dtype=np.int64),
         prog.n_causes,
@@ -207,13 +207,13 @@ def compile_program(prog: Program) -> KernelProgram:
 
 
 class _Builder:
-    """The work buffer's layout and the inputs' rows and index maps, as they are added."""
+    """The work buffer's layout and the inputs' rows, as they are added; their index maps made at
+    the end, a few array operations for the whole program."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.rows: list[IntArray] = []
-        self.maps: list[IntArray] = []
-        self.n_rows = 0
+        self.rows: list[list[int]] = []  # offset, child, low map, high map, mode
+        self.bits: list[tuple[int, int, list[tuple[int, int]]]] = []  # low, high, (bit, weight)
         self.n_maps = 0
 
     def allocate(self, size: int) -> int:
@@ -229,27 +229,38 @@ class _Builder:
         s = len(scope)
         low = min(s, max(6, (s + 1) // 2))
         bit_of = {v: s - 1 - a for a, v in enumerate(scope)}
-        weight = np.zeros((s, len(sources)), dtype=np.int64)  # what bit b adds to input j's index
-        rows = np.zeros((len(sources), INPUT_COLUMNS), dtype=np.int64)
-        for j, (vs, at, child) in enumerate(sources):
-            rows[j, 0], rows[j, 1] = at, child
-            for a, v in enumerate(vs):
-                weight[bit_of[v], j] = 1 << (len(vs) - 1 - a)
-        lo_maps = (_bits(low) @ weight[:low]).T
-        hi_maps = (_bits(s - low) @ weight[low:]).T
-        rows[:, 2] = self.n_maps + np.arange(len(sources)) * (lo_maps.shape[1] + hi_maps.shape[1])
-        rows[:, 3] = rows[:, 2] + lo_maps.shape[1]
-        # how the low part reads: gathered (0), contiguous (1) or one value (2)
-        rows[:, 4] = np.where(
-            (lo_maps == np.arange(lo_maps.shape[1])).all(axis=1),
-            1,
-            np.where((lo_maps == 0).all(axis=1), 2, 0),
-        )
-        self.maps.append(np.concatenate([lo_maps, hi_maps], axis=1).ravel())
-        self.n_maps += self.maps[-1].size
-        self.rows.append(rows.ravel())
-        self.n_rows += len(sources)
-        return self.n_rows - len(sources), low
+        first = len(self.rows)
+        for vs, at, child in sources:
+            # what each of the table's bits adds to this input's flat index
+            weights = [(bit_of[v], 1 << (len(vs) - 1 - a)) for a, v in enumerate(vs)]
+            lows = {bit: w for bit, w in weights if bit < low}
+            # how the low part reads: gathered (0), contiguous (1) or one value (2)
+            mode = 2 if not lows else int(len(lows) == low and all(lows[b] == 1 << b for b in lows))
+            self.rows.append([at, child, self.n_maps, self.n_maps + (1 << low), mode])
+            self.bits.append((low, s - low, weights))
+            self.n_maps += (1 << low) + (1 << (s - low))
+        return first, low
+
+    def maps(self) -> NDArray[np.int32]:
+        """Every input's low and high index maps, one flat array."""
+        out = np.zeros(self.n_maps, dtype=np.int32)
+        starts = np.array([row[2] for row in self.rows], dtype=np.int64)
+        for part in (0, 1):  # the low maps, then the high maps, grouped by their number of bits
+            groups: dict[int, list[int]] = {}
+            for j, (n_low, n_high, _) in enumerate(self.bits):
+                groups.setdefault(n_high if part else n_low, []).append(j)
+            for n_bits, members in groups.items():
+                weight = np.zeros((n_bits, len(members)), dtype=np.int64)
+                for k, j in enumerate(members):
+                    low = self.bits[j][0]
+                    for bit, w in self.bits[j][2]:
+                        if (bit < low) if part == 0 else (bit >= low):
+                            weight[bit - part * low, k] = w
+                at = starts[members] + (
+                    0 if part == 0 else (1 << np.array([self.bits[j][0] for j in members]))
+                )
+                out[at[:, None] + np.arange(1 << n_bits)] = (_bits(n_bits) @ weight).T
+        return out
 
 
 def run(
