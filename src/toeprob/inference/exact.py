@@ -12,8 +12,11 @@
 * **Hidden-variable elimination** (:mod:`toeprob.inference.hidden`): each present finding joins its parents
   through one hidden variable, so that the network stays narrow however many findings are present;
   one calibrated two-pass elimination gives every cause's posterior. Used when Quickscore is not
-  safe or not cheap. Its cancellation is measured; a row that cancels too much (a model with
-  vanishing leaks) is recomputed by
+  safe or not cheap. In float64 its planned program runs compiled with numba
+  (:mod:`toeprob.inference.hidden_kernel`, bitwise the array program's result, one row's tables at
+  a time); the orders come from a compiled greedy search
+  (:mod:`toeprob.inference.ordering_kernel`). Its cancellation is measured; a row that cancels too
+  much (a model with vanishing leaks) is recomputed in 80-bit by the array program, then by
 * **non-negative variable elimination** (:mod:`toeprob.inference.elimination`, OR chains, no subtraction).
 
 Cost is bounded by a :class:`~toeprob.inference.budget.Budget`: Quickscore works on chunks of at most
@@ -558,7 +561,10 @@ class ExactEngine:
                 size = len(cm.causes) + len(cm.findings) + len(cm.risk_factors)
                 if self._reference is None and size <= REFERENCE_VARIABLES:
                     self._reference = plan(every_finding_present(cm))
-                order = plan(net, reference=self._reference)
+                if self._reference is not None and self._reference.names == net.names:
+                    order = self._reference  # that very network: the same search, done once
+                else:
+                    order = plan(net, reference=self._reference)
             if len(self._plans) >= MAX_PLANS:
                 self._plans.clear()
             cached = self._plans[key] = (order, program(net, order))
