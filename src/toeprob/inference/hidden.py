@@ -22,7 +22,12 @@ its order into steps (which tables meet, how each is aligned), computed once per
 divided by their largest magnitude, the logarithm of the scales kept) and returns ``log Z`` and
 every cause's marginal, for any number of rows of that structure at once, on a leading row axis:
 elementwise products, sums of two numbers and per-row maxima, so that a row gives the same bits
-alone or among others.
+alone or among others. The engine runs the same steps compiled
+(:mod:`toeprob.inference.hidden_kernel`, the same arithmetic in the same order, so the same bits,
+several times faster); :func:`solve` remains for ``np.longdouble`` and for the rows the compiled
+program leaves to it. :func:`plan` orders networks of up to
+:data:`~toeprob.inference.ordering_kernel.COMPILED_VARIABLES` variables by the compiled greedy
+order (the same orders as :func:`~toeprob.inference.ordering.greedy_order`).
 
 Rows with different present findings can share one structure: :func:`network` with a ``hidden``
 mask gives every finding of the mask a hidden variable in every row, and a row where such a
@@ -163,9 +168,12 @@ class Plan:
 
     @property
     def memory_bytes(self) -> int:
-        """Bytes held at once for one row: the kept clique tables and up to eight transient tables of
-        the widest clique in the downward pass (belief, quotients, their magnitudes); measured 5.6 GB
-        for an estimate of 6.1 GB with every finding of the default model present."""
+        """Bytes held at once for one row by the array program: the kept clique tables and up to
+        eight transient tables of the widest clique in the downward pass (belief, quotients, their
+        magnitudes); measured 5.6 GB for an estimate of 6.1 GB with every finding of the default
+        model present. The engine also checks the compiled program's own buffers
+        (:attr:`~toeprob.inference.hidden_kernel.KernelProgram.row_bytes`, 4.4 GB there) before
+        running it."""
         return 8 * (self.elements + (8 << self.width))
 
     @property
