@@ -40,6 +40,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import copy  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
@@ -102,11 +103,10 @@ def main() -> None:
             ):
                 continue  # drawn all the same, so that the selected draws match a full run
             evidence = {cm.findings[j]: True for j in np.flatnonzero(fs == 1)}
-            fresh = load_model()
-            # a new reasoner (model compiled, untimed, as pyAgrum's network is built once): no
-            # elimination order or program cached from an earlier draw. Reasoners are shared per
-            # model *content*, so an equal fresh copy alone would find the earlier one.
-            Reasoner._shared.clear()
+            # a copy of the model has no reasoner yet: a new one (model compiled, untimed, as
+            # pyAgrum's network is built once), with no elimination order or program cached from
+            # an earlier draw
+            fresh = copy.deepcopy(model)
             Reasoner.for_model(fresh)
             t = time.perf_counter()
             try:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -117,3 +121,16 @@ def test_tie_order_is_the_same_with_either_engine(evidence: dict[str, bool]) -> 
     probs = [rc.probability for rc in fast.ranked]
     assert len(set(np.round(probs, 9))) < len(probs)  # the case has ties (symmetric causes)
     assert [rc.cause for rc in slow.ranked] == [rc.cause for rc in fast.ranked]
+
+
+def test_one_reasoner_per_model_and_budget_freed_with_its_model(tiny: Model) -> None:
+    model = copy.deepcopy(tiny)  # a model of its own: nothing else holds it
+    shared = toeprob.Reasoner.for_model(model)
+    assert toeprob.Reasoner.for_model(model) is shared
+    assert toeprob.Reasoner.for_model(model, budget=toeprob.Budget()) is not shared
+    assert toeprob.Reasoner.for_model(copy.deepcopy(model)) is not shared  # a copy starts anew
+    rank_causes({}, model=model)
+    alive = weakref.ref(model), weakref.ref(shared)
+    del model, shared
+    gc.collect()
+    assert [ref() for ref in alive] == [None, None]  # the reasoner does not keep its model alive

@@ -25,16 +25,18 @@ import os
 import re
 import tomllib
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from toeprob import registry
 from toeprob.errors import ModelFileError, ParameterTypeError, shorten
 from toeprob.knowledge.textfile import check_depth, check_max_bytes, check_toml_nesting, read_text
 from toeprob.knowledge.urgency import Urgency
 from toeprob.validation import describe, unknown_identifier_message
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -250,11 +252,38 @@ class Model:
     risk_links: tuple[Link, ...]
     finding_links: tuple[Link, ...]
 
-    _CACHED = ("causes", "findings", "risk_factors", "red_flags", "finding_index", "risk_factor_index")
+    _CACHED = (
+        "causes",
+        "findings",
+        "risk_factors",
+        "red_flags",
+        "finding_index",
+        "risk_factor_index",
+        "_derived",
+    )
 
     def __getstate__(self) -> dict[str, Any]:
-        # the cached views are rebuilt on use (read-only mappings cannot be pickled)
+        # the cached views are rebuilt on use (read-only mappings cannot be pickled); objects
+        # derived from the model (its reasoners) are not copied with it
         return {k: v for k, v in self.__dict__.items() if k not in self._CACHED}
+
+    def derived(self, key: Hashable, build: Callable[[], T]) -> T:
+        """An object built from this model once and kept exactly as long as the model lives.
+
+        The store sits on the model itself, so a derived object that refers back to the model
+        (a reasoner holds its model) is freed with it; a copy or an unpickled model starts empty.
+        Not locked: callers that build concurrently hold their own lock.
+
+        Examples
+        --------
+        >>> model = Model.from_dict(load_model().to_dict())
+        >>> model.derived("answer", lambda: 42), model.derived("answer", lambda: 0)
+        (42, 42)
+        """
+        store: dict[Hashable, Any] = self.__dict__.setdefault("_derived", {})
+        if key not in store:
+            store[key] = build()
+        return cast("T", store[key])
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "<dict>") -> Model:

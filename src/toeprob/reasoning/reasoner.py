@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import threading
-import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
@@ -128,17 +127,15 @@ class Reasoner:
         self._by_name = np.argsort(np.array(self.model.causes))
         self._other_engines: dict[str, PosteriorEngine] = {}
 
-    # one reasoner per (model, budget), kept while the model lives
-    _shared: ClassVar[weakref.WeakKeyDictionary[Model, dict[Budget | None, Reasoner]]] = (
-        weakref.WeakKeyDictionary()
-    )
+    # one reasoner per (model, budget), kept on the model (Model.derived) and freed with it
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     @classmethod
     def for_model(cls, model: Model | None = None, *, budget: Budget | None = None) -> Reasoner:
         """The shared reasoner of ``model`` (the shipped model by default) and ``budget``.
 
-        Built (and the model compiled) on first use, then kept as long as the model lives.
+        Built (and the model compiled) on first use, then kept as long as the model lives: the
+        reasoner is stored on the model, so both are freed together.
 
         Examples
         --------
@@ -149,11 +146,7 @@ class Reasoner:
         model = resolve_model(model, "Reasoner.for_model")
         check_type(budget, "budget", "Reasoner.for_model", (Budget, type(None)), "a toeprob.Budget or None")
         with cls._lock:  # one thread compiles; the others wait for it
-            per_model = cls._shared.setdefault(model, {})
-            reasoner = per_model.get(budget)
-            if reasoner is None:
-                reasoner = per_model[budget] = cls(model, budget=budget)
-        return reasoner
+            return model.derived((cls, budget), lambda: cls(model, budget=budget))
 
     def engine_named(self, engine: EngineName | str) -> PosteriorEngine:
         """The engine ``"fast"`` (the reasoner's own) or ``"pgmpy"`` (the slow reference, built once)."""
