@@ -257,3 +257,44 @@ def test_variant_pairs_raise_on_bad_indices(model: Model) -> None:
         engine.posterior_pairs(fs, rs, [2], [0])
     with pytest.raises(toeprob.EvidenceError, match=rf"shapes \(N, {len(model.findings)}\)"):
         engine.posterior(fs[:, :3], rs)
+
+
+@pytest.mark.parametrize("story", ["cramp_exercise", "neuropathy", "red_flag"])
+def test_only_the_relevant_parameters_are_drawn_bitwise(story: str) -> None:
+    from toeprob.inference.variants import VariantEngine
+    from toeprob.reasoning.uncertainty import _basis, _compile, _urgency_rows, draw_urgency
+
+    evidence = {
+        "cramp_exercise": {"cramp": True, "during_exercise": True},
+        "neuropathy": {"numbness": True, "diabetes": True, "cramp": False},
+        "red_flag": {"cramp": True, "sudden_cold_pale_foot": True, "fever": False},
+    }[story]
+    reasoner = Reasoner.for_model()
+    params, base = _basis(reasoner)
+    ev = reasoner.parse(evidence)
+    policy = reasoner.urgency_policy
+    observed = (_urgency_rows(policy, ev)[0] >= 0).any(axis=0)
+    relevant = params.relevant(observed)
+    assert 0 < relevant.sum() < len(params)  # some parameters are skipped, not all
+    full = params.sample(40, np.random.default_rng(5))
+    part = params.sample(40, np.random.default_rng(5), relevant)
+    assert part[:, relevant].tobytes() == full[:, relevant].tobytes()  # the same stream, bitwise
+    # the draws are those of ``expit(low + u * (high - low))`` clipped to the range, bit for bit
+    u = np.random.default_rng(5).random((40, len(params)))
+    logit_low = np.log(params.low) - np.log1p(-params.low)
+    logit_high = np.log(params.high) - np.log1p(-params.high)
+    expected = 1.0 / (1.0 + np.exp(-(logit_low + u * (logit_high - logit_low))))
+    expected = np.minimum(np.maximum(expected, params.low), params.high)
+    fixed = params.low == params.high
+    expected[:, fixed] = params.value[fixed]
+    assert full.tobytes() == expected.tobytes()
+    assert (part[:, ~relevant] == params.value[~relevant]).all()
+    unrestricted = VariantEngine(_compile(base, params.arrays(full)))
+    restricted = VariantEngine(_compile(base, params.arrays(part, relevant)))
+    post_full, urgency_full = draw_urgency(policy, ev, unrestricted)
+    post_part, urgency_part = draw_urgency(policy, ev, restricted)
+    assert post_part.tobytes() == post_full.tobytes()
+    assert (urgency_part == urgency_full).all()
+    # and the public result is the one of the unrestricted draws
+    u = uncertainty(reasoner, reasoner.rank(evidence), draws=40, seed=5)
+    assert u.posterior_draws.tobytes() == post_full.tobytes()

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from toeprob.errors import ParameterError, ParameterKeyError
 from toeprob.knowledge.model import Model
@@ -155,6 +155,7 @@ class ModelParameters:
             arr.setflags(write=False)
         self._logit_low, self._logit_high = _logit(self.low), _logit(self.high)
         self._fixed = np.flatnonzero(self.low == self.high)
+        self._point_weight: FloatArray | None = None
         self._index = {n: k for k, n in enumerate(self.names)}
         self._layout()
         finding_of = np.full(len(self.names), -1, dtype=np.intp)
@@ -183,7 +184,33 @@ class ModelParameters:
 
     # -- sampling ---------------------------------------------------------------------------
 
-    def sample(self, draws: int, rng: np.random.Generator) -> FloatArray:
+    def relevant(self, observed: ArrayLike) -> NDArray[np.bool_]:
+        """Which parameters can move the posterior of rows that observe only the findings ``observed``.
+
+        ``observed`` is a mask over the model's findings. The leak of a finding and the links into
+        it cannot move a posterior when the finding is unknown (it sums out to one whatever its
+        numbers, see :attr:`finding_of`); every other parameter can (a cause's leak is solved from
+        its prior and every risk-factor link, and an unknown shared risk factor couples causes).
+
+        Examples
+        --------
+        >>> from toeprob import load_model
+        >>> params = ModelParameters(load_model())
+        >>> keep = params.relevant(np.zeros(len(params.model.findings), dtype=bool))
+        >>> bool(keep[params.index("link:diabetes->peripheral_neuropathy")]), int(keep.sum()) < len(params)
+        (True, True)
+        """
+        obs = np.asarray(observed, dtype=bool)
+        if obs.shape != (len(self.model.findings),):
+            raise ParameterError(
+                f"The 'observed' parameter must be a mask of shape ({len(self.model.findings)},); "
+                f"got {obs.shape}."
+            )
+        return np.asarray((self.finding_of < 0) | obs[np.maximum(self.finding_of, 0)])
+
+    def sample(
+        self, draws: int, rng: np.random.Generator, relevant: NDArray[np.bool_] | None = None
+    ) -> FloatArray:
         """Draw ``draws`` complete parameter sets, shape ``(draws, P)``.
 
         Every parameter is drawn independently, uniformly on the log-odds scale between its range's
@@ -193,6 +220,10 @@ class ModelParameters:
         evenly spaced on it, so a draw is as likely in each part of a word's band as the words'
         spacing suggests, and a small probability is as likely to halve as to double.
 
+        With a mask ``relevant`` (:meth:`relevant`), the same uniform numbers are drawn from ``rng``
+        (the stream is the same), but only the masked parameters are turned into values; the
+        others keep their point value. The masked columns are bitwise those drawn without a mask.
+
         Examples
         --------
         >>> from toeprob import load_model
@@ -201,18 +232,30 @@ class ModelParameters:
         >>> bool(((params.low <= draws) & (draws <= params.high)).all())
         True
         """
-        low, high = self._logit_low, self._logit_high
         x = rng.random((draws, len(self)))
-        # in place (the same operations as ``expit(low + u * (high - low))``, one buffer)
-        x *= high - low
-        x += low
-        np.negative(x, out=x)
+        if relevant is not None:
+            keep = np.flatnonzero(relevant)
+            x_keep = self._expit_range(x[:, keep], keep)
+            skip = np.flatnonzero(~np.asarray(relevant, dtype=bool))
+            x[:, skip] = self.value[skip]
+            x[:, keep] = x_keep
+            return x
+        return self._expit_range(x, np.arange(len(self)))
+
+    def _expit_range(self, x: FloatArray, keep: NDArray[np.intp]) -> FloatArray:
+        """Uniform numbers ``x`` of the parameters ``keep`` (columns) to values in their ranges, in place."""
+        low, high = self._logit_low[keep], self._logit_high[keep]
+        # in place, ``expit(low + u * (high - low))`` as ``1 / (1 + exp(u * (low - high) - low))``:
+        # the same numbers bit for bit (negation is exact), one pass fewer
+        x *= low - high
+        x -= low
         np.exp(x, out=x)
         x += 1.0
         np.divide(1.0, x, out=x)
-        np.maximum(x, self.low, out=x)  # clip to the range (rounding at its edges)
-        np.minimum(x, self.high, out=x)
-        x[:, self._fixed] = self.value[self._fixed]
+        np.maximum(x, self.low[keep], out=x)  # clip to the range (rounding at its edges)
+        np.minimum(x, self.high[keep], out=x)
+        fixed = np.flatnonzero(self.low[keep] == self.high[keep])
+        x[:, fixed] = self.value[keep[fixed]]
         return x
 
     def shifts(self, names: Sequence[str] | None = None) -> list[Shift]:
@@ -289,8 +332,11 @@ class ModelParameters:
             rounds[j].append(k)
         self._risk_rounds = [np.array(r, dtype=np.intp) for r in rounds]
 
-    def arrays(self, values: FloatArray) -> ParameterArrays:
+    def arrays(self, values: FloatArray, relevant: NDArray[np.bool_] | None = None) -> ParameterArrays:
         """The network's arrays for parameter sets ``values`` of shape ``(K, P)``.
+
+        With a mask ``relevant`` (:meth:`relevant`), the finding links outside it are taken at their
+        point values (whatever ``values`` holds for them), as :meth:`sample` with that mask draws them.
 
         Examples
         --------
@@ -327,7 +373,16 @@ class ModelParameters:
             explained[:, c_link[links]] *= factor[:, links]
         leak = np.maximum(1.0 - (1.0 - prior) / explained, 0.0)
         f_link, c_flink, k_flink = self._finding_index
-        p = np.zeros((n_k, n_f, n_c))
+        if relevant is None:
+            p = np.zeros((n_k, n_f, n_c))
+        else:  # the other links at their point values, copied as a block
+            if self._point_weight is None:
+                self._point_weight = np.zeros((n_f, n_c))
+                self._point_weight[f_link, c_flink] = self.value[k_flink]
+            p = np.empty((n_k, n_f, n_c))
+            p[:] = self._point_weight
+            drawn = np.asarray(relevant, dtype=bool)[k_flink]
+            f_link, c_flink, k_flink = f_link[drawn], c_flink[drawn], k_flink[drawn]
         p[:, f_link, c_flink] = values[:, k_flink]
         return ParameterArrays(prior, leak, prev, w, values[:, self._leak], p)
 

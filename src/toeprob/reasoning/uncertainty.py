@@ -90,6 +90,21 @@ def _compile(base: CompiledModel, arrays: ParameterArrays) -> CompiledVariants:
     )
 
 
+def _urgency_rows(
+    policy: UrgencyPolicy, evidence: Evidence
+) -> tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.intp]]:
+    """The distinct rows of the evidence and the urgency rule's worlds: finding states, risk-factor
+    states, and for the evidence row then each world row, its distinct row."""
+    states = evidence.finding_state[None, :].astype(np.int8)
+    rfs = evidence.rf_state[None, :].astype(np.int8)
+    rows, row_rfs, _ = policy.candidate_rows(states, rfs)
+    # identical rows (a world equal to the evidence, or to another world) are computed once
+    both = np.concatenate([np.concatenate([states, rows]), np.concatenate([rfs, row_rfs])], axis=1)
+    unique, inverse = np.unique(both, axis=0, return_inverse=True)
+    n_f = states.shape[1]
+    return unique[:, :n_f], unique[:, n_f:], inverse.ravel()
+
+
 def _check_draws(draws: object, level: object, seed: object) -> None:
     if not isinstance(draws, int) or isinstance(draws, bool) or draws < 1:
         raise ParameterError(f"The 'draws' parameter must be an int >= 1. Got {shorten(draws)} instead.")
@@ -122,17 +137,11 @@ def draw_urgency(
     The urgency rule of :mod:`toeprob.reasoning.urgency_rule`, variant by variant: the highest
     red-flag floor present, or the highest care level a cause reaches in one of the rule's worlds.
     """
-    states = evidence.finding_state[None, :].astype(np.int8)
-    rfs = evidence.rf_state[None, :].astype(np.int8)
-    rows, row_rfs, _ = policy.candidate_rows(states, rfs)
-    # identical rows (a world equal to the evidence, or to another world) are computed once
-    both = np.concatenate([np.concatenate([states, rows]), np.concatenate([rfs, row_rfs])], axis=1)
-    unique, inverse = np.unique(both, axis=0, return_inverse=True)
-    n_f = states.shape[1]
-    every = engine.posterior(unique[:, :n_f], unique[:, n_f:])[inverse.ravel()]
+    fs, rs, inverse = _urgency_rows(policy, evidence)
+    every = engine.posterior(fs, rs)[inverse]
     posterior, worlds = every[0], every[1:]
     n_k, n_c = posterior.shape
-    floor = int(policy.floors(states)[0])
+    floor = int(policy.floors(evidence.finding_state[None, :].astype(np.int8))[0])
     if len(worlds):
         levels = _care_levels(worlds.reshape(-1, n_c), policy.care, policy.thresholds).reshape(-1, n_k)
         care = levels.max(axis=0)
@@ -172,9 +181,14 @@ def uncertainty(
     _check_draws(draws, level, seed)
     params, base = _basis(reasoner)
     evidence = diagnosis.parsed if diagnosis.parsed is not None else reasoner.parse(diagnosis.evidence)
-    values = params.sample(draws, np.random.default_rng(seed))
-    engine = VariantEngine(_compile(base, params.arrays(values)), budget=reasoner.budget)
-    posterior, urgency = draw_urgency(reasoner.urgency_policy, evidence, engine)
+    policy = reasoner.urgency_policy
+    # only the parameters that can move these rows are turned into values (the others at their point
+    # values); the uniform numbers are the same, and so is every posterior, bitwise
+    relevant = params.relevant((_urgency_rows(policy, evidence)[0] >= 0).any(axis=0))
+    values = params.sample(draws, np.random.default_rng(seed), relevant)
+    variants = _compile(base, params.arrays(values, relevant))
+    engine = VariantEngine(variants, budget=reasoner.budget)
+    posterior, urgency = draw_urgency(policy, evidence, engine)
     if diagnosis.engine == "fast" and diagnosis.posterior is not None:
         point, point_urgency = np.asarray(diagnosis.posterior), diagnosis.urgency
     else:  # the ranking came from another engine: the point row of the fast engine
