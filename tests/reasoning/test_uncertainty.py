@@ -298,3 +298,57 @@ def test_only_the_relevant_parameters_are_drawn_bitwise(story: str) -> None:
     # and the public result is the one of the unrestricted draws
     u = uncertainty(reasoner, reasoner.rank(evidence), draws=40, seed=5)
     assert u.posterior_draws.tobytes() == post_full.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("evidence", "seed"),
+    [
+        (
+            {
+                "abnormal_posture": True,
+                "numbness": True,
+                "movements_in_sleep_seen_by_others": False,
+                "fever": False,
+                "interrupts_sleep": False,
+                "vision_balance_problems": True,
+            },
+            1,
+        ),
+        (
+            {
+                "fasciculation": True,
+                "cramp": True,
+                "toe_lock": False,
+                "tingling": False,
+                "muscle_weakness": True,
+                "muscle_wasting": True,
+                "persists_weeks": True,
+                "age_over_60": True,
+            },
+            17,
+        ),
+    ],
+)
+def test_worlds_settled_in_float64_give_the_exact_urgency(evidence: dict[str, bool], seed: int) -> None:
+    from toeprob.inference.variants import VariantEngine
+    from toeprob.reasoning.uncertainty import _basis, _compile, _urgency_rows, draw_urgency
+    from toeprob.reasoning.urgency_rule import _care_levels
+
+    reasoner = Reasoner.for_model()
+    params, base = _basis(reasoner)
+    ev = reasoner.parse(evidence)
+    policy = reasoner.urgency_policy
+    engine = VariantEngine(_compile(base, params.arrays(params.sample(100, np.random.default_rng(seed)))))
+    fs, rs, inverse = _urgency_rows(policy, ev)
+    rows, variant = np.divmod(np.arange(len(fs) * 100), 100)
+    _, error = engine.posterior_pairs_bounded(fs, rs, rows, variant, rows != inverse[0])
+    assert (error > 0).any()  # some world pairs stay in float64 here
+    assert (error[rows == inverse[0]] == 0).all()  # never the evidence row
+    # against every pair computed exactly (extended precision or elimination where needed)
+    exact = engine.posterior(fs, rs)[inverse]
+    levels = _care_levels(exact[1:].reshape(-1, exact.shape[2]), policy.care, policy.thresholds)
+    care = levels.reshape(-1, 100).max(axis=0)
+    expected = np.maximum(care, int(policy.floors(ev.finding_state[None, :].astype(np.int8))[0]))
+    posterior, urgency = draw_urgency(policy, ev, engine)
+    assert posterior.tobytes() == exact[0].tobytes()
+    assert (urgency == expected).all()

@@ -45,7 +45,7 @@ from numpy.typing import ArrayLike, NDArray
 from toeprob.errors import EvidenceError, ImpossibleEvidenceError
 from toeprob.inference.budget import Budget
 from toeprob.inference.compiled import CompiledModel, parameter_tables
-from toeprob.inference.exact import MAX_ELEMENTS, MAX_LANES, ExactEngine
+from toeprob.inference.exact import MAX_ELEMENTS, MAX_LANES, SETTLE_ERROR, SETTLE_LIMIT, ExactEngine
 from toeprob.inference.quickscore import (
     CANCELLATION_LIMIT,
     PRECISE_FIRST,
@@ -415,6 +415,33 @@ class VariantEngine:
         ImpossibleEvidenceError
             If some pair's evidence has probability 0 under its variant.
         """
+        return self.posterior_pairs_bounded(
+            finding_states, rf_states, rows, variant, None, chunk_size=chunk_size
+        )[0]
+
+    def posterior_pairs_bounded(
+        self,
+        finding_states: ArrayLike,
+        rf_states: ArrayLike,
+        rows: ArrayLike,
+        variant: ArrayLike,
+        approximate: ArrayLike | None,
+        *,
+        chunk_size: int = 2048,
+    ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`posterior_pairs`, with pairs that may stay in float64 within an error bound.
+
+        A pair marked in ``approximate`` (boolean, one per pair) whose float64 sum cancels too
+        deeply, but not so deeply that the extended-precision recomputation could refuse it, keeps
+        its float64 posterior, within ``error[k]`` (for every cause) of the one that recomputation
+        gives, as ``ExactEngine.posterior_evidence_batch(..., approximate=...)`` does; every other
+        pair is computed exactly as by :meth:`posterior_pairs` (``error`` 0).
+
+        Returns
+        -------
+        posterior : ndarray, shape (M, C)
+        error : ndarray, shape (M,)
+        """
         base = self.variants.base
         fs, rs = self._states(finding_states, rf_states)
         row_of = np.asarray(rows, dtype=np.intp)
@@ -426,7 +453,11 @@ class VariantEngine:
         if var_of.size and (var_of.min() < 0 or var_of.max() >= self.variants.variants):
             raise ValueError(f"variant must index the {self.variants.variants} variants.")
         n_pairs = len(row_of)
+        loose = np.zeros(n_pairs, dtype=bool) if approximate is None else np.asarray(approximate, dtype=bool)
+        if loose.shape != (n_pairs,):
+            raise ValueError("approximate must be a boolean array with one entry per pair.")
         post = np.empty((n_pairs, len(base.causes)))
+        error = np.zeros(n_pairs)
         good = np.ones(n_pairs, dtype=bool)
         multi = (fs == 1) & self._multi
         counts = np.count_nonzero(multi, axis=1)[row_of]
@@ -448,7 +479,12 @@ class VariantEngine:
             p, le, cancel = self._rows(fs[ev], rs[ev], present, counts[part], var_of[part], False)
             post[part] = p
             good[part] = np.isfinite(le)
-            redo = part[~(cancel <= CANCELLATION_LIMIT)]
+            redo_mask = ~(cancel <= CANCELLATION_LIMIT)
+            # kept in float64 with an error bound: pairs the extended precision would recompute
+            # and accept (m <= PRECISE_MAX_PRESENT, ratio far below PRECISE_LIMIT)
+            keep = redo_mask & loose[part] & (cancel <= SETTLE_LIMIT) & (counts[part] <= PRECISE_MAX_PRESENT)
+            error[part[keep]] = SETTLE_ERROR * cancel[keep]
+            redo = part[redo_mask & ~keep]
             again = counts[redo] <= PRECISE_MAX_PRESENT
             fallback[redo[~again]] = True
             direct[redo[again]] = True
@@ -476,7 +512,7 @@ class VariantEngine:
                 f"row {row}: the evidence has probability zero under model variant {k} "
                 f"(or one below the smallest float); present findings {present_names or 'none'}."
             )
-        return post
+        return post, error
 
     def _states(
         self, finding_states: ArrayLike, rf_states: ArrayLike

@@ -138,15 +138,31 @@ def draw_urgency(
     red-flag floor present, or the highest care level a cause reaches in one of the rule's worlds.
     """
     fs, rs, inverse = _urgency_rows(policy, evidence)
-    every = engine.posterior(fs, rs)[inverse]
-    posterior, worlds = every[0], every[1:]
-    n_k, n_c = posterior.shape
+    n_k = engine.variants.variants
+    # pairs row by row (the compiled program folds a row's evidence once for all its variants);
+    # the worlds' rows count only by their care levels: a world pair whose float64 sum cancels may
+    # keep its float64 posterior when the level is the same at both ends of its error bound (the
+    # level of the exact posterior lies between them), and is recomputed exactly otherwise
+    rows, variant = np.divmod(np.arange(len(fs) * n_k), n_k)
+    approximate = rows != inverse[0]
+    pairs, error = engine.posterior_pairs_bounded(fs, rs, rows, variant, approximate)
+    n_c = pairs.shape[1]
+    levels = _care_levels(pairs, policy.care, policy.thresholds)
+    loose = np.flatnonzero(error > 0)
+    if len(loose):
+        margin = error[loose, None]
+        low = _care_levels(pairs[loose] - margin, policy.care, policy.thresholds)
+        high = _care_levels(pairs[loose] + margin, policy.care, policy.thresholds)
+        levels[loose] = low
+        again = loose[low != high]
+        if len(again):
+            pairs[again] = engine.posterior_pairs(fs, rs, rows[again], variant[again])
+            levels[again] = _care_levels(pairs[again], policy.care, policy.thresholds)
+    every = pairs.reshape(len(fs), n_k, n_c)
+    posterior = every[inverse[0]]
     floor = int(policy.floors(evidence.finding_state[None, :].astype(np.int8))[0])
-    if len(worlds):
-        levels = _care_levels(worlds.reshape(-1, n_c), policy.care, policy.thresholds).reshape(-1, n_k)
-        care = levels.max(axis=0)
-    else:
-        care = np.zeros(n_k, dtype=int)
+    worlds = inverse[1:]
+    care = levels.reshape(len(fs), n_k)[worlds].max(axis=0) if len(worlds) else np.zeros(n_k, dtype=int)
     return posterior, np.maximum(care, floor)
 
 
