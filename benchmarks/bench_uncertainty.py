@@ -8,7 +8,8 @@ case-shaped row (evidence drawn from the shipped case sets, some answers dropped
 the fastest call), then ``uncertainty(draws=1000)`` on its diagnosis, once, and the ratios. Then, for
 the same rows, where the uncertainty's time goes: drawing the parameters and building their arrays,
 compiling the 1,000 variants together, and the exact posteriors of the evidence row and of the urgency
-rule's world rows under every variant (pairs of row and variant per second); and the cost of
+rule's world rows under every variant, with the urgency of every draw (pairs of row and variant per
+second); and the cost of
 ``sensitivity(top cause)`` (every parameter one word down and up). One run; ratios, not seconds, are
 the figures to compare across machines.
 """
@@ -29,7 +30,7 @@ from bench_engine import case_rows
 import toeprob
 from toeprob.inference.compiled import compile_model
 from toeprob.inference.variants import VariantEngine
-from toeprob.reasoning.uncertainty import _basis, _compile, _urgency_rows
+from toeprob.reasoning.uncertainty import _basis, _compile, _urgency_rows, draw_urgency
 
 
 def _evidence(names: tuple[str, ...], states: np.ndarray) -> dict[str, bool]:
@@ -69,13 +70,13 @@ def main() -> None:
         t0 = time.perf_counter()
         ev = d.parsed
         assert ev is not None
-        unique, unique_rfs, _ = _urgency_rows(reasoner.urgency_policy, ev)
+        unique, _, _ = _urgency_rows(reasoner.urgency_policy, ev)
         relevant = params.relevant((unique >= 0).any(axis=0))
         arrays = params.arrays(params.sample(args.draws, np.random.default_rng(i), relevant), relevant)
         t1 = time.perf_counter()
         engine = VariantEngine(_compile(base, arrays))
         t2 = time.perf_counter()
-        engine.posterior(unique, unique_rfs)
+        draw_urgency(reasoner.urgency_policy, ev, engine)
         t3 = time.perf_counter()
         stages["draw"].append(t1 - t0)
         stages["compile"].append(t2 - t1)
