@@ -37,6 +37,20 @@ def _states(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
     return rng.integers(-1, 2, (n, width)).astype(np.int8)
 
 
+def _compiled_alone(cv, k: int):  # variant k compiled as a model of its own
+    cm = cv.base
+    return compile_arrays(
+        cm.causes,
+        cm.findings,
+        cm.risk_factors,
+        cv.rf_prevalence[k],
+        cv.cause_leak[k],
+        cv.rf_weight[k],
+        cv.finding_leak[k],
+        cv.finding_weight[k],
+    )
+
+
 @pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("max_present", [7, 1])
 def test_variants_equal_each_variant_compiled_alone(seed: int, max_present: int) -> None:
@@ -48,16 +62,7 @@ def test_variants_equal_each_variant_compiled_alone(seed: int, max_present: int)
     got = VariantEngine(cv, max_present=max_present).posterior(fs, rs)
     assert got.shape == (5, cv.variants, len(cm.causes))
     for k in range(cv.variants):
-        compiled = compile_arrays(
-            cm.causes,
-            cm.findings,
-            cm.risk_factors,
-            cv.rf_prevalence[k],
-            cv.cause_leak[k],
-            cv.rf_weight[k],
-            cv.finding_leak[k],
-            cv.finding_weight[k],
-        )
+        compiled = _compiled_alone(cv, k)
         alone = ExactEngine(compiled, max_present=max_present)
         # the variants' compact tables hold each variant's own table
         assert cv.lookup_table(k).tobytes() == compiled.lookup_table.tobytes()
@@ -193,19 +198,7 @@ def test_compile_variants_refuses_other_structures(model: Model) -> None:
 
 
 def _alone(cv, k: int) -> ExactEngine:
-    cm = cv.base
-    return ExactEngine(
-        compile_arrays(
-            cm.causes,
-            cm.findings,
-            cm.risk_factors,
-            cv.rf_prevalence[k],
-            cv.cause_leak[k],
-            cv.rf_weight[k],
-            cv.finding_leak[k],
-            cv.finding_weight[k],
-        )
-    )
+    return ExactEngine(_compiled_alone(cv, k))
 
 
 @pytest.mark.parametrize("seed", range(4))
