@@ -92,6 +92,17 @@ STORIES = [
 ]
 
 
+def _compiled_variants(base, arrays):  # the variants of a ModelParameters.arrays result
+    return compile_variants(
+        base,
+        arrays.rf_prevalence,
+        arrays.cause_leak,
+        arrays.rf_weight,
+        arrays.finding_leak,
+        arrays.finding_weight,
+    )
+
+
 def _rows(model: Model) -> tuple[np.ndarray, np.ndarray]:
     evs = [parse_evidence(s, model) for s in STORIES]
     return np.stack([e.finding_state for e in evs]), np.stack([e.rf_state for e in evs])
@@ -100,14 +111,7 @@ def _rows(model: Model) -> tuple[np.ndarray, np.ndarray]:
 def test_point_values_give_the_loaded_model_bitwise(model: Model, params: ModelParameters) -> None:
     arrays = params.arrays(np.tile(params.value, (3, 1)))
     base = compile_model(model)
-    cv = compile_variants(
-        base,
-        arrays.rf_prevalence,
-        arrays.cause_leak,
-        arrays.rf_weight,
-        arrays.finding_leak,
-        arrays.finding_weight,
-    )
+    cv = _compiled_variants(base, arrays)
     fs, rs = _rows(model)
     got = VariantEngine(cv).posterior(fs, rs)
     want = ExactEngine(base).posterior_batch(fs, rs)
@@ -121,14 +125,7 @@ def test_sampled_variants_of_the_default_model_equal_them_compiled_alone(
     values = params.sample(6, np.random.default_rng(3))
     arrays = params.arrays(values)
     base = compile_model(model)
-    cv = compile_variants(
-        base,
-        arrays.rf_prevalence,
-        arrays.cause_leak,
-        arrays.rf_weight,
-        arrays.finding_leak,
-        arrays.finding_weight,
-    )
+    cv = _compiled_variants(base, arrays)
     fs, rs = _rows(model)
     got = VariantEngine(cv).posterior(fs, rs)
     for k in range(6):

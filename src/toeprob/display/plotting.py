@@ -169,20 +169,27 @@ def plot_diagnosis(
         priors = [float(p) for p in frame["prior"]]
         ax.scatter(priors, y, marker="|", s=140, color="black", linewidths=1.6, zorder=3)
         handles.append(Line2D([], [], color="black", marker="|", linestyle="", markersize=10, label="prior"))
-    ax.set_yticks(y, list(frame.index))
+    return _cause_probability_axes(
+        ax,
+        list(frame.index),
+        "posterior probability P(cause present | evidence)",
+        f"Most likely causes · urgency: {diagnosis.urgency.label}, {diagnosis.urgency.meaning}",
+        handles,
+    )
+
+
+def _cause_probability_axes(ax: Axes, labels: list[str], xlabel: str, title: str, handles: list[Any]) -> Axes:
+    """Finish a chart of one bar per cause on a 0-100% axis: labels, grid, frame, title, legend."""
+    ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.0)
-    ax.set_xlabel("posterior probability P(cause present | evidence)")
+    ax.set_xlabel(xlabel)
     ax.xaxis.set_major_formatter(_percent_formatter())
     ax.grid(axis="x", color="0.9", zorder=0)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(
-        f"Most likely causes · urgency: {diagnosis.urgency.label}, {diagnosis.urgency.meaning}",
-        fontsize=10,
-        loc="left",
-    )
+    ax.set_title(title, fontsize=10, loc="left")
     ax.legend(handles=handles, title="care level", loc="lower right", fontsize=8, title_fontsize=8)
     _footnote(ax)
     return ax
@@ -547,25 +554,13 @@ def plot_uncertainty(
 
     handles = _care_legend_handles(sorted({Urgency.parse(c) for c in frame["care_level"]}))
     handles.append(Line2D([], [], color="black", marker="o", linestyle="", markersize=5, label="point"))
-    ax.set_yticks(y, list(frame.index))
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1.0)
-    ax.set_xlabel(
-        f"posterior probability: point and {uncertainty.level:.0%} interval over {uncertainty.draws} draws"
-    )
-    ax.xaxis.set_major_formatter(_percent_formatter())
-    ax.grid(axis="x", color="0.9", zorder=0)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.set_title(
+    return _cause_probability_axes(
+        ax,
+        list(frame.index),
+        f"posterior probability: point and {uncertainty.level:.0%} interval over {uncertainty.draws} draws",
         f"How sure is it · top cause changes in {uncertainty.top_change_rate:.0%} of draws",
-        fontsize=10,
-        loc="left",
+        handles,
     )
-    ax.legend(handles=handles, title="care level", loc="lower right", fontsize=8, title_fontsize=8)
-    _footnote(ax)
-    return ax
 
 
 @registry.register("plot", Sensitivity)

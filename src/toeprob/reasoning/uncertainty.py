@@ -49,7 +49,7 @@ from toeprob.knowledge.casefile import Case
 from toeprob.knowledge.evidence import Evidence
 from toeprob.knowledge.parameters import ModelParameters, ParameterArrays, Shift
 from toeprob.knowledge.urgency import Urgency
-from toeprob.reasoning.urgency_rule import UrgencyPolicy, _care_levels
+from toeprob.reasoning.urgency_rule import UrgencyPolicy, settled_levels
 from toeprob.results.diagnosis import Diagnosis
 from toeprob.results.uncertainty import (
     SAMPLING_SCHEME,
@@ -147,17 +147,9 @@ def draw_urgency(
     approximate = rows != inverse[0]
     pairs, error = engine.posterior_pairs_bounded(fs, rs, rows, variant, approximate)
     n_c = pairs.shape[1]
-    levels = _care_levels(pairs, policy.care, policy.thresholds)
-    loose = np.flatnonzero(error > 0)
-    if len(loose):
-        margin = error[loose, None]
-        low = _care_levels(pairs[loose] - margin, policy.care, policy.thresholds)
-        high = _care_levels(pairs[loose] + margin, policy.care, policy.thresholds)
-        levels[loose] = low
-        again = loose[low != high]
-        if len(again):
-            pairs[again] = engine.posterior_pairs(fs, rs, rows[again], variant[again])
-            levels[again] = _care_levels(pairs[again], policy.care, policy.thresholds)
+    levels = settled_levels(
+        pairs, error, policy, lambda again: engine.posterior_pairs(fs, rs, rows[again], variant[again])
+    )
     every = pairs.reshape(len(fs), n_k, n_c)
     posterior = every[inverse[0]]
     floor = int(policy.floors(evidence.finding_state[None, :].astype(np.int8))[0])

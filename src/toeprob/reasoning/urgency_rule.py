@@ -69,7 +69,7 @@ True
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -352,21 +352,19 @@ def _families(finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]) -> 
     return np.asarray(first[inverse], dtype=int)
 
 
-def _settled_levels(
+def settled_levels(
     posts: NDArray[np.float64],
     error: NDArray[np.float64],
-    finding_states: NDArray[np.int8],
-    rf_states: NDArray[np.int8],
-    labels: NDArray[np.int_],
     policy: UrgencyPolicy,
-    posterior_batch: PosteriorBatch,
+    exact: Callable[[NDArray[np.intp]], NDArray[np.float64]],
 ) -> NDArray[np.int_]:
     """The care level of every row whose posterior is known within ``error`` (per row), equal to
     the level of the exact posterior.
 
     A care level never falls when a posterior rises, so the exact row's level lies between the
     levels of ``posts - error`` and ``posts + error``; where these differ (a threshold within the
-    interval), the row is recomputed exactly (``posterior_batch``), in place in ``posts``.
+    interval), ``exact(rows)`` recomputes those rows, in place in ``posts`` (their ``error`` set
+    to 0).
     """
     levels = policy.care_levels(posts)
     loose = np.flatnonzero(error > 0)
@@ -377,10 +375,28 @@ def _settled_levels(
         levels[loose] = low
         again = loose[low != high]
         if len(again):
-            posts[again] = posterior_batch(finding_states[again], rf_states[again], groups=labels[again])
+            posts[again] = exact(again)
             error[again] = 0.0
             levels[again] = policy.care_levels(posts[again])
     return levels
+
+
+def _settled_levels(
+    posts: NDArray[np.float64],
+    error: NDArray[np.float64],
+    finding_states: NDArray[np.int8],
+    rf_states: NDArray[np.int8],
+    labels: NDArray[np.int_],
+    policy: UrgencyPolicy,
+    posterior_batch: PosteriorBatch,
+) -> NDArray[np.int_]:
+    """:func:`settled_levels`, the unsettled rows recomputed by ``posterior_batch`` in their families."""
+    return settled_levels(
+        posts,
+        error,
+        policy,
+        lambda rows: posterior_batch(finding_states[rows], rf_states[rows], groups=labels[rows]),
+    )
 
 
 def evidence_and_urgencies(
