@@ -26,7 +26,7 @@ def default_cm(model):
 def assert_same_bits(net, order):
     """The compiled program gives the array program's float64 results bit for bit."""
     steps = program(net, order)
-    log_z, marginals, cancellation, retry = run(compile_program(steps), net)
+    log_z, marginals, cancellation, retry = run(compile_program(net, order), net)
     want = solve(net, order, steps=steps)
     assert not retry.any()
     for got, expected in zip((log_z, marginals, cancellation), want, strict=True):
@@ -66,7 +66,7 @@ def test_random_networks_match_the_array_program_and_enumeration(seed):
     net = network(cm, fss, rss, union)
     order = plan(net)
     assert_same_bits(net, order)
-    log_z, marginals, _, _ = run(compile_program(program(net, order)), net)
+    log_z, marginals, _, _ = run(compile_program(net, order), net)
     for k in range(len(fss)):
         want, log_want = enumerate_posterior(cm, fss[k], rss[k])
         assert np.abs(marginals[k, :, 1] - want).max() <= 1e-12
@@ -80,7 +80,7 @@ def test_rows_do_not_depend_on_each_other(default_cm):
     fs[1, unknown[:3]] = 0  # absent findings fold into the cause factors: the same structure
     fs[2, unknown[3:6]] = 0
     net = network(default_cm, fs, np.repeat(rs0[None], 3, axis=0))
-    kernel = compile_program(program(net, plan(net)))
+    kernel = compile_program(net, plan(net))
     together = run(kernel, net)
     assert not np.array_equal(together[1][0], together[1][1])  # the rows differ
     for k in range(3):
@@ -106,7 +106,7 @@ def test_vanishing_messages_are_left_to_the_array_program(monkeypatch):
     first = evaluate_order(net.key, 4, [2, 3, 0, 1])  # r, then hidden(f), a, b
     rf_first = Plan(tuple(first.order), first.elements, tuple(bits(first.widest)), net.names)
     steps = program(net, rf_first)
-    retry = run(compile_program(steps), net)[3]
+    retry = run(compile_program(net, rf_first), net)[3]
     assert retry.tolist() == [True]
     monkeypatch.setattr(engine_module, "plan", lambda net, **_: rf_first)
     engine = ExactEngine(cm, max_present=0)

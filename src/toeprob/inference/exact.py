@@ -84,7 +84,6 @@ from toeprob.inference.hidden import (
     SEARCH_ELEMENTS,
     HiddenNetwork,
     Plan,
-    Program,
     every_finding_present,
     network,
     plan,
@@ -196,7 +195,7 @@ class ExactEngine:
         self.compiled = compiled
         self.max_present = max_present
         self.budget = DEFAULT_BUDGET if budget is None else budget
-        self._plans: dict[bytes, tuple[Plan, Program]] = {}
+        self._plans: dict[bytes, Plan] = {}
         self._kernels: dict[bytes, KernelProgram] = {}  # compiled programs, made after the budget check
         self._reference: Plan | None = None  # the plan with every finding present
         self._elements = term_elements(compiled)
@@ -530,7 +529,7 @@ class ExactEngine:
                 key = structure_key(union, free[members[0]])
                 if len({keys[k] for k in members}) > 1:
                     net = network(cm, fs[members[:1]], rs[members[:1]], union)
-                    if self._planned(key, net)[0].elements <= FAMILY_ELEMENTS:
+                    if self._planned(key, net).elements <= FAMILY_ELEMENTS:
                         units.setdefault(key, []).extend(members)
                         continue
                 for k in members:
@@ -539,20 +538,20 @@ class ExactEngine:
             rows = np.array(sorted(members), dtype=np.intp)
             union = np.frombuffer(key, dtype=bool)[: len(cm.findings)]
             net = network(cm, fs[rows], rs[rows], union)
-            order, steps = self._planned(key, net)
+            order = self._planned(key, net)
             self._check_budget(order, net, fs[rows[0]])
             kernel = self._kernels.get(key)
             if kernel is None:
                 if len(self._kernels) >= MAX_PLANS:
                     self._kernels.clear()
-                kernel = self._kernels[key] = compile_program(steps)
+                kernel = self._kernels[key] = compile_program(net, order)
             self._check_budget(order, net, fs[rows[0]], kernel.row_bytes)
             # the compiled program holds one row's tables at a time: every row in one call
-            post[rows], log_ev[rows] = self._solve(net, order, steps, kernel, fs[rows], rs[rows])
+            post[rows], log_ev[rows] = self._solve(net, order, kernel, fs[rows], rs[rows])
         return post, log_ev
 
-    def _planned(self, key: bytes, net: HiddenNetwork) -> tuple[Plan, Program]:
-        """The elimination order and program of ``net``'s structure ``key`` (cached)."""
+    def _planned(self, key: bytes, net: HiddenNetwork) -> Plan:
+        """The elimination order of ``net``'s structure ``key`` (cached)."""
         cm = self.compiled
         cached = self._plans.get(key)
         if cached is None:
@@ -567,7 +566,7 @@ class ExactEngine:
                     order = plan(net, reference=self._reference)
             if len(self._plans) >= MAX_PLANS:
                 self._plans.clear()
-            cached = self._plans[key] = (order, program(net, order))
+            cached = self._plans[key] = order
         return cached
 
     def _check_budget(self, order: Plan, net: HiddenNetwork, fs: NDArray[np.int8], held: int = 0) -> None:
@@ -590,7 +589,6 @@ class ExactEngine:
         self,
         net: HiddenNetwork,
         order: Plan,
-        steps: Program,
         kernel: KernelProgram,
         fs: NDArray[np.int8],
         rs: NDArray[np.int8],
@@ -601,12 +599,12 @@ class ExactEngine:
         log_z, marginals, cancellation, retry = run(kernel, net)
         if retry.any():
             rows = np.flatnonzero(retry)
-            log_z[rows], marginals[rows], cancellation[rows] = self._array_solve(net, rows, order, steps)
+            log_z[rows], marginals[rows], cancellation[rows] = self._array_solve(net, rows, order)
         post = np.clip(marginals[:, :, 1], 0.0, 1.0)
         log_ev = log_z + net.log_const
         again = np.flatnonzero(~(cancellation <= HIDDEN_LIMIT))
         if len(again) and EXTENDED:  # the same elimination with 80-bit rounding errors
-            log_z, marginals, cancellation = self._array_solve(net, again, order, steps, np.longdouble)
+            log_z, marginals, cancellation = self._array_solve(net, again, order, np.longdouble)
             ok = cancellation <= PRECISE_HIDDEN_LIMIT
             post[again[ok]] = np.clip(marginals[ok, :, 1], 0.0, 1.0)
             log_ev[again[ok]] = log_z[ok] + net.log_const[again[ok]]
@@ -622,12 +620,13 @@ class ExactEngine:
         net: HiddenNetwork,
         rows: NDArray[np.intp],
         order: Plan,
-        steps: Program,
         dtype: type[np.floating] = np.float64,
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """:func:`~toeprob.inference.hidden.solve` (the array program, whose temporaries hold every
         row's tables) on ``rows`` of ``net``, in chunks of at most :data:`GROUP_ELEMENTS` table
-        elements that fit the memory budget."""
+        elements that fit the memory budget. Its steps (:func:`~toeprob.inference.hidden.program`)
+        are made here: only the rare rows the compiled program leaves need them."""
+        steps = program(net, order)
         size = max(1, np.dtype(dtype).itemsize // 8)  # an 80-bit element takes 16 bytes
         per_chunk = max(
             1,

@@ -29,12 +29,12 @@ Examples
 --------
 >>> import numpy as np
 >>> from toeprob.inference.compiled import compile_arrays
->>> from toeprob.inference.hidden import network, plan, program, solve
+>>> from toeprob.inference.hidden import network, plan, solve
 >>> cm = compile_arrays(["a", "b", "c"], ["f"], [], [], [0.1, 0.2, 0.3], np.zeros((0, 3)), [0.01],
 ...                     [[0.9, 0.5, 0.4]])
 >>> net = network(cm, np.array([1], dtype=np.int8), np.zeros(0, dtype=np.int8))
 >>> order = plan(net)
->>> log_z, marginals, cancellation, retry = run(compile_program(program(net, order)), net)
+>>> log_z, marginals, cancellation, retry = run(compile_program(net, order), net)
 >>> expected = solve(net, order)
 >>> bool(np.array_equal(marginals, expected[1]) and np.array_equal(log_z, expected[0]))
 True
@@ -52,7 +52,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from toeprob.inference.hidden import HiddenNetwork, Program
+    from toeprob.inference.hidden import HiddenNetwork, Plan
 
 __all__ = ["KernelProgram", "compile_program", "run"]
 
@@ -103,164 +103,358 @@ class KernelProgram:
         return 8 * (work + prod + 3 * widest) + self.maps.nbytes + self.inputs.nbytes
 
 
-_BITS: dict[int, NDArray[np.int64]] = {}
+def compile_program(net: HiddenNetwork, order: Plan) -> KernelProgram:
+    """The flat arrays of ``net``'s structure eliminated in ``order``, for :func:`run` (built once
+    per structure, compiled; no table is built).
 
-
-def _bits(n: int) -> NDArray[np.int64]:
-    """The bits of ``0 .. 2**n - 1``, shape ``(2**n, n)``, bit 0 first (cached)."""
-    table = _BITS.get(n)
-    if table is None:
-        table = _BITS[n] = (np.arange(1 << n, dtype=np.int64)[:, None] >> np.arange(n)) & 1
-    return table
-
-
-def compile_program(prog: Program) -> KernelProgram:
-    """The flat arrays of ``prog`` for :func:`run` (built once per structure; no table is built).
-
-    Where a step's table starts with two or more factors of the network (the program lists a
-    step's factors before its messages), their product is a *merged* table over the union of
-    their variables, made once per row before the upward pass: the same multiplications in the
-    same order, over fewer configurations (a cause's factor and the ``2 x 2`` links of its present
-    findings, times the messages' variables).
+    The steps are those of :func:`~toeprob.inference.hidden.program` (each variable's step takes
+    every table that holds it, factors of the network first, then the messages of earlier steps,
+    in the order they were made; its table is over the sorted union of their variables), so that
+    :func:`run` does the array program's arithmetic. Where a step's table starts with two or more
+    factors of the network, their product is a *merged* table over the union of their variables,
+    made once per row before the upward pass: the same multiplications in the same order, over
+    fewer configurations (a cause's factor and the ``2 x 2`` links of its present findings, times
+    the messages' variables).
 
     Examples
     --------
     >>> import numpy as np
     >>> from toeprob.inference.compiled import compile_arrays
-    >>> from toeprob.inference.hidden import network, plan, program
+    >>> from toeprob.inference.hidden import network, plan
     >>> cm = compile_arrays(["a", "b"], ["f"], [], [], [0.1, 0.2], np.zeros((0, 2)), [0.01],
     ...                     [[0.9, 0.5]])
     >>> net = network(cm, np.array([1], dtype=np.int8), np.zeros(0, dtype=np.int8))
-    >>> kp = compile_program(program(net, plan(net)))
+    >>> kp = compile_program(net, plan(net))
     >>> kp.steps[:, 0].tolist()  # steps over (a, hidden(f)), (b, hidden(f)), (hidden(f))
     [2, 2, 1]
     """
-    scopes = prog.factor_scopes
-    factors = np.zeros((len(scopes), 2), dtype=np.int64)
-    factors[:, 1] = [1 << len(vs) for vs in scopes]
-    factors[1:, 0] = np.cumsum(factors[:-1, 1])
-    k_steps = len(prog.steps)
-    rest_of: list[tuple[int, ...]] = []  # each step's message's variables
-    scope_of: list[tuple[int, ...]] = []
-    for step in prog.steps:
-        variables = {step.var}
-        for inp in step.inputs:
-            variables.update(scopes[inp.factor] if inp.factor >= 0 else rest_of[inp.child])
-        scope = tuple(sorted(variables))
-        scope_of.append(scope)
-        rest_of.append(tuple(v for v in scope if v != step.var))
-    down_signed = [False] * k_steps  # signed tables above a step make its downward pass signed
+    scopes = net.key
+    lengths = np.array([len(vs) for vs in scopes], dtype=np.int64)
+    starts = np.zeros(len(scopes) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    flat = np.fromiter((v for vs in scopes for v in vs), dtype=np.int64, count=int(starts[-1]))
+    signed = np.array(net.signed, dtype=np.bool_)
+    variables = np.array(order.order, dtype=np.int64)
+    steps, merges, inputs, maps, factors, sizes = _build(flat, starts, signed, variables, net.n_causes)
+    return KernelProgram(steps, merges, inputs, maps, factors, sizes, net.n_causes)
+
+
+@_compiled
+def _build(
+    flat: IntArray, starts: IntArray, signed: NDArray[np.bool_], order: IntArray, n_causes: int
+) -> tuple[IntArray, IntArray, IntArray, NDArray[np.int32], IntArray, IntArray]:
+    """:func:`compile_program`'s arrays from the factors' variables (``flat[starts[f]:starts[f +
+    1]]``, in each factor's own axis order), their signs and the order."""
+    n_f = starts.shape[0] - 1
+    k_steps = order.shape[0]
+    n_vars = 0
+    for v in order:
+        n_vars = max(n_vars, v + 1)
+    for i in range(flat.shape[0]):
+        n_vars = max(n_vars, flat[i] + 1)
+    position = np.full(n_vars, k_steps, dtype=np.int64)
+    for k in range(k_steps):
+        position[order[k]] = k
+    # the step that takes each factor: the first of its variables eliminated
+    n_own = np.zeros(k_steps + 1, dtype=np.int64)
+    taker = np.empty(n_f, dtype=np.int64)
+    for f in range(n_f):
+        first = k_steps
+        for i in range(starts[f], starts[f + 1]):
+            first = min(first, position[flat[i]])
+        taker[f] = first
+        n_own[first] += 1
+    own_start = np.zeros(k_steps + 2, dtype=np.int64)
+    for k in range(k_steps + 1):
+        own_start[k + 1] = own_start[k] + n_own[k]
+    own = np.empty(n_f, dtype=np.int64)  # each step's factors, in increasing index
+    fill = own_start[:-1].copy()
+    for f in range(n_f):
+        own[fill[taker[f]]] = f
+        fill[taker[f]] += 1
+    # each step's table's variables (sorted) and the message's (the same without the variable);
+    # a step's children (the steps whose message it takes) in the order they were made
+    scope_start = np.zeros(k_steps + 1, dtype=np.int64)
+    scope_flat = np.empty(max(16, 4 * flat.shape[0] + k_steps), dtype=np.int64)
+    first_child = np.full(k_steps, -1, dtype=np.int64)
+    last_child = np.full(k_steps, -1, dtype=np.int64)
+    next_child = np.full(k_steps, -1, dtype=np.int64)
+    parent = np.full(k_steps, -1, dtype=np.int64)
+    stamp = np.full(n_vars, -1, dtype=np.int64)
+    found = np.empty(n_vars, dtype=np.int64)
+    for k in range(k_steps):
+        var = order[k]
+        stamp[var] = k
+        count = 1
+        found[0] = var
+        for j in range(own_start[k], own_start[k + 1]):
+            f = own[j]
+            for i in range(starts[f], starts[f + 1]):
+                v = flat[i]
+                if stamp[v] != k:
+                    stamp[v] = k
+                    found[count] = v
+                    count += 1
+        child = first_child[k]
+        while child >= 0:
+            for i in range(scope_start[child], scope_start[child + 1]):
+                v = scope_flat[i]
+                if v != order[child] and stamp[v] != k:
+                    stamp[v] = k
+                    found[count] = v
+                    count += 1
+            child = next_child[child]
+        at = scope_start[k]
+        if at + count > scope_flat.shape[0]:
+            grown = np.empty(2 * (at + count), dtype=np.int64)
+            grown[:at] = scope_flat[:at]
+            scope_flat = grown
+        scope_flat[at : at + count] = np.sort(found[:count])
+        scope_start[k + 1] = at + count
+        taken = k_steps
+        for i in range(at, at + count):
+            if scope_flat[i] != var:
+                taken = min(taken, position[scope_flat[i]])
+        if taken < k_steps:
+            parent[k] = taken
+            if first_child[taken] < 0:
+                first_child[taken] = k
+            else:
+                next_child[last_child[taken]] = k
+            last_child[taken] = k
+    # signs: a step's own factors; downward, anything signed above it too
+    step_signed = np.zeros(k_steps, dtype=np.bool_)
+    for k in range(k_steps):
+        for j in range(own_start[k], own_start[k + 1]):
+            step_signed[k] |= signed[own[j]]
+    down_signed = step_signed.copy()
     for k in range(k_steps - 1, -1, -1):
-        down_signed[k] = down_signed[k] or prog.steps[k].signed
-        for inp in prog.steps[k].inputs:
-            if inp.child >= 0:
-                down_signed[inp.child] = down_signed[k]
-    out = _Builder(int(factors[:, 1].sum()))
-    message_offset = [out.allocate(1 << len(rest)) for rest in rest_of]
+        if parent[k] >= 0 and down_signed[parent[k]]:
+            down_signed[k] = True
+    # the work buffer: the factors, every step's message, then the merged tables
+    factors = np.zeros((n_f, 2), dtype=np.int64)
+    size = 0
+    for f in range(n_f):
+        factors[f, 0] = size
+        factors[f, 1] = 1 << (starts[f + 1] - starts[f])
+        size += factors[f, 1]
+    message_at = np.empty(k_steps, dtype=np.int64)
+    for k in range(k_steps):
+        message_at[k] = size
+        size += 1 << (scope_start[k + 1] - scope_start[k] - 1)
+    # counts of the merged tables, input rows and index-map entries
+    n_merges = 0
+    n_rows = 0
+    n_maps = 0
+    union = np.empty(n_vars, dtype=np.int64)
+    for k in range(k_steps):
+        s = scope_start[k + 1] - scope_start[k]
+        n_own_k = own_start[k + 1] - own_start[k]
+        n_children = 0
+        child = first_child[k]
+        while child >= 0:
+            n_children += 1
+            child = next_child[child]
+        sources = n_own_k + n_children
+        if n_own_k >= 2:
+            u = _union(flat, starts, own, own_start[k], own_start[k + 1], stamp, union, -2 - k)
+            low_u = min(u, max(6, (u + 1) // 2))
+            n_merges += 1
+            n_rows += n_own_k
+            n_maps += n_own_k * ((1 << low_u) + (1 << (u - low_u)))
+            sources = 1 + n_children
+        low = min(s, max(6, (s + 1) // 2))
+        n_rows += sources
+        n_maps += sources * ((1 << low) + (1 << (s - low)))
     steps = np.zeros((k_steps, STEP_COLUMNS), dtype=np.int64)
-    merges: list[tuple[int, int, int, int, int]] = []
+    merges = np.zeros((n_merges, 5), dtype=np.int64)
+    inputs = np.zeros((n_rows, INPUT_COLUMNS), dtype=np.int64)
+    maps = np.zeros(n_maps, dtype=np.int32)
+    where = np.zeros(n_vars, dtype=np.int64)  # a variable's bit in the current table
+    rows = np.zeros(3, dtype=np.int64)  # input rows, index-map entries, merged tables made
     prod_size = 0
     widest = 2
     skipped_max = 0
-    roots = set(prog.roots)
-    for k, step in enumerate(prog.steps):
-        scope = scope_of[k]
-        s = len(scope)
+    for k in range(k_steps):
+        var = order[k]
+        s = scope_start[k + 1] - scope_start[k]
         widest = max(widest, 1 << s)
-        flags = (SIGNED if step.signed else 0) | (DOWN_SIGNED if down_signed[k] else 0)
-        flags |= ROOT if k in roots else 0
-        if step.cause_axes is None and all(inp.child < 0 for inp in step.inputs):
+        flags = (SIGNED if step_signed[k] else 0) | (DOWN_SIGNED if down_signed[k] else 0)
+        if parent[k] < 0:
+            flags |= ROOT
+        cause = var if var < n_causes else -1
+        if cause < 0 and first_child[k] < 0:
             flags |= SKIP_DOWN  # no belief needed: its table in a shared scratch
             skipped_max = max(skipped_max, 1 << s)
             prod_at = -1
         else:
             prod_at = prod_size
             prod_size += 1 << s
-        sources = [
-            (scopes[inp.factor], int(factors[inp.factor, 0]), -1)
-            if inp.factor >= 0
-            else (rest_of[inp.child], message_offset[inp.child], inp.child)
-            for inp in step.inputs
-        ]
-        leading = next((j for j, inp in enumerate(step.inputs) if inp.factor < 0), len(sources))
-        if leading >= 2:
-            union = tuple(sorted({v for vs, _, _ in sources[:leading] for v in vs}))
-            at = out.allocate(1 << len(union))
-            first, low = out.inputs(union, sources[:leading])
-            merges.append((len(union), low, first, leading, at))
-            sources[:leading] = [(union, at, -1)]
-        first, low = out.inputs(scope, sources)
-        cause = step.var if step.cause_axes is not None else -1
-        bit = s - 1 - scope.index(step.var)
-        steps[k] = (s, bit, flags, cause, prod_at, message_offset[k], low, first, len(sources))
-    steps[steps[:, 4] < 0, 4] = prod_size  # the shared scratch of the steps that keep no table
-    prod_size += skipped_max
-    return KernelProgram(
-        steps,
-        np.array(merges, dtype=np.int64).reshape(-1, 5),
-        np.array(out.rows, dtype=np.int64).reshape(-1, INPUT_COLUMNS),
-        out.maps(),
-        factors,
-        np.array([out.size, prod_size, widest], dtype=np.int64),
-        prog.n_causes,
-    )
-
-
-class _Builder:
-    """The work buffer's layout and the inputs' rows, as they are added; their index maps made at
-    the end, a few array operations for the whole program."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.rows: list[list[int]] = []  # offset, child, low map, high map, mode
-        self.bits: list[tuple[int, int, list[tuple[int, int]]]] = []  # low, high, (bit, weight)
-        self.n_maps = 0
-
-    def allocate(self, size: int) -> int:
-        """A region of ``size`` elements in the work buffer; its offset."""
-        self.size += size
-        return self.size - size
-
-    def inputs(
-        self, scope: tuple[int, ...], sources: list[tuple[tuple[int, ...], int, int]]
-    ) -> tuple[int, int]:
-        """Rows for ``sources`` (variables, offset in the work buffer, sending step or -1) read by
-        a table over ``scope``; the first row and the number of low bits of their maps."""
-        s = len(scope)
+        n_own_k = own_start[k + 1] - own_start[k]
+        merged_at = -1
+        u = 0
+        if n_own_k >= 2:
+            u = _union(flat, starts, own, own_start[k], own_start[k + 1], stamp, union, -2 - k_steps - k)
+            merged_at = size
+            size += 1 << u
+            low_u = min(u, max(6, (u + 1) // 2))
+            for a in range(u):
+                where[union[a]] = u - 1 - a
+            first_row = rows[0]
+            for j in range(own_start[k], own_start[k + 1]):
+                f = own[j]
+                _input(flat, starts[f], starts[f + 1], factors[f, 0], -1, where, u, low_u, inputs, maps, rows)
+            m = rows[2]
+            merges[m, 0], merges[m, 1], merges[m, 2], merges[m, 3], merges[m, 4] = (
+                u,
+                low_u,
+                first_row,
+                n_own_k,
+                merged_at,
+            )
+            rows[2] = m + 1
+        for a in range(s):
+            where[scope_flat[scope_start[k] + a]] = s - 1 - a
         low = min(s, max(6, (s + 1) // 2))
-        bit_of = {v: s - 1 - a for a, v in enumerate(scope)}
-        first = len(self.rows)
-        for vs, at, child in sources:
-            # what each of the table's bits adds to this input's flat index
-            weights = [(bit_of[v], 1 << (len(vs) - 1 - a)) for a, v in enumerate(vs)]
-            lows = {bit: w for bit, w in weights if bit < low}
-            # how the low part reads: gathered (0), contiguous (1) or one value (2)
-            mode = 2 if not lows else int(len(lows) == low and all(lows[b] == 1 << b for b in lows))
-            self.rows.append([at, child, self.n_maps, self.n_maps + (1 << low), mode])
-            self.bits.append((low, s - low, weights))
-            self.n_maps += (1 << low) + (1 << (s - low))
-        return first, low
+        first_row = rows[0]
+        if merged_at >= 0:
+            _input(union, 0, u, merged_at, -1, where, s, low, inputs, maps, rows)
+        else:
+            for j in range(own_start[k], own_start[k + 1]):
+                f = own[j]
+                _input(flat, starts[f], starts[f + 1], factors[f, 0], -1, where, s, low, inputs, maps, rows)
+        child = first_child[k]
+        while child >= 0:
+            _input_message(
+                scope_flat,
+                scope_start[child],
+                scope_start[child + 1],
+                order[child],
+                message_at[child],
+                child,
+                where,
+                s,
+                low,
+                inputs,
+                maps,
+                rows,
+            )
+            child = next_child[child]
+        row = steps[k]
+        row[0], row[1], row[2], row[3], row[4] = s, where[var], flags, cause, prod_at
+        row[5], row[6], row[7], row[8] = message_at[k], low, first_row, rows[0] - first_row
+    for k in range(k_steps):
+        if steps[k, 4] < 0:
+            steps[k, 4] = prod_size  # the shared scratch of the steps that keep no table
+    prod_size += skipped_max
+    sizes = np.array([size, prod_size, widest], dtype=np.int64)
+    return steps, merges, inputs, maps, factors, sizes
 
-    def maps(self) -> NDArray[np.int32]:
-        """Every input's low and high index maps, one flat array."""
-        out = np.zeros(self.n_maps, dtype=np.int32)
-        starts = np.array([row[2] for row in self.rows], dtype=np.int64)
-        for part in (0, 1):  # the low maps, then the high maps, grouped by their number of bits
-            groups: dict[int, list[int]] = {}
-            for j, (n_low, n_high, _) in enumerate(self.bits):
-                groups.setdefault(n_high if part else n_low, []).append(j)
-            for n_bits, members in groups.items():
-                weight = np.zeros((n_bits, len(members)), dtype=np.int64)
-                for k, j in enumerate(members):
-                    low = self.bits[j][0]
-                    for bit, w in self.bits[j][2]:
-                        if (bit < low) if part == 0 else (bit >= low):
-                            weight[bit - part * low, k] = w
-                at = starts[members] + (
-                    0 if part == 0 else (1 << np.array([self.bits[j][0] for j in members]))
-                )
-                out[at[:, None] + np.arange(1 << n_bits)] = (_bits(n_bits) @ weight).T
-        return out
+
+@_compiled
+def _union(
+    flat: IntArray,
+    starts: IntArray,
+    own: IntArray,
+    first: int,
+    stop: int,
+    stamp: IntArray,
+    out: IntArray,
+    mark: int,
+) -> int:
+    """The sorted union of the variables of the factors ``own[first:stop]`` into ``out``; its size.
+    (``mark``: a value ``stamp`` holds nowhere yet.)"""
+    count = 0
+    for j in range(first, stop):
+        f = own[j]
+        for i in range(starts[f], starts[f + 1]):
+            v = flat[i]
+            if stamp[v] != mark:
+                stamp[v] = mark
+                out[count] = v
+                count += 1
+    out[:count] = np.sort(out[:count])
+    return count
+
+
+@_compiled
+def _input_message(
+    scope: IntArray,
+    first: int,
+    stop: int,
+    var: int,
+    at: int,
+    child: int,
+    where: IntArray,
+    s: int,
+    low: int,
+    inputs: IntArray,
+    maps: NDArray[np.int32],
+    rows: IntArray,
+) -> None:
+    """The input row of a child's message (its table's variables without the child's variable)."""
+    rest = np.empty(stop - first - 1, dtype=np.int64)
+    n = 0
+    for i in range(first, stop):
+        if scope[i] != var:
+            rest[n] = scope[i]
+            n += 1
+    _input(rest, 0, n, at, child, where, s, low, inputs, maps, rows)
+
+
+@_compiled
+def _input(
+    variables: IntArray,
+    first: int,
+    stop: int,
+    at: int,
+    child: int,
+    where: IntArray,
+    s: int,
+    low: int,
+    inputs: IntArray,
+    maps: NDArray[np.int32],
+    rows: IntArray,
+) -> None:
+    """Append the input row of a table over ``variables[first:stop]`` (its own axis order, the
+    first the most significant), stored at ``at`` in the work buffer, read by a table of ``s``
+    variables (bit ``where[v]`` for variable ``v``) whose index maps split at ``low`` bits: the
+    row and its low and high index maps (what each configuration of the table's low and high
+    bits adds to the input's flat index). ``rows`` counts the rows and map entries written."""
+    length = stop - first
+    weight = np.zeros(s, dtype=np.int64)
+    for a in range(length):
+        weight[where[variables[first + a]]] = 1 << (length - 1 - a)
+    n_low = 0
+    contiguous = True
+    for b in range(low):
+        if weight[b] != 0:
+            n_low += 1
+            if weight[b] != 1 << b:
+                contiguous = False
+    mode = 2 if n_low == 0 else (1 if n_low == low and contiguous else 0)
+    lo_map = rows[1]
+    hi_map = lo_map + (1 << low)
+    r = rows[0]
+    inputs[r, 0] = at
+    inputs[r, 1] = child
+    inputs[r, 2] = lo_map
+    inputs[r, 3] = hi_map
+    inputs[r, 4] = mode
+    for c in range(1, 1 << low):
+        lowest = c & -c
+        b = 0
+        while (1 << b) != lowest:
+            b += 1
+        maps[lo_map + c] = maps[lo_map + (c ^ lowest)] + weight[b]
+    for h in range(1, 1 << (s - low)):
+        lowest = h & -h
+        b = 0
+        while (1 << b) != lowest:
+            b += 1
+        maps[hi_map + h] = maps[hi_map + (h ^ lowest)] + weight[low + b]
+    rows[0] = r + 1
+    rows[1] = hi_map + (1 << (s - low))
 
 
 def run(
