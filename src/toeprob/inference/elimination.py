@@ -132,20 +132,32 @@ def cause_factors(
     with np.errstate(divide="ignore"):
         prior = np.log(np.where(rs == 1, cm.rf_prevalence, np.where(rs == 0, 1.0 - cm.rf_prevalence, 1.0)))
     log_const = log_const + np.sum(prior, axis=1)
-    rf_var = {r: n_c + k for k, r in enumerate(free)}
-    factors: list[Factor] = []
-    linked = (w[free] > 0).T.tolist()  # (C, len(free)): cause i's free parents
-    for i in range(n_c):
-        parents = [r for r, on in zip(free, linked[i], strict=True) if on]
-        z = np.broadcast_to(z0[:, i].reshape((n,) + (1,) * len(parents)), (n,) + (2,) * len(parents))
-        for a, r in enumerate(parents):
-            shape = [1] * (len(parents) + 1)
-            shape[a + 1] = 2
-            z = z * np.array([1.0, 1.0 - w[r, i]]).reshape(shape)
-        e0_i = e0[:, i].reshape((n,) + (1,) * len(parents))
-        e1_i = e1[:, i].reshape((n,) + (1,) * len(parents))
-        table = np.stack([np.broadcast_to(z * e0_i, z.shape), (1.0 - z) * e1_i], axis=1)
-        factors.append(((i, *(rf_var[r] for r in parents)), table))
+    # the causes with the same number p of free parents together, cause axis first: per cause the
+    # same elementwise products in the same order as one cause at a time
+    linked = w[free] > 0  # (len(free), C): cause i's free parents
+    counts = linked.sum(axis=0)
+    order = np.argsort(~linked.T, axis=1, kind="stable")  # each cause's free parents first
+    free_at = np.asarray(free, dtype=np.intp)
+    tables: list[FloatArray] = [np.empty(0)] * n_c
+    scopes: list[tuple[int, ...]] = [()] * n_c
+    for p in np.unique(counts).tolist():
+        group = np.flatnonzero(counts == p)
+        k = len(group)
+        parents = free_at[order[group, :p]]  # (K, p) risk factors, in the order of `free`
+        z = np.broadcast_to(z0[:, group].T.reshape((k, n) + (1,) * p), (k, n) + (2,) * p)
+        for a in range(p):
+            shape = [k] + [1] * (p + 1)
+            shape[a + 2] = 2
+            link = np.stack([np.ones(k), 1.0 - w[parents[:, a], group]], axis=1)
+            z = z * link.reshape(shape)
+        e0_g = e0[:, group].T.reshape((k, n) + (1,) * p)
+        e1_g = e1[:, group].T.reshape((k, n) + (1,) * p)
+        table = np.stack([np.broadcast_to(z * e0_g, z.shape), (1.0 - z) * e1_g], axis=2)
+        variables = (order[group, :p] + n_c).tolist()
+        for g, i in enumerate(group.tolist()):
+            tables[i] = table[g]
+            scopes[i] = (i, *variables[g])
+    factors: list[Factor] = list(zip(scopes, tables, strict=True))
     return factors, np.asarray(log_const, dtype=np.float64)
 
 
