@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.brute_force import enumerate_posterior, random_network, random_states
 from toeprob.inference.synthetic import sample_evidence
@@ -82,3 +84,40 @@ def test_fallback_rows_of_the_default_model_agree_with_and_without_hubs(default_
         with_hubs, log_hubs = eliminate(cm, fss[k], rss[k])
         plain, log_plain = eliminate(cm, fss[k], rss[k], hubs=False)
         assert np.abs(with_hubs - plain).max() <= 1e-11 and abs(log_hubs - log_plain) <= 1e-10
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_cause_factors_multiply_to_the_joint_of_the_folded_evidence(seed):
+    """Without present findings of two or more parents, the evidence folds entirely into the cause
+    factors: their product with the free risk factors' priors, summed by brute force over every
+    state, is ``P(e)`` (enumeration), and its marginals are the posteriors. Causes with 0, 1 or
+    several free parents are computed in groups; each row as alone."""
+    import itertools
+
+    from toeprob.inference.elimination import cause_factors
+
+    rng = np.random.default_rng(seed)
+    n_c, n_r = int(rng.integers(1, 6)), int(rng.integers(0, 6))
+    cm = random_network(rng, n_c, int(rng.integers(1, 7)), n_r)
+    fss = random_states(rng, 3, len(cm.findings))
+    fss[:, cm.finding_parent_count >= 2] = np.where(fss[:, cm.finding_parent_count >= 2] == 1, 0, -1)
+    rss = np.repeat(random_states(rng, 1, n_r), 3, axis=0)
+    free = [int(r) for r in cm.shared_rf if rss[0, r] < 0]
+    factors, log_const = cause_factors(cm, fss, rss, free)
+    assert [vs[0] for vs, _ in factors] == list(range(n_c))
+    n_vars = n_c + len(free)
+    for k in range(3):
+        alone, log_alone = cause_factors(cm, fss[k : k + 1], rss[k : k + 1], free)
+        assert log_alone[0] == log_const[k]
+        assert all(np.array_equal(a[1][0], b[1][k]) for a, b in zip(alone, factors, strict=True))
+        total, marginal = 0.0, np.zeros(n_c)
+        for states in itertools.product((0, 1), repeat=n_vars):
+            weight = np.prod([table[(k, *(states[v] for v in vs))] for vs, table in factors])
+            for j, r in enumerate(free):
+                weight *= cm.rf_prevalence[r] if states[n_c + j] else 1.0 - cm.rf_prevalence[r]
+            total += weight
+            marginal += weight * np.array(states[:n_c])
+        want, log_want = enumerate_posterior(cm, fss[k], rss[k])
+        assert abs(np.log(total) + log_const[k] - log_want) <= 1e-10
+        assert np.abs(marginal / total - want).max() <= 1e-12
