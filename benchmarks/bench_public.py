@@ -1,7 +1,9 @@
 """What users call, side by side with pyAgrum and with toeprob's own engine, in one run.
 
 Run: ``UV_PYTHON_DOWNLOADS=never uv run --group bench python benchmarks/bench_public.py``
-(options: ``--rows 200 --batch 5000 --questions 50 --synthetic 30``; about three minutes).
+(options: ``--rows 200 --batch 5000 --questions 50 --synthetic 30``; about three minutes;
+``--only synthetic`` (or ``rank``, ``batch``, ``questions``, ``first-call``, several separated by
+commas) runs those parts alone).
 
 Rows are case-shaped (evidence drawn from the shipped case sets, some answers dropped, as in
 ``bench_engine.py``). One process, one core (BLAS threads set to 1), and in order:
@@ -45,6 +47,8 @@ import toeprob  # noqa: E402
 from toeprob.inference.compiled import compile_model  # noqa: E402
 from toeprob.inference.exact import ExactEngine  # noqa: E402
 from toeprob.inference.synthetic import sample_evidence, synthetic_model  # noqa: E402
+
+PARTS = ("rank", "batch", "questions", "synthetic", "first-call")
 
 FIRST_CALL = """
 import time
@@ -193,17 +197,33 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--questions", type=int, default=50)
     parser.add_argument("--synthetic", type=int, default=30)
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"the parts to run, separated by commas, from {', '.join(PARTS)} (default: all)",
+    )
     args = parser.parse_args()
-    model = toeprob.load_model()
-    cm = compile_model(model)
-    agrum = AgrumEngine(cm)
-    fs, rs = case_rows(cm, max(args.rows, args.batch))
-    cases = [_evidence(cm.findings, f) | _evidence(cm.risk_factors, r) for f, r in zip(fs, rs, strict=True)]
-    t_agrum = rank_causes_part(model, cm, agrum, fs, rs, cases, args.rows)
-    rank_batch_part(cm, fs, rs, cases, args.batch, t_agrum)
-    questions_part(cases, args.questions)
-    synthetic_part(args.synthetic)
-    first_call_part()
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        parser.error(f"--only: unknown parts {unknown}; choose from {', '.join(PARTS)}")
+    if {"rank", "batch", "questions"} & set(parts):
+        model = toeprob.load_model()
+        cm = compile_model(model)
+        fs, rs = case_rows(cm, max(args.rows, args.batch))
+        pairs = zip(fs, rs, strict=True)
+        cases = [_evidence(cm.findings, f) | _evidence(cm.risk_factors, r) for f, r in pairs]
+    if "rank" in parts or "batch" in parts:
+        # part 2 takes pyAgrum's one-by-one rate from part 1's timings
+        t_agrum = rank_causes_part(model, cm, AgrumEngine(cm), fs, rs, cases, args.rows)
+    if "batch" in parts:
+        rank_batch_part(cm, fs, rs, cases, args.batch, t_agrum)
+    if "questions" in parts:
+        questions_part(cases, args.questions)
+    if "synthetic" in parts:
+        synthetic_part(args.synthetic)
+    if "first-call" in parts:
+        first_call_part()
 
 
 if __name__ == "__main__":
