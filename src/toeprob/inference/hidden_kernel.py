@@ -58,6 +58,7 @@ __all__ = ["KernelProgram", "compile_program", "run"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+Int = int | np.int64  # an integer the compiled code types as int64, never as a literal
 
 SAFE_DIVISOR = 1e-200  # as toeprob.inference.hidden.SAFE_DIVISOR (compiled code reads globals once)
 
@@ -168,7 +169,9 @@ def _build(
     for k in range(k_steps + 1):
         own_start[k + 1] = own_start[k] + n_own[k]
     own = np.empty(n_f, dtype=np.int64)  # each step's factors, in increasing index
-    fill = own_start[:-1].copy()
+    fill = np.empty(k_steps + 1, dtype=np.int64)
+    for k in range(k_steps + 1):
+        fill[k] = own_start[k]
     for f in range(n_f):
         own[fill[taker[f]]] = f
         fill[taker[f]] += 1
@@ -185,7 +188,7 @@ def _build(
     for k in range(k_steps):
         var = order[k]
         stamp[var] = k
-        count = 1
+        count = np.int64(1)  # typed once: no call below is compiled for a literal
         found[0] = var
         for j in range(own_start[k], own_start[k + 1]):
             f = own[j]
@@ -207,9 +210,12 @@ def _build(
         at = scope_start[k]
         if at + count > scope_flat.shape[0]:
             grown = np.empty(2 * (at + count), dtype=np.int64)
-            grown[:at] = scope_flat[:at]
+            for i in range(at):
+                grown[i] = scope_flat[i]
             scope_flat = grown
-        scope_flat[at : at + count] = np.sort(found[:count])
+        _sort(found, count)
+        for i in range(count):
+            scope_flat[at + i] = found[i]
         scope_start[k + 1] = at + count
         taken = k_steps
         for i in range(at, at + count):
@@ -233,7 +239,7 @@ def _build(
             down_signed[k] = True
     # the work buffer: the factors, every step's message, then the merged tables
     factors = np.zeros((n_f, 2), dtype=np.int64)
-    size = 0
+    size: Int = 0
     for f in range(n_f):
         factors[f, 0] = size
         factors[f, 1] = 1 << (starts[f + 1] - starts[f])
@@ -258,7 +264,7 @@ def _build(
         sources = n_own_k + n_children
         if n_own_k >= 2:
             u = _union(flat, starts, own, own_start[k], own_start[k + 1], stamp, union, -2 - k)
-            low_u = min(u, max(6, (u + 1) // 2))
+            low_u: Int = min(u, max(6, (u + 1) // 2))
             n_merges += 1
             n_rows += n_own_k
             n_maps += n_own_k * ((1 << low_u) + (1 << (u - low_u)))
@@ -271,6 +277,7 @@ def _build(
     inputs = np.zeros((n_rows, INPUT_COLUMNS), dtype=np.int64)
     maps = np.zeros(n_maps, dtype=np.int32)
     where = np.zeros(n_vars, dtype=np.int64)  # a variable's bit in the current table
+    zero, none = np.int64(0), np.int64(-1)
     rows = np.zeros(3, dtype=np.int64)  # input rows, index-map entries, merged tables made
     prod_size = 0
     widest = 2
@@ -291,8 +298,8 @@ def _build(
             prod_at = prod_size
             prod_size += 1 << s
         n_own_k = own_start[k + 1] - own_start[k]
-        merged_at = -1
-        u = 0
+        merged_at: Int = -1
+        u = np.int64(0)
         if n_own_k >= 2:
             u = _union(flat, starts, own, own_start[k], own_start[k + 1], stamp, union, -2 - k_steps - k)
             merged_at = size
@@ -303,7 +310,9 @@ def _build(
             first_row = rows[0]
             for j in range(own_start[k], own_start[k + 1]):
                 f = own[j]
-                _input(flat, starts[f], starts[f + 1], factors[f, 0], -1, where, u, low_u, inputs, maps, rows)
+                _input(
+                    flat, starts[f], starts[f + 1], factors[f, 0], none, where, u, low_u, inputs, maps, rows
+                )
             m = rows[2]
             merges[m, 0], merges[m, 1], merges[m, 2], merges[m, 3], merges[m, 4] = (
                 u,
@@ -318,11 +327,11 @@ def _build(
         low = min(s, max(6, (s + 1) // 2))
         first_row = rows[0]
         if merged_at >= 0:
-            _input(union, 0, u, merged_at, -1, where, s, low, inputs, maps, rows)
+            _input(union, zero, u, merged_at, none, where, s, low, inputs, maps, rows)
         else:
             for j in range(own_start[k], own_start[k + 1]):
                 f = own[j]
-                _input(flat, starts[f], starts[f + 1], factors[f, 0], -1, where, s, low, inputs, maps, rows)
+                _input(flat, starts[f], starts[f + 1], factors[f, 0], none, where, s, low, inputs, maps, rows)
         child = first_child[k]
         while child >= 0:
             _input_message(
@@ -352,19 +361,31 @@ def _build(
 
 
 @_compiled
+def _sort(values: IntArray, count: Int) -> None:
+    """Sort ``values[:count]`` in place (insertion sort: a table's few variables)."""
+    for i in range(1, count):
+        v = values[i]
+        j = i - 1
+        while j >= 0 and values[j] > v:
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = v
+
+
+@_compiled
 def _union(
     flat: IntArray,
     starts: IntArray,
     own: IntArray,
-    first: int,
-    stop: int,
+    first: Int,
+    stop: Int,
     stamp: IntArray,
     out: IntArray,
-    mark: int,
-) -> int:
+    mark: Int,
+) -> Int:
     """The sorted union of the variables of the factors ``own[first:stop]`` into ``out``; its size.
     (``mark``: a value ``stamp`` holds nowhere yet.)"""
-    count = 0
+    count = np.int64(0)
     for j in range(first, stop):
         f = own[j]
         for i in range(starts[f], starts[f + 1]):
@@ -373,45 +394,45 @@ def _union(
                 stamp[v] = mark
                 out[count] = v
                 count += 1
-    out[:count] = np.sort(out[:count])
+    _sort(out, count)
     return count
 
 
 @_compiled
 def _input_message(
     scope: IntArray,
-    first: int,
-    stop: int,
-    var: int,
-    at: int,
-    child: int,
+    first: Int,
+    stop: Int,
+    var: Int,
+    at: Int,
+    child: Int,
     where: IntArray,
-    s: int,
-    low: int,
+    s: Int,
+    low: Int,
     inputs: IntArray,
     maps: NDArray[np.int32],
     rows: IntArray,
 ) -> None:
     """The input row of a child's message (its table's variables without the child's variable)."""
     rest = np.empty(stop - first - 1, dtype=np.int64)
-    n = 0
+    n = np.int64(0)
     for i in range(first, stop):
         if scope[i] != var:
             rest[n] = scope[i]
             n += 1
-    _input(rest, 0, n, at, child, where, s, low, inputs, maps, rows)
+    _input(rest, np.int64(0), n, at, child, where, s, low, inputs, maps, rows)
 
 
 @_compiled
 def _input(
     variables: IntArray,
-    first: int,
-    stop: int,
-    at: int,
-    child: int,
+    first: Int,
+    stop: Int,
+    at: Int,
+    child: Int,
     where: IntArray,
-    s: int,
-    low: int,
+    s: Int,
+    low: Int,
     inputs: IntArray,
     maps: NDArray[np.int32],
     rows: IntArray,
