@@ -86,7 +86,7 @@ def _greedy(
     cliques = np.zeros((n, n), dtype=np.uint8)
     members = np.zeros(n, dtype=np.int64)
     touched = np.zeros(n, dtype=np.bool_)
-    used = 0
+    used: int | np.int64 = np.int64(0)  # typed once: _rank is not compiled again for a literal
     for v in range(n):
         if jitter != 0.0 and used >= len(randoms):
             return order, cliques, 0, False
@@ -140,11 +140,11 @@ def _rank(
     by_fill: bool,
     jitter: float,
     randoms: NDArray[np.float64],
-    used: int,
+    used: int | np.int64,
     first: NDArray[np.float64],
     second: NDArray[np.int64],
     scratch: NDArray[np.int64],
-) -> int:
+) -> int | np.int64:
     """Score ``v`` (fill-in edges and degree, as the Python order); returns the random numbers used."""
     n = adjacency.shape[0]
     degree = 0
