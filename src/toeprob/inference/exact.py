@@ -39,9 +39,9 @@ Every row is computed on its own (the compiled program's lanes never mix rows; t
 uses elementwise operations and reductions along a row's own axes only), so
 :meth:`ExactEngine.posterior` (a batch of one) and :meth:`ExactEngine.posterior_batch` give
 bitwise equal results (without ``groups``, see below). Heavy rows of one structure (the same
-hidden variables and unobserved shared risk factors) share one elimination order and program
-(:func:`~toeprob.inference.hidden.program`, cached per structure) and are eliminated together on
-a leading row axis, again row by row independent.
+hidden variables and unobserved shared risk factors) share one elimination order and compiled program
+(:func:`~toeprob.inference.hidden_kernel.compile_program`, cached per structure) and are
+eliminated together, again row by row independent.
 
 *Families.* The urgency rule's worlds of one case differ only in a few red flags; given
 ``posterior_batch(..., groups=labels)``, the heavy rows of one family are eliminated on one shared

@@ -23,9 +23,10 @@ divided by their largest magnitude, the logarithm of the scales kept) and return
 every cause's marginal, for any number of rows of that structure at once, on a leading row axis:
 elementwise products, sums of two numbers and per-row maxima, so that a row gives the same bits
 alone or among others. The engine runs the same steps compiled
-(:mod:`toeprob.inference.hidden_kernel`, the same arithmetic in the same order, so the same bits,
-several times faster); :func:`solve` remains for ``np.longdouble`` and for the rows the compiled
-program leaves to it. :func:`plan` orders networks of up to
+(:mod:`toeprob.inference.hidden_kernel`, whose compiled builder makes them from the structure and
+the order without :func:`program`; the same arithmetic in the same order, so the same bits,
+several times faster); :func:`solve` and :func:`program` remain for ``np.longdouble`` and for the
+rows the compiled program leaves to it. :func:`plan` orders networks of up to
 :data:`~toeprob.inference.ordering_kernel.COMPILED_VARIABLES` variables by the compiled greedy
 order (the same orders as :func:`~toeprob.inference.ordering.greedy_order`).
 
