@@ -72,7 +72,7 @@ def main() -> None:
         assert ev is not None
         unique, _, _ = _urgency_rows(reasoner.urgency_policy, ev)
         relevant = params.relevant((unique >= 0).any(axis=0))
-        arrays = params.arrays(params.sample(args.draws, np.random.default_rng(i), relevant), relevant)
+        arrays = params.links(params.sample(args.draws, np.random.default_rng(i), relevant), relevant)
         t1 = time.perf_counter()
         engine = VariantEngine(_compile(base, arrays))
         t2 = time.perf_counter()

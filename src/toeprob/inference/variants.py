@@ -35,6 +35,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import weakref
 from dataclasses import dataclass
@@ -54,8 +55,9 @@ from toeprob.inference.quickscore import (
     quickscore_rows,
     term_elements,
 )
+from toeprob.knowledge.parameters import ParameterLinks
 
-__all__ = ["CompiledVariants", "VariantEngine", "compile_variants"]
+__all__ = ["CompiledVariants", "VariantEngine", "compile_parameter_variants", "compile_variants"]
 
 FloatArray = NDArray[np.float64]
 
@@ -64,20 +66,23 @@ FloatArray = NDArray[np.float64]
 class CompiledVariants:
     """``K`` variants of a compiled model: per-variant arrays with a leading axis ``K``.
 
-    ``base`` holds the shared structure. ``finding_q`` (K, F, C), ``log1m_finding_leak`` (K, F)
-    and ``multiplier`` (K, W) are the variants' versions of the base's arrays of the same names
-    (``multiplier`` of its risk-factor program). The base's lookup table is held compactly:
-    ``lookup_values`` (K, V) holds only the entries that depend on the parameters (and the
-    constants 0 and 1), and entry ``i`` of variant ``k``'s table is
+    ``base`` holds the shared structure. The link strengths are held one column per link of the
+    base, in the order of their flat index: ``risk_link`` (K, L) at :attr:`risk_link_flat` of
+    ``(R, C)``, ``finding_link`` (K, M) at :attr:`finding_link_flat` of ``(F, C)``
+    (:attr:`rf_weight` and :attr:`finding_weight` are their dense forms). ``finding_q`` (K, F, C),
+    ``log1m_finding_leak`` (K, F) and ``multiplier`` (K, W) are the variants' versions of the
+    base's arrays of the same names (``multiplier`` of its risk-factor program). The base's lookup
+    table is held compactly: ``lookup_values`` (K, V) holds only the entries that depend on the
+    parameters (and the constants 0 and 1), and entry ``i`` of variant ``k``'s table is
     ``lookup_values[k, lookup_slot[i]]`` (:meth:`lookup_table`).
     """
 
     base: CompiledModel
     rf_prevalence: FloatArray
     cause_leak: FloatArray
-    rf_weight: FloatArray
+    risk_link: FloatArray
     finding_leak: FloatArray
-    finding_weight: FloatArray
+    finding_link: FloatArray
     lookup_values: FloatArray
     lookup_slot: NDArray[np.intp]
     finding_q: FloatArray
@@ -88,6 +93,26 @@ class CompiledVariants:
     def variants(self) -> int:
         """Number of variants ``K``."""
         return int(self.cause_leak.shape[0])
+
+    @property
+    def risk_link_flat(self) -> NDArray[np.intp]:
+        """Flat index in ``(R, C)`` of every risk-factor link of the base (increasing)."""
+        return _layout(self.base).w_links
+
+    @property
+    def finding_link_flat(self) -> NDArray[np.intp]:
+        """Flat index in ``(F, C)`` of every finding link of the base (increasing)."""
+        return _layout(self.base).p_links
+
+    @functools.cached_property
+    def rf_weight(self) -> FloatArray:
+        """Risk-factor link strengths ``(K, R, C)``, zero off the links."""
+        return _dense(self.risk_link, self.risk_link_flat, self.base.rf_weight.shape)
+
+    @functools.cached_property
+    def finding_weight(self) -> FloatArray:
+        """Finding link strengths ``(K, F, C)``, zero off the links."""
+        return _dense(self.finding_link, self.finding_link_flat, self.base.finding_weight.shape)
 
     def lookup_table(self, k: int) -> FloatArray:
         """Variant ``k``'s lookup table, ``(3 L,)`` (as :attr:`CompiledModel.lookup_table`)."""
@@ -101,16 +126,18 @@ class CompiledVariants:
         program (whose multipliers are the variant's) rather than compiled again.
         """
         b = self.base
+        w = _dense(self.risk_link[k : k + 1], self.risk_link_flat, b.rf_weight.shape)[0]
+        p = _dense(self.finding_link[k : k + 1], self.finding_link_flat, b.finding_weight.shape)[0]
         tables = parameter_tables(
             self.rf_prevalence[k],
-            self.rf_weight[k],
+            w,
             self.finding_leak[k],
-            self.finding_weight[k],
+            p,
             b.private_rf,
             b.child_finding,
             b.child_single,
         )
-        for arr in tables.values():
+        for arr in (w, p, *tables.values()):
             arr.setflags(write=False)
         program = b.program
         if program is not None and self.multiplier is not None:
@@ -119,12 +146,21 @@ class CompiledVariants:
             b,
             rf_prevalence=self.rf_prevalence[k],
             cause_leak=self.cause_leak[k],
-            rf_weight=self.rf_weight[k],
+            rf_weight=w,
             finding_leak=self.finding_leak[k],
-            finding_weight=self.finding_weight[k],
+            finding_weight=p,
             program=program,
             **tables,  # type: ignore[arg-type]
         )
+
+
+def _dense(links: FloatArray, flat: NDArray[np.intp], shape: tuple[int, ...]) -> FloatArray:
+    """Link columns ``(K, L)`` at flat indices ``flat`` as a dense ``(K, *shape)`` array (zero elsewhere)."""
+    out = np.zeros((links.shape[0], int(np.prod(shape))))
+    out[:, flat] = links
+    out = out.reshape(links.shape[0], *shape)
+    out.setflags(write=False)
+    return out
 
 
 def compile_variants(
@@ -188,12 +224,68 @@ def compile_variants(
         or np.count_nonzero(p) != p_links.size
     ):
         raise ValueError("every variant must have the links of the base model, and no other.")
+    return _compile(base, layout, prev, lam, w_links, mu, p_links)
+
+
+def compile_parameter_variants(base: CompiledModel, links: ParameterLinks) -> CompiledVariants:
+    """Compile the variants of :meth:`toeprob.knowledge.parameters.ModelParameters.links`.
+
+    The same variants as :func:`compile_variants` of their dense arrays (:meth:`ParameterLinks.dense`),
+    bitwise, without building those: the parameters' values lie within their ranges by
+    construction (validated when the model was loaded), so they are not checked again.
+
+    Raises
+    ------
+    ValueError
+        If the parameters' links are not those of ``base``.
+    """
+    layout = _layout(base)
+    n_c = len(base.causes)
+    r_flat = links.risk_link_index[0] * n_c + links.risk_link_index[1]
+    f_flat = links.finding_link_index[0] * n_c + links.finding_link_index[1]
+    r_order, f_order = np.argsort(r_flat), np.argsort(f_flat)
+    if not (
+        np.array_equal(r_flat[r_order], layout.w_links) and np.array_equal(f_flat[f_order], layout.p_links)
+    ):
+        raise ValueError("the parameters' links are not those of the base model.")
+    n_k = links.variants
+    for name, arr, width in (
+        ("rf_prevalence", links.rf_prevalence, len(base.risk_factors)),
+        ("cause_leak", links.cause_leak, n_c),
+        ("finding_leak", links.finding_leak, len(base.findings)),
+    ):
+        if arr.shape != (n_k, width):
+            raise ValueError(f"{name} must have shape {(n_k, width)}; got {arr.shape}.")
+    return _compile(
+        base,
+        layout,
+        np.ascontiguousarray(links.rf_prevalence),
+        np.ascontiguousarray(links.cause_leak),
+        np.take(links.risk_link, r_order, axis=1),
+        np.ascontiguousarray(links.finding_leak),
+        np.take(links.finding_link, f_order, axis=1),
+    )
+
+
+def _compile(
+    base: CompiledModel,
+    layout: _Layout,
+    prev: FloatArray,
+    lam: FloatArray,
+    w_links: FloatArray,
+    mu: FloatArray,
+    p_links: FloatArray,
+) -> CompiledVariants:
+    """The variants' tables from their values, the link strengths one column per link of ``layout``."""
+    n_k = lam.shape[0]
     log1m_mu = np.log1p(-mu)
-    values = _lookup_values(layout, prev, w, mu, p, log1m_mu)
-    tables = {"lookup_values": values, "finding_q": 1.0 - p, "log1m_finding_leak": log1m_mu}
+    values = _lookup_values(layout, prev, w_links, mu, p_links, log1m_mu)
+    q = np.ones((n_k, base.finding_weight.size))
+    q[:, layout.p_links] = 1.0 - p_links
+    finding_q = q.reshape(n_k, *base.finding_weight.shape)
     prog = base.program
-    multiplier = None if prog is None else _multipliers(layout, w, len(prog.column_cause))
-    for arr in (prev, lam, w, mu, p, *tables.values()):
+    multiplier = None if prog is None else _multipliers(layout, w_links, len(prog.column_cause))
+    for arr in (prev, lam, w_links, mu, p_links, values, finding_q, log1m_mu):
         arr.setflags(write=False)
     if multiplier is not None:
         multiplier.setflags(write=False)
@@ -201,13 +293,13 @@ def compile_variants(
         base,
         rf_prevalence=prev,
         cause_leak=lam,
-        rf_weight=w,
+        risk_link=w_links,
         finding_leak=mu,
-        finding_weight=p,
-        lookup_values=tables["lookup_values"],
+        finding_link=p_links,
+        lookup_values=values,
         lookup_slot=layout.slot,
-        finding_q=tables["finding_q"],
-        log1m_finding_leak=tables["log1m_finding_leak"],
+        finding_q=finding_q,
+        log1m_finding_leak=log1m_mu,
         multiplier=multiplier,
     )
 
@@ -221,11 +313,11 @@ class _Layout:
     private: tuple[NDArray[np.intp], NDArray[np.intp]]  # (risk factor, cause) of each private entry
     child: tuple[NDArray[np.intp], NDArray[np.intp]]  # (finding, cause) of each child entry
     single: NDArray[np.bool_]  # which child entries have one parent
-    private_flat: NDArray[np.intp]  # the same as flat indices in (R * C)
-    child_flat: NDArray[np.intp]  # and in (F * C)
+    private_link: NDArray[np.intp]  # the same as positions in w_links
+    child_link: NDArray[np.intp]  # and in p_links
     starts: list[int]  # first column of each block of values, and their number
     slot: NDArray[np.intp]  # each (entry, state) of the lookup table: its column of values
-    multiplier: tuple[tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]], ...]
+    multiplier: tuple[tuple[NDArray[np.intp], NDArray[np.intp]], ...]  # columns, and their links
 
     @property
     def columns(self) -> int:
@@ -240,7 +332,7 @@ def _layout(base: CompiledModel) -> _Layout:
     """The layout of :func:`_lookup_values` and :func:`_multipliers` for ``base`` (cached)."""
     if base in _LAYOUTS:
         return _LAYOUTS[base]
-    n_r, n_f = len(base.risk_factors), len(base.findings)
+    n_r, n_f, n_c = len(base.risk_factors), len(base.findings), len(base.causes)
     private, child, single = base.private_rf, base.child_finding, base.child_single
     pr_c, pr_a = np.nonzero(private < n_r)
     ch_c, ch_a = np.nonzero(child < n_f)
@@ -285,26 +377,39 @@ def _layout(base: CompiledModel) -> _Layout:
                     at.append(int(prog.offsets[c]) + on)
                     rs += [scope[a]] * len(on)
                     cs += [c] * len(on)
-            rounds.append((np.concatenate(at), np.array(rs, dtype=np.intp), np.array(cs, dtype=np.intp)))
-    n_c = len(base.causes)
+            flat = np.array(rs, dtype=np.intp) * n_c + np.array(cs, dtype=np.intp)
+            rounds.append((np.concatenate(at), flat))
+    w_links, p_links = np.flatnonzero(base.rf_weight > 0), np.flatnonzero(base.finding_weight > 0)
+
+    def position(links: NDArray[np.intp], flat: NDArray[np.intp]) -> NDArray[np.intp]:
+        at = np.minimum(np.searchsorted(links, flat), max(len(links) - 1, 0))
+        if len(flat) and not np.array_equal(links[at], flat):
+            raise ValueError("the compiled model's tables use a weight that is not a link.")
+        return np.asarray(at, dtype=np.intp)
+
     layout = _Layout(
-        np.flatnonzero(base.rf_weight > 0),
-        np.flatnonzero(base.finding_weight > 0),
+        w_links,
+        p_links,
         (private[pr_c, pr_a], pr_c),
         (child[ch_c, ch_a], ch_c),
         one,
-        private[pr_c, pr_a] * n_c + pr_c,
-        child[ch_c, ch_a] * n_c + ch_c,
+        position(w_links, private[pr_c, pr_a] * n_c + pr_c),
+        position(p_links, child[ch_c, ch_a] * n_c + ch_c),
         starts,
         slot,
-        tuple(rounds),
+        tuple((at, position(w_links, flat)) for at, flat in rounds),
     )
     _LAYOUTS[base] = layout
     return layout
 
 
 def _lookup_values(
-    layout: _Layout, prev: FloatArray, w: FloatArray, mu: FloatArray, p: FloatArray, log1m_mu: FloatArray
+    layout: _Layout,
+    prev: FloatArray,
+    w_links: FloatArray,
+    mu: FloatArray,
+    p_links: FloatArray,
+    log1m_mu: FloatArray,
 ) -> FloatArray:
     """The variants' lookup tables compactly: the values ``(K, V)`` of ``layout.slot``.
 
@@ -312,14 +417,15 @@ def _lookup_values(
     states each (unknown, absent, present); most of its values are the constants 0 and 1 (every
     value of a padded entry is 1). Columns 0 and 1 hold the constants, the others the
     parameter-dependent values, each computed by the same elementwise operation as in that
-    function, so that ``values[k, slot]`` is bitwise variant ``k``'s table.
+    function, so that ``values[k, slot]`` is bitwise variant ``k``'s table. ``w_links`` and
+    ``p_links`` hold the link strengths, one column per link of ``layout``.
     """
     n_k = prev.shape[0]
     pr_r = layout.private[0]
     one = layout.single
-    pw, pp = w.reshape(n_k, -1)[:, layout.private_flat], prev[:, pr_r]
-    cp = p.reshape(n_k, -1)[:, layout.child_flat]
-    cl1, cp1 = mu[:, layout.child[0][one]], cp[:, one]
+    pw, pp = np.take(w_links, layout.private_link, axis=1), np.take(prev, pr_r, axis=1)
+    cp = np.take(p_links, layout.child_link, axis=1)
+    cl1, cp1 = np.take(mu, layout.child[0][one], axis=1), cp[:, one]
     out = np.empty((n_k, layout.columns))
     blocks = iter(np.split(out, layout.starts[1:-1], axis=1))
     next(blocks)[:] = 0.0
@@ -337,16 +443,16 @@ def _lookup_values(
     return out
 
 
-def _multipliers(layout: _Layout, w: FloatArray, width: int) -> FloatArray:
+def _multipliers(layout: _Layout, w_links: FloatArray, width: int) -> FloatArray:
     """:func:`toeprob.inference.risk_factors.multipliers` of every variant, ``(K, W)``, bitwise.
 
     That function multiplies a column, starting from 1, by ``1 - w`` of each shared parent set in
     its configuration (or by 1) in scope order; here each round multiplies the columns with that
     scope position set, all causes at once (skipping the factors 1, which change nothing).
     """
-    out = np.ones((w.shape[0], width))
-    for at, r, c in layout.multiplier:
-        out[:, at] *= 1.0 - w[:, r, c]
+    out = np.ones((w_links.shape[0], width))
+    for at, link in layout.multiplier:
+        out[:, at] *= 1.0 - np.take(w_links, link, axis=1)
     return out
 
 

@@ -41,7 +41,7 @@ from toeprob.errors import ParameterError, ParameterKeyError
 from toeprob.knowledge.model import Model
 from toeprob.validation import unknown_identifier_message
 
-__all__ = ["KINDS", "ModelParameters", "ParameterArrays", "Shift"]
+__all__ = ["KINDS", "ModelParameters", "ParameterArrays", "ParameterLinks", "Shift"]
 
 FloatArray = NDArray[np.float64]
 
@@ -78,6 +78,42 @@ class ParameterArrays:
     def variants(self) -> int:
         """Number of variants ``K``."""
         return int(self.prior.shape[0])
+
+
+@dataclass(frozen=True)
+class ParameterLinks:
+    """A model's parameters as the network's numbers, the link strengths one column per link.
+
+    ``prior`` (K, C), ``cause_leak`` (K, C), ``rf_prevalence`` (K, R) and ``finding_leak`` (K, F)
+    as in :class:`ParameterArrays`; ``risk_link`` (K, L) holds the strength of every risk-factor
+    link, link ``j`` from risk factor ``risk_link_index[0, j]`` to cause ``risk_link_index[1, j]``
+    (model file order), and ``finding_link`` (K, M) that of every finding link, from cause
+    ``finding_link_index[1, j]`` to finding ``finding_link_index[0, j]``. The compact form of
+    :class:`ParameterArrays`, whose weight arrays are zero off the links (:meth:`dense`).
+    """
+
+    prior: FloatArray
+    cause_leak: FloatArray
+    rf_prevalence: FloatArray
+    finding_leak: FloatArray
+    risk_link: FloatArray
+    risk_link_index: NDArray[np.intp]
+    finding_link: FloatArray
+    finding_link_index: NDArray[np.intp]
+
+    @property
+    def variants(self) -> int:
+        """Number of variants ``K``."""
+        return int(self.prior.shape[0])
+
+    def dense(self) -> ParameterArrays:
+        """The same numbers as :class:`ParameterArrays` (weights zero off the links)."""
+        n_k, n_c = self.prior.shape
+        w = np.zeros((n_k, self.rf_prevalence.shape[1], n_c))
+        w[:, self.risk_link_index[0], self.risk_link_index[1]] = self.risk_link
+        p = np.zeros((n_k, self.finding_leak.shape[1], n_c))
+        p[:, self.finding_link_index[0], self.finding_link_index[1]] = self.finding_link
+        return ParameterArrays(self.prior, self.cause_leak, self.rf_prevalence, w, self.finding_leak, p)
 
 
 @dataclass(frozen=True)
@@ -155,7 +191,6 @@ class ModelParameters:
             arr.setflags(write=False)
         self._logit_low, self._logit_high = _logit(self.low), _logit(self.high)
         self._fixed = np.flatnonzero(self.low == self.high)
-        self._point_weight: FloatArray | None = None
         self._index = {n: k for k, n in enumerate(self.names)}
         self._layout()
         finding_of = np.full(len(self.names), -1, dtype=np.intp)
@@ -337,6 +372,7 @@ class ModelParameters:
 
         With a mask ``relevant`` (:meth:`relevant`), the finding links outside it are taken at their
         point values (whatever ``values`` holds for them), as :meth:`sample` with that mask draws them.
+        The dense form of :meth:`links`.
 
         Examples
         --------
@@ -348,43 +384,58 @@ class ModelParameters:
         >>> bool((arrays.cause_leak[0] == compile_model(model).cause_leak).all())
         True
         """
+        return self.links(values, relevant).dense()
+
+    def links(self, values: FloatArray, relevant: NDArray[np.bool_] | None = None) -> ParameterLinks:
+        """The network's numbers for parameter sets ``values`` of shape ``(K, P)``, one column per link.
+
+        As :meth:`arrays` (the same numbers, bitwise), without the zero weights off the links.
+
+        Examples
+        --------
+        >>> from toeprob import load_model
+        >>> params = ModelParameters(load_model())
+        >>> links = params.links(params.value[None, :])
+        >>> links.risk_link.shape == (1, len(params.model.risk_links))
+        True
+        """
         values = np.asarray(values, dtype=np.float64)
         if values.ndim != 2 or values.shape[1] != len(self):
             raise ParameterError(
                 f"The 'values' parameter of ModelParameters.arrays must have shape (K, {len(self)}); "
                 f"got {values.shape}."
             )
-        model = self.model
         n_k = values.shape[0]
-        n_c, n_f, n_r = len(model.causes), len(model.findings), len(model.risk_factors)
+        n_c = len(self.model.causes)
         prior = np.empty((n_k, n_c))
         c_word, k_word = self._prior_index
-        prior[:, c_word] = values[:, k_word]
+        prior[:, c_word] = np.take(values, k_word, axis=1)
         share = values[:, self._share] if self._share >= 0 else np.ones(n_k)
         c_pop, a_pop, t_pop = self._population_index
-        prior[:, c_pop] = values[:, a_pop] * values[:, t_pop] / share[:, None]
-        prev = values[:, self._prevalence]
+        prior[:, c_pop] = np.take(values, a_pop, axis=1) * np.take(values, t_pop, axis=1) / share[:, None]
+        prev = np.take(values, self._prevalence, axis=1)
         r_link, c_link, k_link = self._risk_index
-        w = np.zeros((n_k, n_r, n_c))
-        w[:, r_link, c_link] = values[:, k_link]
-        factor = 1.0 - prev[:, r_link] * values[:, k_link]
+        risk_link = np.take(values, k_link, axis=1)
+        factor = 1.0 - np.take(prev, r_link, axis=1) * risk_link
         explained = np.ones((n_k, n_c))
         for links in self._risk_rounds:  # each cause's links multiplied in file order
             explained[:, c_link[links]] *= factor[:, links]
         leak = np.maximum(1.0 - (1.0 - prior) / explained, 0.0)
-        f_link, c_flink, k_flink = self._finding_index
-        if relevant is None:
-            p = np.zeros((n_k, n_f, n_c))
-        else:  # the other links at their point values, copied as a block
-            if self._point_weight is None:
-                self._point_weight = np.zeros((n_f, n_c))
-                self._point_weight[f_link, c_flink] = self.value[k_flink]
-            p = np.empty((n_k, n_f, n_c))
-            p[:] = self._point_weight
-            drawn = np.asarray(relevant, dtype=bool)[k_flink]
-            f_link, c_flink, k_flink = f_link[drawn], c_flink[drawn], k_flink[drawn]
-        p[:, f_link, c_flink] = values[:, k_flink]
-        return ParameterArrays(prior, leak, prev, w, values[:, self._leak], p)
+        k_flink = self._finding_index[2]
+        finding_link = np.take(values, k_flink, axis=1)
+        if relevant is not None:  # the other links at their point values
+            other = np.flatnonzero(~np.asarray(relevant, dtype=bool)[k_flink])
+            finding_link[:, other] = self.value[k_flink[other]]
+        return ParameterLinks(
+            prior,
+            leak,
+            prev,
+            np.take(values, self._leak, axis=1),
+            risk_link,
+            self._risk_index[:2],
+            finding_link,
+            self._finding_index[:2],
+        )
 
 
 def _logit(p: FloatArray) -> FloatArray:

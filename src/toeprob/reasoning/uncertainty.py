@@ -44,10 +44,10 @@ from toeprob.errors import (
 )
 from toeprob.inference.compiled import CompiledModel, compile_model
 from toeprob.inference.exact import ExactEngine
-from toeprob.inference.variants import CompiledVariants, VariantEngine, compile_variants
+from toeprob.inference.variants import CompiledVariants, VariantEngine, compile_parameter_variants
 from toeprob.knowledge.casefile import Case
 from toeprob.knowledge.evidence import Evidence
-from toeprob.knowledge.parameters import ModelParameters, ParameterArrays, Shift
+from toeprob.knowledge.parameters import ModelParameters, ParameterLinks, Shift
 from toeprob.knowledge.urgency import Urgency
 from toeprob.reasoning.urgency_rule import UrgencyPolicy, settled_levels
 from toeprob.results.diagnosis import Diagnosis
@@ -79,15 +79,8 @@ def _basis(reasoner: Reasoner) -> tuple[ModelParameters, CompiledModel]:
     return reasoner.parameters, compiled
 
 
-def _compile(base: CompiledModel, arrays: ParameterArrays) -> CompiledVariants:
-    return compile_variants(
-        base,
-        arrays.rf_prevalence,
-        arrays.cause_leak,
-        arrays.rf_weight,
-        arrays.finding_leak,
-        arrays.finding_weight,
-    )
+def _compile(base: CompiledModel, links: ParameterLinks) -> CompiledVariants:
+    return compile_parameter_variants(base, links)
 
 
 def _urgency_rows(
@@ -194,13 +187,13 @@ def uncertainty(
     # values); the uniform numbers are the same, and so is every posterior, bitwise
     relevant = params.relevant((_urgency_rows(policy, evidence)[0] >= 0).any(axis=0))
     values = params.sample(draws, np.random.default_rng(seed), relevant)
-    variants = _compile(base, params.arrays(values, relevant))
+    variants = _compile(base, params.links(values, relevant))
     engine = VariantEngine(variants, budget=reasoner.budget)
     posterior, urgency = draw_urgency(policy, evidence, engine)
     if diagnosis.engine == "fast" and diagnosis.posterior is not None:
         point, point_urgency = np.asarray(diagnosis.posterior), diagnosis.urgency
     else:  # the ranking came from another engine: the point row of the fast engine
-        point_engine = VariantEngine(_compile(base, params.arrays(params.value[None, :])))
+        point_engine = VariantEngine(_compile(base, params.links(params.value[None, :])))
         point_post, point_level = draw_urgency(reasoner.urgency_policy, evidence, point_engine)
         point, point_urgency = point_post[0], Urgency(int(point_level[0]))
     return summarise(reasoner, evidence, posterior, urgency, point, point_urgency, level, seed)
@@ -336,7 +329,7 @@ def _shifted_posteriors(
     that row's posterior: the finding sums out to one whatever its numbers, and the computation never
     reads them. Such pairs take the point row instead of being computed (the same numbers, bitwise).
     """
-    engine = VariantEngine(_compile(base, params.arrays(values)), budget=reasoner.budget)
+    engine = VariantEngine(_compile(base, params.links(values)), budget=reasoner.budget)
     finding = np.array([params.finding_of[params.index(s.parameter)] for s in shifts], dtype=np.intp)
     moves = np.concatenate([[False], finding >= 0])  # variant 0 is the point model
     observed = np.ones((len(fs), len(moves)), dtype=bool)
