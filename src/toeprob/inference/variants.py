@@ -55,6 +55,7 @@ from toeprob.inference.quickscore import (
     quickscore_rows,
     term_elements,
 )
+from toeprob.inference.variants_kernel import row_lists, variant_pairs_kernel
 from toeprob.knowledge.parameters import ParameterLinks
 
 __all__ = ["CompiledVariants", "VariantEngine", "compile_parameter_variants", "compile_variants"]
@@ -571,8 +572,10 @@ class VariantEngine:
         direct = self._direct[counts]  # extended precision from the start
         # each evidence row's present findings with several parents, in finding order
         order = np.argsort(~multi, axis=1, kind="stable")
-        # float64 pairs, any m, in one compiled call per chunk (a variant index per pair)
+        # float64 pairs, any m, in one compiled call per chunk (a variant index per pair), the
+        # evidence folded from lists made once per evidence row
         todo = np.flatnonzero(~(fallback | direct))
+        lists = row_lists(self.variants, fs, rs) if len(todo) else ()
         start = 0
         while start < len(todo):
             part = todo[start:]
@@ -582,7 +585,8 @@ class VariantEngine:
                 part = part[: max(stop, 1)]
             ev = row_of[part]
             present = order[ev, : int(counts[part].max())]
-            p, le, cancel = self._rows(fs[ev], rs[ev], present, counts[part], var_of[part], False)
+            var = var_of[part]
+            p, le, cancel = variant_pairs_kernel(self.variants, lists, ev, var, present, counts[part])
             post[part] = p
             good[part] = np.isfinite(le)
             redo_mask = ~(cancel <= CANCELLATION_LIMIT)
