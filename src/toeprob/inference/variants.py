@@ -70,9 +70,10 @@ class CompiledVariants:
     ``base`` holds the shared structure. The link strengths are held one column per link of the
     base, in the order of their flat index: ``risk_link`` (K, L) at :attr:`risk_link_flat` of
     ``(R, C)``, ``finding_link`` (K, M) at :attr:`finding_link_flat` of ``(F, C)``
-    (:attr:`rf_weight` and :attr:`finding_weight` are their dense forms). ``finding_q`` (K, F, C),
-    ``log1m_finding_leak`` (K, F) and ``multiplier`` (K, W) are the variants' versions of the
-    base's arrays of the same names (``multiplier`` of its risk-factor program). The base's lookup
+    (:attr:`rf_weight` and :attr:`finding_weight` are their dense forms). :attr:`finding_q` (K, F, C)
+    (made on demand; :meth:`finding_q_of` some findings' only), ``log1m_finding_leak`` (K, F)
+    and ``multiplier`` (K, W) are the variants' versions of the base's arrays of the same names
+    (``multiplier`` of its risk-factor program). The base's lookup
     table is held compactly: ``lookup_values`` (K, V) holds only the entries that depend on the
     parameters (and the constants 0 and 1), and entry ``i`` of variant ``k``'s table is
     ``lookup_values[k, lookup_slot[i]]`` (:meth:`lookup_table`).
@@ -86,7 +87,6 @@ class CompiledVariants:
     finding_link: FloatArray
     lookup_values: FloatArray
     lookup_slot: NDArray[np.intp]
-    finding_q: FloatArray
     log1m_finding_leak: FloatArray
     multiplier: FloatArray | None
 
@@ -114,6 +114,29 @@ class CompiledVariants:
     def finding_weight(self) -> FloatArray:
         """Finding link strengths ``(K, F, C)``, zero off the links."""
         return _dense(self.finding_link, self.finding_link_flat, self.base.finding_weight.shape)
+
+    @functools.cached_property
+    def finding_q(self) -> FloatArray:
+        """``1 - p`` of every finding and cause ``(K, F, C)`` (1 off the links)."""
+        out = self.finding_q_of(np.arange(len(self.base.findings)))
+        out.setflags(write=False)
+        return out
+
+    def finding_q_of(self, findings: NDArray[np.intp]) -> FloatArray:
+        """``1 - p`` of the findings ``findings`` (increasing) and every cause, ``(K, len(findings), C)``.
+
+        The same numbers as ``finding_q[:, findings]``, made from those findings' links only.
+        """
+        n_f, n_c = self.base.finding_weight.shape
+        flat = self.finding_link_flat
+        at = np.full(n_f, -1, dtype=np.intp)
+        at[findings] = np.arange(len(findings))
+        mine = np.flatnonzero(at[flat // n_c] >= 0)
+        out = np.ones((self.variants, len(findings) * n_c))
+        out[:, at[flat[mine] // n_c] * n_c + flat[mine] % n_c] = 1.0 - np.take(
+            self.finding_link, mine, axis=1
+        )
+        return out.reshape(self.variants, len(findings), n_c)
 
     def lookup_table(self, k: int) -> FloatArray:
         """Variant ``k``'s lookup table, ``(3 L,)`` (as :attr:`CompiledModel.lookup_table`)."""
@@ -278,15 +301,11 @@ def _compile(
     p_links: FloatArray,
 ) -> CompiledVariants:
     """The variants' tables from their values, the link strengths one column per link of ``layout``."""
-    n_k = lam.shape[0]
     log1m_mu = np.log1p(-mu)
     values = _lookup_values(layout, prev, w_links, mu, p_links, log1m_mu)
-    q = np.ones((n_k, base.finding_weight.size))
-    q[:, layout.p_links] = 1.0 - p_links
-    finding_q = q.reshape(n_k, *base.finding_weight.shape)
     prog = base.program
     multiplier = None if prog is None else _multipliers(layout, w_links, len(prog.column_cause))
-    for arr in (prev, lam, w_links, mu, p_links, values, finding_q, log1m_mu):
+    for arr in (prev, lam, w_links, mu, p_links, values, log1m_mu):
         arr.setflags(write=False)
     if multiplier is not None:
         multiplier.setflags(write=False)
@@ -299,7 +318,6 @@ def _compile(
         finding_link=p_links,
         lookup_values=values,
         lookup_slot=layout.slot,
-        finding_q=finding_q,
         log1m_finding_leak=log1m_mu,
         multiplier=multiplier,
     )
@@ -575,7 +593,14 @@ class VariantEngine:
         # float64 pairs, any m, in one compiled call per chunk (a variant index per pair), the
         # evidence folded from lists made once per evidence row
         todo = np.flatnonzero(~(fallback | direct))
-        lists = row_lists(self.variants, fs, rs) if len(todo) else ()
+        if len(todo):
+            lists = row_lists(self.variants, fs, rs)
+            # the Quickscore factors of the findings that some row has present, only
+            q_findings = np.flatnonzero(multi.any(axis=0))
+            q_at = np.zeros(len(base.findings), dtype=np.intp)
+            q_at[q_findings] = np.arange(len(q_findings))
+            finding_q = self.variants.finding_q_of(q_findings)
+            log1m = np.take(self.variants.log1m_finding_leak, q_findings, axis=1)
         start = 0
         while start < len(todo):
             part = todo[start:]
@@ -586,7 +611,9 @@ class VariantEngine:
             ev = row_of[part]
             present = order[ev, : int(counts[part].max())]
             var = var_of[part]
-            p, le, cancel = variant_pairs_kernel(self.variants, lists, ev, var, present, counts[part])
+            p, le, cancel = variant_pairs_kernel(
+                self.variants, lists, ev, var, q_at[present], counts[part], finding_q, log1m
+            )
             post[part] = p
             good[part] = np.isfinite(le)
             redo_mask = ~(cancel <= CANCELLATION_LIMIT)

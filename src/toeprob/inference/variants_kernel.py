@@ -49,11 +49,12 @@ def _row_lists(
     n_p: int,
     n_d: int,
     prior_index: IntArray,
-) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]:
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]:
     """For every distinct row: the slots of its prevalence entries, of the non-constant factors of
     each product (private risk factors per cause, children at ``C = 1`` and at ``C = 0`` per cause,
-    then the log constant's non-zero entries after its first), and the prior table's non-constant
-    factors of every stacked configuration."""
+    then the log constant's non-zero entries after its first), the prior table's non-constant
+    factors of every stacked configuration, and the first row of the same risk-factor states (whose
+    priors are the same, under each variant)."""
     n_u, n_f = fs.shape
     n_r = rs.shape[1]
     n_lookup = lookup_row.shape[0]
@@ -65,12 +66,21 @@ def _row_lists(
     first_log = np.empty(n_u, dtype=np.intp)
     prior_ptr = np.zeros((n_u, n_stacked + 1), dtype=np.intp)
     prior_tab = np.empty((n_u, n_stacked * n_home), dtype=np.intp)
+    prior_class = np.empty(n_u, dtype=np.intp)  # the first row with the same risk-factor states
     state = np.full(n_f + n_r + 1, -1, dtype=np.intp)
     one = np.zeros(2 * n_r + 1, dtype=np.bool_)  # prior table entries that are the constant 1
     at_one = n_r + n_c * n_p
     at_zero = at_one + n_c * n_d
     logs = at_zero + n_c * n_d
     for u in range(n_u):
+        prior_class[u] = u
+        for e in range(u):
+            same = True
+            for i in range(n_r):
+                same = same and rs[e, i] == rs[u, i]
+            if same:
+                prior_class[u] = e
+                break
         for i in range(n_f):
             state[i] = fs[u, i]
         for i in range(n_r):
@@ -106,7 +116,7 @@ def _row_lists(
                     prior_tab[u, at] = x
                     at += 1
             prior_ptr[u, p + 1] = at
-    return prev_slot, group_ptr, group_slot, first_log, prior_ptr, prior_tab
+    return prev_slot, group_ptr, group_slot, first_log, prior_ptr, prior_tab, prior_class
 
 
 @_compiled
@@ -119,6 +129,7 @@ def _pair_evidence(
     first_log: IntArray,
     prior_ptr: IntArray,
     prior_tab: IntArray,
+    prior_class: IntArray,
     lookup_values: FloatArray,
     cause_leak: FloatArray,
     column_cause: IntArray,
@@ -126,7 +137,8 @@ def _pair_evidence(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """Per pair: ``1 - z`` and ``z e0`` of every factor column, the priors of every stacked
     configuration, ``e1`` of every cause and the log constant (as ``_evidence`` of
-    :mod:`toeprob.inference.quickscore_kernel`, from the row's lists)."""
+    :mod:`toeprob.inference.quickscore_kernel`, from the row's lists). A pair's priors depend only on
+    its variant and risk-factor states: they are copied from an earlier pair of the same, if any."""
     n = pair_row.shape[0]
     n_c = cause_leak.shape[1]
     n_r = prev_slot.shape[1]
@@ -140,6 +152,8 @@ def _pair_evidence(
     z0 = np.empty(n_c)
     e0 = np.empty(n_c)
     table = np.empty(2 * n_r + 1)
+    n_k = lookup_values.shape[0]
+    done = np.full((prior_class.shape[0], n_k), -1, dtype=np.intp)  # a pair with these priors
     for r in range(n):
         u = pair_row[r]
         v = variant[r]
@@ -165,6 +179,12 @@ def _pair_evidence(
             zm = z0[column_cause[w]] * multiplier[v, w]
             one_minus[r, w] = 1.0 - zm
             z_e0[r, w] = zm * e0[column_cause[w]]
+        earlier = done[prior_class[u], v]
+        if earlier >= 0:
+            for p in range(n_stacked):
+                prior[r, p] = prior[earlier, p]
+            continue
+        done[prior_class[u], v] = r
         for i in range(n_r):
             x = lookup_values[v, prev_slot[u, i]]
             table[i] = 1.0 - x
@@ -190,6 +210,7 @@ def _pair_program(
     first_log: IntArray,
     prior_ptr: IntArray,
     prior_tab: IntArray,
+    prior_class: IntArray,
     lookup_values: FloatArray,
     cause_leak: FloatArray,
     finding_q: FloatArray,
@@ -227,6 +248,7 @@ def _pair_program(
         first_log,
         prior_ptr,
         prior_tab,
+        prior_class,
         lookup_values,
         cause_leak,
         column_cause,
@@ -289,13 +311,18 @@ def variant_pairs_kernel(
     variant: IntArray,
     present: IntArray,
     counts: IntArray,
+    finding_q: FloatArray,
+    log1m: FloatArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Posteriors, log evidence and cancellation ratio of every pair (see ``quickscore_rows``).
 
     Pair ``k`` is distinct row ``pair_row[k]`` (whose lists :func:`row_lists` made) under variant
     ``variant[k]`` of ``variants`` (a :class:`~toeprob.inference.variants.CompiledVariants` whose
     base has a risk-factor program); ``present[k, :counts[k]]`` are its present findings with two
-    or more parents. The log evidence is exact but for the sign of a zero (see the module).
+    or more parents, as positions in ``finding_q`` (K, Q, C) and ``log1m`` (K, Q): those findings'
+    ``1 - p`` and ``log(1 - mu)`` (:meth:`CompiledVariants.finding_q_of
+    <toeprob.inference.variants.CompiledVariants.finding_q_of>`). The log evidence is exact but
+    for the sign of a zero (see the module).
     """
     prog = variants.base.program
     return _pair_program(
@@ -306,8 +333,8 @@ def variant_pairs_kernel(
         *lists,
         variants.lookup_values,
         variants.cause_leak,
-        variants.finding_q,
-        variants.log1m_finding_leak,
+        np.ascontiguousarray(finding_q),
+        np.ascontiguousarray(log1m),
         prog.column_cause,
         variants.multiplier,
         prog.stack_columns,
