@@ -55,7 +55,7 @@ from toeprob.inference.quickscore import (
     quickscore_rows,
     term_elements,
 )
-from toeprob.inference.variants_kernel import row_lists, variant_pairs_kernel
+from toeprob.inference.variants_kernel import row_lists, variant_pairs_kernel, variant_tables
 from toeprob.knowledge.parameters import ParameterLinks
 
 __all__ = ["CompiledVariants", "VariantEngine", "compile_parameter_variants", "compile_variants"]
@@ -267,11 +267,8 @@ def compile_parameter_variants(base: CompiledModel, links: ParameterLinks) -> Co
     n_c = len(base.causes)
     r_flat = links.risk_link_index[0] * n_c + links.risk_link_index[1]
     f_flat = links.finding_link_index[0] * n_c + links.finding_link_index[1]
-    r_order, f_order = np.argsort(r_flat), np.argsort(f_flat)
-    if not (
-        np.array_equal(r_flat[r_order], layout.w_links) and np.array_equal(f_flat[f_order], layout.p_links)
-    ):
-        raise ValueError("the parameters' links are not those of the base model.")
+    if not (np.array_equal(r_flat, layout.w_links) and np.array_equal(f_flat, layout.p_links)):
+        raise ValueError("the parameters' links are not those of the base model, in its order.")
     n_k = links.variants
     for name, arr, width in (
         ("rf_prevalence", links.rf_prevalence, len(base.risk_factors)),
@@ -285,9 +282,9 @@ def compile_parameter_variants(base: CompiledModel, links: ParameterLinks) -> Co
         layout,
         np.ascontiguousarray(links.rf_prevalence),
         np.ascontiguousarray(links.cause_leak),
-        np.take(links.risk_link, r_order, axis=1),
+        np.ascontiguousarray(links.risk_link),
         np.ascontiguousarray(links.finding_leak),
-        np.take(links.finding_link, f_order, axis=1),
+        np.ascontiguousarray(links.finding_link),
     )
 
 
@@ -301,10 +298,35 @@ def _compile(
     p_links: FloatArray,
 ) -> CompiledVariants:
     """The variants' tables from their values, the link strengths one column per link of ``layout``."""
+    # writable, C-ordered float64: one compiled signature, whatever the caller's arrays
+    prev, lam, w_links, mu, p_links = (
+        np.require(a, dtype=np.float64, requirements=["C", "W"]) for a in (prev, lam, w_links, mu, p_links)
+    )
     log1m_mu = np.log1p(-mu)
-    values = _lookup_values(layout, prev, w_links, mu, p_links, log1m_mu)
+    with np.errstate(divide="ignore"):
+        log1m_prev, log_prev = np.log(1.0 - prev), np.log(prev)
     prog = base.program
-    multiplier = None if prog is None else _multipliers(layout, w_links, len(prog.column_cause))
+    values, multiplier = variant_tables(
+        prev,
+        w_links,
+        mu,
+        p_links,
+        log1m_mu,
+        log1m_prev,
+        log_prev,
+        layout.starts,
+        layout.private[0],
+        layout.private_link,
+        layout.child_link,
+        layout.single_entry,
+        layout.child[0][layout.single_entry],
+        layout.round_ptr,
+        layout.round_column,
+        layout.round_link,
+        0 if prog is None else len(prog.column_cause),
+    )
+    if prog is None:
+        multiplier = None
     for arr in (prev, lam, w_links, mu, p_links, values, log1m_mu):
         arr.setflags(write=False)
     if multiplier is not None:
@@ -331,24 +353,26 @@ class _Layout:
     p_links: NDArray[np.intp]  # flat indices of its finding links in (F * C)
     private: tuple[NDArray[np.intp], NDArray[np.intp]]  # (risk factor, cause) of each private entry
     child: tuple[NDArray[np.intp], NDArray[np.intp]]  # (finding, cause) of each child entry
-    single: NDArray[np.bool_]  # which child entries have one parent
-    private_link: NDArray[np.intp]  # the same as positions in w_links
-    child_link: NDArray[np.intp]  # and in p_links
-    starts: list[int]  # first column of each block of values, and their number
+    private_link: NDArray[np.intp]  # each private entry's position in w_links
+    child_link: NDArray[np.intp]  # each child entry's position in p_links
+    single_entry: NDArray[np.intp]  # the child entries with one parent
+    starts: NDArray[np.intp]  # first column of each block of values, and their number
     slot: NDArray[np.intp]  # each (entry, state) of the lookup table: its column of values
-    multiplier: tuple[tuple[NDArray[np.intp], NDArray[np.intp]], ...]  # columns, and their links
+    round_ptr: NDArray[np.intp]  # multiplier round ``a``: entries round_ptr[a] to round_ptr[a + 1]
+    round_column: NDArray[np.intp]  # of the columns it multiplies
+    round_link: NDArray[np.intp]  # by ``1 - w`` of these links (positions in w_links)
 
     @property
     def columns(self) -> int:
         """Number of columns of values ``V``."""
-        return self.starts[-1]
+        return int(self.starts[-1])
 
 
 _LAYOUTS: weakref.WeakKeyDictionary[CompiledModel, _Layout] = weakref.WeakKeyDictionary()
 
 
 def _layout(base: CompiledModel) -> _Layout:
-    """The layout of :func:`_lookup_values` and :func:`_multipliers` for ``base`` (cached)."""
+    """The layout of the variants' lookup values and multipliers for ``base`` (cached)."""
     if base in _LAYOUTS:
         return _LAYOUTS[base]
     n_r, n_f, n_c = len(base.risk_factors), len(base.findings), len(base.causes)
@@ -406,73 +430,23 @@ def _layout(base: CompiledModel) -> _Layout:
             raise ValueError("the compiled model's tables use a weight that is not a link.")
         return np.asarray(at, dtype=np.intp)
 
+    round_link = [position(w_links, flat) for _, flat in rounds]
     layout = _Layout(
         w_links,
         p_links,
         (private[pr_c, pr_a], pr_c),
         (child[ch_c, ch_a], ch_c),
-        one,
         position(w_links, private[pr_c, pr_a] * n_c + pr_c),
         position(p_links, child[ch_c, ch_a] * n_c + ch_c),
-        starts,
+        np.flatnonzero(one),
+        np.array(starts, dtype=np.intp),
         slot,
-        tuple((at, position(w_links, flat)) for at, flat in rounds),
+        np.cumsum([0, *(len(at) for at, _ in rounds)], dtype=np.intp),
+        np.concatenate([np.zeros(0, dtype=np.intp), *(at for at, _ in rounds)]),
+        np.concatenate([np.zeros(0, dtype=np.intp), *round_link]),
     )
     _LAYOUTS[base] = layout
     return layout
-
-
-def _lookup_values(
-    layout: _Layout,
-    prev: FloatArray,
-    w_links: FloatArray,
-    mu: FloatArray,
-    p_links: FloatArray,
-    log1m_mu: FloatArray,
-) -> FloatArray:
-    """The variants' lookup tables compactly: the values ``(K, V)`` of ``layout.slot``.
-
-    The table of :func:`toeprob.inference.compiled.lookup_table` has six blocks of entries, three
-    states each (unknown, absent, present); most of its values are the constants 0 and 1 (every
-    value of a padded entry is 1). Columns 0 and 1 hold the constants, the others the
-    parameter-dependent values, each computed by the same elementwise operation as in that
-    function, so that ``values[k, slot]`` is bitwise variant ``k``'s table. ``w_links`` and
-    ``p_links`` hold the link strengths, one column per link of ``layout``.
-    """
-    n_k = prev.shape[0]
-    pr_r = layout.private[0]
-    one = layout.single
-    pw, pp = np.take(w_links, layout.private_link, axis=1), np.take(prev, pr_r, axis=1)
-    cp = np.take(p_links, layout.child_link, axis=1)
-    cl1, cp1 = np.take(mu, layout.child[0][one], axis=1), cp[:, one]
-    out = np.empty((n_k, layout.columns))
-    blocks = iter(np.split(out, layout.starts[1:-1], axis=1))
-    next(blocks)[:] = 0.0
-    next(blocks)[:] = 1.0
-    next(blocks)[:] = prev
-    np.subtract(1.0, pp * pw, out=next(blocks))
-    np.subtract(1.0, pw, out=next(blocks))
-    np.subtract(1.0, cp, out=next(blocks))
-    np.add(cl1, cp1 * (1.0 - cl1), out=next(blocks))
-    next(blocks)[:] = cl1
-    next(blocks)[:] = log1m_mu
-    with np.errstate(divide="ignore"):
-        np.log(1.0 - prev, out=next(blocks))
-        np.log(prev, out=next(blocks))
-    return out
-
-
-def _multipliers(layout: _Layout, w_links: FloatArray, width: int) -> FloatArray:
-    """:func:`toeprob.inference.risk_factors.multipliers` of every variant, ``(K, W)``, bitwise.
-
-    That function multiplies a column, starting from 1, by ``1 - w`` of each shared parent set in
-    its configuration (or by 1) in scope order; here each round multiplies the columns with that
-    scope position set, all causes at once (skipping the factors 1, which change nothing).
-    """
-    out = np.ones((w_links.shape[0], width))
-    for at, link in layout.multiplier:
-        out[:, at] *= 1.0 - np.take(w_links, link, axis=1)
-    return out
 
 
 class VariantEngine:

@@ -30,13 +30,77 @@ from numpy.typing import NDArray
 
 from toeprob.inference.quickscore_kernel import _compiled, _signed_sums, _terms
 
-__all__ = ["variant_pairs_kernel"]
+__all__ = ["row_lists", "variant_pairs_kernel", "variant_tables"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
 _ONE = 1  # the lookup values' column of the constant 1 (:mod:`toeprob.inference.variants`)
 _ZERO = 0  # and of the constant 0
+
+
+@_compiled
+def variant_tables(
+    prev: FloatArray,
+    w_links: FloatArray,
+    mu: FloatArray,
+    p_links: FloatArray,
+    log1m_mu: FloatArray,
+    log1m_prev: FloatArray,
+    log_prev: FloatArray,
+    starts: IntArray,
+    private_rf: IntArray,
+    private_link: IntArray,
+    child_link: IntArray,
+    single_entry: IntArray,
+    single_finding: IntArray,
+    round_ptr: IntArray,
+    round_column: IntArray,
+    round_link: IntArray,
+    width: int,
+) -> tuple[FloatArray, FloatArray]:
+    """The variants' compact lookup values ``(K, V)`` and risk-factor multipliers ``(K, W)``.
+
+    Variant by variant, each value by the elementwise operation that gives it in
+    :func:`toeprob.inference.compiled.lookup_table` and :func:`toeprob.inference.risk_factors.multipliers`
+    (the logs come computed by numpy; the factors 1 of the multipliers skipped), so that
+    ``values[k, slot]`` is bitwise variant ``k``'s table compiled alone. The columns in
+    the blocks of ``starts``: the constants 0 and 1, prevalences, private risk factors (two
+    blocks), children at ``C = 1`` absent, single-parent children present at ``C = 1`` and at
+    ``C = 0``, the log constants. Multiplier round ``a`` multiplies the columns
+    ``round_column[round_ptr[a]:round_ptr[a + 1]]`` by ``1 - w`` of their links.
+    """
+    n_k, n_r = prev.shape
+    n_f = mu.shape[1]
+    values = np.empty((n_k, starts[-1]))
+    multiplier = np.ones((n_k, width))
+    n_private = private_rf.shape[0]
+    n_child = child_link.shape[0]
+    n_single = single_entry.shape[0]
+    for k in range(n_k):
+        values[k, starts[0]] = 0.0
+        values[k, starts[1]] = 1.0
+        for r in range(n_r):
+            values[k, starts[2] + r] = prev[k, r]
+            values[k, starts[9] + r] = log1m_prev[k, r]
+            values[k, starts[10] + r] = log_prev[k, r]
+        for e in range(n_private):
+            pw = w_links[k, private_link[e]]
+            values[k, starts[3] + e] = 1.0 - prev[k, private_rf[e]] * pw
+            values[k, starts[4] + e] = 1.0 - pw
+        for e in range(n_child):
+            values[k, starts[5] + e] = 1.0 - p_links[k, child_link[e]]
+        for j in range(n_single):
+            cl = mu[k, single_finding[j]]
+            values[k, starts[6] + j] = cl + p_links[k, child_link[single_entry[j]]] * (1.0 - cl)
+            values[k, starts[7] + j] = cl
+        for f in range(n_f):
+            values[k, starts[8] + f] = log1m_mu[k, f]
+        for a in range(round_ptr.shape[0] - 1):
+            for i in range(round_ptr[a], round_ptr[a + 1]):
+                col = round_column[i]
+                multiplier[k, col] = multiplier[k, col] * (1.0 - w_links[k, round_link[i]])
+    return values, multiplier
 
 
 @_compiled

@@ -86,9 +86,10 @@ class ParameterLinks:
 
     ``prior`` (K, C), ``cause_leak`` (K, C), ``rf_prevalence`` (K, R) and ``finding_leak`` (K, F)
     as in :class:`ParameterArrays`; ``risk_link`` (K, L) holds the strength of every risk-factor
-    link, link ``j`` from risk factor ``risk_link_index[0, j]`` to cause ``risk_link_index[1, j]``
-    (model file order), and ``finding_link`` (K, M) that of every finding link, from cause
-    ``finding_link_index[1, j]`` to finding ``finding_link_index[0, j]``. The compact form of
+    link, link ``j`` from risk factor ``risk_link_index[0, j]`` to cause ``risk_link_index[1, j]``,
+    and ``finding_link`` (K, M) that of every finding link, from cause ``finding_link_index[1, j]``
+    to finding ``finding_link_index[0, j]``; both ordered by (risk factor or finding, cause), the
+    order of the compiled model's flat indices. The compact form of
     :class:`ParameterArrays`, whose weight arrays are zero off the links (:meth:`dense`).
     """
 
@@ -356,6 +357,12 @@ class ModelParameters:
         # every cause's ``j``-th link (file order), so that each cause's product keeps its order
         self._risk_index = np.array(self._risk_links, dtype=np.intp).reshape(-1, 3).T
         self._finding_index = np.array(self._finding_links, dtype=np.intp).reshape(-1, 3).T
+        # :meth:`links` lists the links by (risk factor or finding, cause), the compiled order
+        n_c = len(causes)
+        self._risk_sorted = self._risk_index[:, np.argsort(self._risk_index[0] * n_c + self._risk_index[1])]
+        self._finding_sorted = self._finding_index[
+            :, np.argsort(self._finding_index[0] * n_c + self._finding_index[1])
+        ]
         self._prior_index = np.array(self._prior_word, dtype=np.intp).reshape(-1, 2).T
         self._population_index = np.array(self._population, dtype=np.intp).reshape(-1, 3).T
         seen: dict[int, int] = {}
@@ -421,7 +428,7 @@ class ModelParameters:
         for links in self._risk_rounds:  # each cause's links multiplied in file order
             explained[:, c_link[links]] *= factor[:, links]
         leak = np.maximum(1.0 - (1.0 - prior) / explained, 0.0)
-        k_flink = self._finding_index[2]
+        k_flink = self._finding_sorted[2]
         finding_link = np.take(values, k_flink, axis=1)
         if relevant is not None:  # the other links at their point values
             other = np.flatnonzero(~np.asarray(relevant, dtype=bool)[k_flink])
@@ -431,10 +438,10 @@ class ModelParameters:
             leak,
             prev,
             np.take(values, self._leak, axis=1),
-            risk_link,
-            self._risk_index[:2],
+            np.take(values, self._risk_sorted[2], axis=1),
+            self._risk_sorted[:2],
             finding_link,
-            self._finding_index[:2],
+            self._finding_sorted[:2],
         )
 
 
