@@ -23,6 +23,7 @@ for a few more seconds.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -198,9 +199,14 @@ def _pair_evidence(
     cause_leak: FloatArray,
     column_cause: IntArray,
     multiplier: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Per pair: ``1 - z`` and ``z e0`` of every factor column, the priors of every stacked
-    configuration, ``e1`` of every cause and the log constant (as ``_evidence`` of
+    one_minus: FloatArray,
+    z_e0: FloatArray,
+    prior: FloatArray,
+    e1: FloatArray,
+    log_const: FloatArray,
+) -> None:
+    """Per pair, into the last five arrays: ``1 - z`` and ``z e0`` of every factor column, the
+    priors of every stacked configuration, ``e1`` of every cause and the log constant (as ``_evidence`` of
     :mod:`toeprob.inference.quickscore_kernel`, from the row's lists). A pair's priors depend only
     on its variant and risk-factor states: they are copied from an earlier pair of the same, if any."""
     n = pair_row.shape[0]
@@ -208,11 +214,6 @@ def _pair_evidence(
     n_r = prev_slot.shape[1]
     n_stacked = prior_ptr.shape[1] - 1
     width = column_cause.shape[0]
-    one_minus = np.empty((n, width))
-    z_e0 = np.empty((n, width))
-    prior = np.empty((n, n_stacked))
-    e1 = np.empty((n, n_c))
-    log_const = np.empty(n)
     z0 = np.empty(n_c)
     e0 = np.empty(n_c)
     table = np.empty(2 * n_r + 1)
@@ -259,7 +260,6 @@ def _pair_evidence(
             for j in range(prior_ptr[u, p], prior_ptr[u, p + 1]):
                 acc = acc * table[prior_tab[u, j]]
             prior[r, p] = acc
-    return one_minus, z_e0, prior, e1, log_const
 
 
 @_compiled
@@ -290,7 +290,9 @@ def _pair_terms(
     free: IntArray,
     offsets: IntArray,
     variant: IntArray,
-) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    lane_ratio: FloatArray,
+    lane_parts: FloatArray,
+) -> NDArray[np.bool_]:
     """``_terms`` of :mod:`toeprob.inference.quickscore_kernel`, reading each lane's ``1 - z``,
     ``z e0`` and priors from its pair's row where they are used, instead of copying them into lane
     buffers first (the same numbers, fewer writes). Every other step is that function's, line for
@@ -305,8 +307,6 @@ def _pair_terms(
     n_msg = message_offsets[n_q]
     n_lanes = int(lane_start[n])
     lanes = LANES
-    lane_ratio = np.empty((n_lanes, n_c))
-    lane_parts = np.empty((n_lanes, n_free + n_root))
     flagged = np.zeros(n, dtype=np.bool_)
     g = np.empty((n_c, lanes))
     u = np.empty((width, lanes))
@@ -432,7 +432,7 @@ def _pair_terms(
         for lane in range(nl):
             if small[lane]:
                 flagged[lane_row[lane]] = True
-    return lane_ratio, lane_parts, flagged
+    return flagged
 
 
 @_compiled
@@ -470,13 +470,37 @@ def _pair_program(
     marginal_rows: IntArray,
     free: IntArray,
     offsets: IntArray,
+    scratch: FloatArray,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """The evidence of every pair, then the terms and signed sums (one dispatch from Python)."""
+    """The evidence of every pair, then the terms and signed sums (one dispatch from Python); the
+    intermediate tables in ``scratch`` (a new array if it is too small)."""
     n = counts.shape[0]
     lane_start = np.zeros(n + 1, dtype=np.intp)
     for r in range(n):
         lane_start[r + 1] = lane_start[r] + (1 << counts[r])
-    one_minus, z_e0, prior, e1, log_const = _pair_evidence(
+    n_c = cause_leak.shape[1]
+    width = column_cause.shape[0]
+    n_stacked = prior_ptr.shape[1] - 1
+    n_lanes = lane_start[n]
+    n_parts = free.shape[0] + roots.shape[0]
+    need = n * (2 * width + n_stacked + n_c + 1) + n_lanes * (n_c + n_parts)
+    if scratch.shape[0] < need:
+        scratch = np.empty(need)
+    at = 0
+    one_minus = scratch[at : at + n * width].reshape((n, width))
+    at += n * width
+    z_e0 = scratch[at : at + n * width].reshape((n, width))
+    at += n * width
+    prior = scratch[at : at + n * n_stacked].reshape((n, n_stacked))
+    at += n * n_stacked
+    e1 = scratch[at : at + n * n_c].reshape((n, n_c))
+    at += n * n_c
+    log_const = scratch[at : at + n]
+    at += n
+    lane_ratio = scratch[at : at + n_lanes * n_c].reshape((n_lanes, n_c))
+    at += n_lanes * n_c
+    lane_parts = scratch[at : at + n_lanes * n_parts].reshape((n_lanes, n_parts))
+    _pair_evidence(
         pair_row,
         variant,
         prev_slot,
@@ -490,8 +514,13 @@ def _pair_program(
         cause_leak,
         column_cause,
         multiplier,
+        one_minus,
+        z_e0,
+        prior,
+        e1,
+        log_const,
     )
-    lane_ratio, lane_parts, flagged = _pair_terms(
+    flagged = _pair_terms(
         present,
         counts,
         lane_start,
@@ -518,6 +547,8 @@ def _pair_program(
         free,
         offsets,
         variant,
+        lane_ratio,
+        lane_parts,
     )
     return _signed_sums(
         present, counts, lane_start, lane_ratio, lane_parts, flagged, log1m, log_const, variant
@@ -590,4 +621,22 @@ def variant_pairs_kernel(
         prog.marginal_rows,
         prog.free,
         prog.offsets,
+        _scratch(
+            len(pair_row) * (2 * len(prog.column_cause) + prog.prior_index.shape[0] + len(prog.offsets))
+            + int(np.left_shift(1, counts).sum()) * (len(prog.offsets) - 1 + len(prog.free) + len(prog.roots))
+        ),
     )
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(size: int) -> FloatArray:
+    """A work array of at least ``size`` elements, kept per thread and reused from call to call: the
+    intermediate tables of :func:`_pair_program` (megabytes per call) would otherwise be new memory,
+    whose first touch costs more than the arithmetic that fills it."""
+    buffer: FloatArray | None = getattr(_SCRATCH, "buffer", None)
+    if buffer is None or len(buffer) < size:
+        buffer = np.empty(max(size, 2 * (0 if buffer is None else len(buffer))))
+        _SCRATCH.buffer = buffer
+    return buffer
