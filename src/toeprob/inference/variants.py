@@ -306,7 +306,9 @@ def _compile(
     with np.errstate(divide="ignore"):
         log1m_prev, log_prev = np.log(1.0 - prev), np.log(prev)
     prog = base.program
-    values, multiplier = variant_tables(
+    values = np.empty((len(lam), layout.columns))
+    multiplier: FloatArray | None = np.empty((len(lam), 0 if prog is None else len(prog.column_cause)))
+    variant_tables(
         prev,
         w_links,
         mu,
@@ -323,7 +325,8 @@ def _compile(
         layout.round_ptr,
         layout.round_column,
         layout.round_link,
-        0 if prog is None else len(prog.column_cause),
+        values,
+        multiplier,
     )
     if prog is None:
         multiplier = None

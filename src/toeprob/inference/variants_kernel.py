@@ -58,9 +58,12 @@ def variant_tables(
     round_ptr: IntArray,
     round_column: IntArray,
     round_link: IntArray,
-    width: int,
-) -> tuple[FloatArray, FloatArray]:
-    """The variants' compact lookup values ``(K, V)`` and risk-factor multipliers ``(K, W)``.
+    values: FloatArray,
+    multiplier: FloatArray,
+) -> None:
+    """The variants' compact lookup values into ``values`` ``(K, V)`` and their risk-factor
+    multipliers into ``multiplier`` ``(K, W)`` (allocated by the caller: numpy gives large arrays
+    huge pages, whose first touch costs less).
 
     Variant by variant, each value by the elementwise operation that gives it in
     :func:`toeprob.inference.compiled.lookup_table` and :func:`toeprob.inference.risk_factors.multipliers`
@@ -73,8 +76,7 @@ def variant_tables(
     """
     n_k, n_r = prev.shape
     n_f = mu.shape[1]
-    values = np.empty((n_k, starts[-1]))
-    multiplier = np.ones((n_k, width))
+    width = multiplier.shape[1]
     n_private = private_rf.shape[0]
     n_child = child_link.shape[0]
     n_single = single_entry.shape[0]
@@ -97,11 +99,12 @@ def variant_tables(
             values[k, starts[7] + j] = cl
         for f in range(n_f):
             values[k, starts[8] + f] = log1m_mu[k, f]
+        for w in range(width):
+            multiplier[k, w] = 1.0
         for a in range(round_ptr.shape[0] - 1):
             for i in range(round_ptr[a], round_ptr[a + 1]):
                 col = round_column[i]
                 multiplier[k, col] = multiplier[k, col] * (1.0 - w_links[k, round_link[i]])
-    return values, multiplier
 
 
 @_compiled

@@ -271,7 +271,7 @@ class ModelParameters:
         x = rng.random((draws, len(self)))
         if relevant is not None:
             keep = np.flatnonzero(relevant)
-            x_keep = self._expit_range(x[:, keep], keep)
+            x_keep = self._expit_range(np.take(x, keep, axis=1), keep)
             skip = np.flatnonzero(~np.asarray(relevant, dtype=bool))
             x[:, skip] = self.value[skip]
             x[:, keep] = x_keep
