@@ -273,9 +273,12 @@ class ModelParameters:
             keep = np.flatnonzero(relevant)
             x_keep = self._expit_range(np.take(x, keep, axis=1), keep)
             skip = np.flatnonzero(~np.asarray(relevant, dtype=bool))
-            x[:, skip] = self.value[skip]
-            x[:, keep] = x_keep
-            return x
+            # the drawn columns and the point values side by side, then in parameter order (two
+            # contiguous passes rather than two scatters into ``x``)
+            both = np.concatenate([x_keep, np.broadcast_to(self.value[skip], (draws, len(skip)))], axis=1)
+            order = np.empty(len(self), dtype=np.intp)
+            order[np.concatenate([keep, skip])] = np.arange(len(self))
+            return np.asarray(np.take(both, order, axis=1))
         return self._expit_range(x, np.arange(len(self)))
 
     def _expit_range(self, x: FloatArray, keep: NDArray[np.intp]) -> FloatArray:

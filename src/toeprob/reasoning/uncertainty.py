@@ -91,11 +91,18 @@ def _urgency_rows(
     states = evidence.finding_state[None, :].astype(np.int8)
     rfs = evidence.rf_state[None, :].astype(np.int8)
     rows, row_rfs, _ = policy.candidate_rows(states, rfs)
-    # identical rows (a world equal to the evidence, or to another world) are computed once
+    # identical rows (a world equal to the evidence, or to another world) are computed once, in
+    # the order of ``np.unique(both, axis=0)`` (a handful of rows: their bytes, states shifted to
+    # 0, 1, 2 so that the bytes sort as the states)
     both = np.concatenate([np.concatenate([states, rows]), np.concatenate([rfs, row_rfs])], axis=1)
-    unique, inverse = np.unique(both, axis=0, return_inverse=True)
+    keys = [row.tobytes() for row in (both + 1).astype(np.uint8)]
+    first = {key: k for k, key in reversed(list(enumerate(keys)))}
+    distinct = sorted(first)
+    at = {key: k for k, key in enumerate(distinct)}
+    inverse = np.array([at[key] for key in keys], dtype=np.intp)
+    unique = both[[first[key] for key in distinct]]
     n_f = states.shape[1]
-    return unique[:, :n_f], unique[:, n_f:], inverse.ravel()
+    return unique[:, :n_f], unique[:, n_f:], inverse
 
 
 def _check_draws(draws: object, level: object, seed: object) -> None:
