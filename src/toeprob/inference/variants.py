@@ -307,7 +307,7 @@ def _compile(
         log1m_prev, log_prev = np.log(1.0 - prev), np.log(prev)
     prog = base.program
     values = np.empty((len(lam), layout.columns))
-    multiplier: FloatArray | None = np.empty((len(lam), 0 if prog is None else len(prog.column_cause)))
+    multipliers = np.empty((len(lam), 0 if prog is None else len(prog.column_cause)))
     variant_tables(
         prev,
         w_links,
@@ -326,10 +326,9 @@ def _compile(
         layout.round_column,
         layout.round_link,
         values,
-        multiplier,
+        multipliers,
     )
-    if prog is None:
-        multiplier = None
+    multiplier = None if prog is None else multipliers
     for arr in (prev, lam, w_links, mu, p_links, values, log1m_mu):
         arr.setflags(write=False)
     if multiplier is not None:

@@ -558,26 +558,28 @@ def _pair_program(
     )
 
 
-def row_lists(variants: Any, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> tuple[IntArray, ...]:
+RowLists = tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]
+
+
+def row_lists(variants: Any, fs: NDArray[np.int8], rs: NDArray[np.int8]) -> RowLists:
     """The lists of :func:`variant_pairs_kernel` for distinct evidence rows ``fs``, ``rs``."""
     cm = variants.base
-    return tuple(
-        _row_lists(
-            np.ascontiguousarray(fs, dtype=np.int8),
-            np.ascontiguousarray(rs, dtype=np.int8),
-            cm.lookup_row,
-            variants.lookup_slot,
-            len(cm.causes),
-            cm.private_rf.shape[1],
-            cm.child_finding.shape[1],
-            cm.program.prior_index,
-        )
+    lists: RowLists = _row_lists(
+        np.ascontiguousarray(fs, dtype=np.int8),
+        np.ascontiguousarray(rs, dtype=np.int8),
+        cm.lookup_row,
+        variants.lookup_slot,
+        len(cm.causes),
+        cm.private_rf.shape[1],
+        cm.child_finding.shape[1],
+        cm.program.prior_index,
     )
+    return lists
 
 
 def variant_pairs_kernel(
     variants: Any,
-    lists: tuple[IntArray, ...],
+    lists: RowLists,
     pair_row: IntArray,
     variant: IntArray,
     present: IntArray,
