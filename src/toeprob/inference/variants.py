@@ -2,20 +2,23 @@
 
 Variants share the structure of a :class:`~toeprob.inference.compiled.CompiledModel` (which links exist, the
 private and shared risk factors, the risk-factor program) and differ only in their parameter values.
-:func:`compile_variants` computes every parameter-dependent array once for all ``K`` variants, with
-a leading variant axis, as array operations over that axis (the evidence-folding table compactly:
-only its parameter-dependent entries, with a slot per entry). :class:`VariantEngine` then answers
-pairs of an evidence row and a variant the way :class:`~toeprob.inference.exact.ExactEngine`
-answers rows: the float64 rows of any ``m`` in one call per chunk of the compiled Quickscore
-program (:mod:`toeprob.inference.quickscore_kernel`), each pair reading its own variant's tables
-through a variant index; the pairs whose sum cancels too deeply again in extended precision (the
-array program, variant index per row); the rest by elimination. ``K`` models cost about as much
-as ``K`` evidence rows of one model.
+:func:`compile_variants` (dense weight arrays, checked) and :func:`compile_parameter_variants` (the
+link columns of :meth:`ModelParameters.links <toeprob.knowledge.parameters.ModelParameters.links>`)
+compute every parameter-dependent array once for all ``K`` variants, with a leading variant axis
+(the evidence-folding table compactly: only its parameter-dependent entries, with a slot per entry;
+the link strengths one column per link, their dense forms on demand). :class:`VariantEngine` then
+answers pairs of an evidence row and a variant the way :class:`~toeprob.inference.exact.ExactEngine`
+answers rows: the float64 pairs of any ``m`` in one call per chunk of the compiled pair program
+(:mod:`toeprob.inference.variants_kernel`: the Quickscore program of
+:mod:`toeprob.inference.quickscore_kernel`, the evidence folded from lists made once per distinct
+row, each pair reading its own variant's tables through a variant index); the pairs whose sum
+cancels too deeply again in extended precision (the array program, variant index per row); the rest
+by elimination. ``K`` models cost about as much as ``K`` evidence rows of one model.
 
 Exactness: each variant's arrays are computed elementwise by the same operations as a model
 compiled alone (:func:`toeprob.inference.compiled.lookup_table`,
 :func:`toeprob.inference.risk_factors.multipliers`; the factors 1 that these multiply by are
-skipped, which changes no bit), the compiled program treats one model as the case of one variant,
+skipped, which changes no bit), the compiled programs do a variant's arithmetic in a model's order,
 and every row is computed independently of its batch, so a variant's posteriors are bitwise those
 of ``ExactEngine(compile_arrays(<that variant's arrays>))``, including the rows retried in
 extended precision. Rows that the engine sends to elimination (many present findings, deep

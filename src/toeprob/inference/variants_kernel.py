@@ -639,7 +639,8 @@ _SCRATCH = threading.local()
 def _scratch(size: int) -> FloatArray:
     """A work array of at least ``size`` elements, kept per thread and reused from call to call: the
     intermediate tables of :func:`_pair_program` (megabytes per call) would otherwise be new memory,
-    whose first touch costs more than the arithmetic that fills it."""
+    whose first touch costs more than the arithmetic that fills it. It holds at most one chunk's
+    tables (about 30 MB on the default model, for a chunk of ``MAX_LANES`` terms)."""
     buffer: FloatArray | None = getattr(_SCRATCH, "buffer", None)
     if buffer is None or len(buffer) < size:
         buffer = np.empty(max(size, 2 * (0 if buffer is None else len(buffer))))
