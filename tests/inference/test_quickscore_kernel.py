@@ -94,5 +94,6 @@ def test_float64_program_agrees_with_extended_precision(model):
 def test_compiled_functions_are_cached_on_disk():
     from toeprob.inference import quickscore_kernel as kernel
 
-    for function in (kernel._program, kernel._evidence, kernel._terms, kernel._signed_sums, kernel._pairwise):
+    compiled = (kernel._program, kernel._evidence, kernel._terms_into, kernel._signed_sums, kernel._pairwise)
+    for function in compiled:
         assert function._cache.__class__.__name__ == "FunctionCache"

@@ -184,7 +184,7 @@ def _evidence(
 
 
 @_compiled
-def _terms(
+def _terms_into(
     present: IntArray,
     counts: IntArray,
     lane_start: IntArray,
@@ -211,9 +211,14 @@ def _terms(
     free: IntArray,
     offsets: IntArray,
     variant: IntArray,
-) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
-    """Every lane's ``P(C_i = 1 | term)`` and the factors of its sum (the free causes' factors,
-    then each component's total), and the rows flagged for tiny sums (``risk_sums``)."""
+    lane_ratio: FloatArray,
+    lane_parts: FloatArray,
+) -> NDArray[np.bool_]:
+    """Every lane's ``P(C_i = 1 | term)`` into ``lane_ratio`` and the factors of its sum (the free
+    causes' factors, then each component's total) into ``lane_parts``; returns the rows flagged for
+    tiny sums (``risk_sums``). Each lane reads its row's ``1 - z``, ``z e0`` and priors where they
+    are used (row ``r`` of a call: a row of one model, or a (row, variant) pair of
+    :mod:`toeprob.inference.variants_kernel`)."""
     n = counts.shape[0]
     n_c = e1.shape[1]
     width = column_cause.shape[0]
@@ -224,15 +229,10 @@ def _terms(
     n_msg = message_offsets[n_q]
     n_lanes = int(lane_start[n])
     lanes = LANES
-    lane_ratio = np.empty((n_lanes, n_c))
-    lane_parts = np.empty((n_lanes, n_free + n_root))
     flagged = np.zeros(n, dtype=np.bool_)
     g = np.empty((n_c, lanes))
     u = np.empty((width, lanes))
     t = np.empty((width + 1, lanes))  # row ``width``: one, for padded slots
-    one_minus_l = np.empty((width, lanes))
-    z_e0_l = np.empty((width, lanes))
-    prior_l = np.empty((n_stacked, lanes))
     stacked = np.empty((n_stacked, lanes))
     belief = np.empty((n_stacked, lanes))
     message = np.empty((n_msg, lanes))
@@ -260,17 +260,13 @@ def _terms(
                     if (term >> k) & 1:
                         v = v * finding_q[variant[r], present[r, k], c]
                 g[c, lane] = v
-            for w in range(width):
-                one_minus_l[w, lane] = one_minus[r, w]
-                z_e0_l[w, lane] = z_e0[r, w]
-            for p in range(n_stacked):
-                prior_l[p, lane] = prior[r, p]
         for w in range(width):
             cw = column_cause[w]
             for lane in range(nl):
-                uu = g[cw, lane] * one_minus_l[w, lane]
+                pair = lane_row[lane]
+                uu = g[cw, lane] * one_minus[pair, w]
                 u[w, lane] = uu
-                t[w, lane] = uu + z_e0_l[w, lane]
+                t[w, lane] = uu + z_e0[pair, w]
         for lane in range(nl):
             t[width, lane] = 1.0
         for p in range(n_stacked):
@@ -284,7 +280,7 @@ def _terms(
                     stacked[p, lane] = stacked[p, lane] * t[j, lane]
         for p in range(n_stacked):
             for lane in range(nl):
-                stacked[p, lane] = stacked[p, lane] * prior_l[p, lane]
+                stacked[p, lane] = stacked[p, lane] * prior[lane_row[lane], p]
         for q in range(n_q):  # upward: children's messages in, this clique's message out
             start = clique_start[q]
             for ci in range(child_pointer[q], child_pointer[q + 1]):
@@ -358,7 +354,7 @@ def _terms(
         for lane in range(nl):
             if small[lane]:
                 flagged[lane_row[lane]] = True
-    return lane_ratio, lane_parts, flagged
+    return flagged
 
 
 @_compiled
@@ -501,7 +497,10 @@ def _program(
         prior_index,
         variant,
     )
-    lane_ratio, lane_parts, flagged = _terms(
+    n_lanes = int(lane_start[counts.shape[0]])
+    lane_ratio = np.empty((n_lanes, e1.shape[1]))
+    lane_parts = np.empty((n_lanes, free.shape[0] + roots.shape[0]))
+    flagged = _terms_into(
         present,
         counts,
         lane_start,
@@ -528,6 +527,8 @@ def _program(
         free,
         offsets,
         variant,
+        lane_ratio,
+        lane_parts,
     )
     return _signed_sums(
         present, counts, lane_start, lane_ratio, lane_parts, flagged, log1m, log_const, variant

@@ -3,7 +3,7 @@
 :class:`~toeprob.inference.variants.VariantEngine` asks for few distinct evidence rows (a story
 and the urgency rule's worlds), each under many variants. :func:`variant_pairs_kernel` computes
 every pair as :func:`~toeprob.inference.quickscore_kernel.quickscore_kernel` computes a row with a
-variant index (the same terms and signed sums, :func:`~toeprob.inference.quickscore_kernel._terms`
+variant index (the same terms and signed sums, :func:`~toeprob.inference.quickscore_kernel._terms_into`
 and :func:`~toeprob.inference.quickscore_kernel._signed_sums`), but folds the evidence from lists
 made once per distinct row: which entries of the lookup table are not a constant for that row.
 
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from toeprob.inference.quickscore_kernel import LANES, TINY, _compiled, _pairwise, _signed_sums
+from toeprob.inference.quickscore_kernel import _compiled, _signed_sums, _terms_into
 
 __all__ = ["row_lists", "variant_pairs_kernel", "variant_tables"]
 
@@ -266,179 +266,6 @@ def _pair_evidence(
 
 
 @_compiled
-def _pair_terms(
-    present: IntArray,
-    counts: IntArray,
-    lane_start: IntArray,
-    one_minus: FloatArray,
-    z_e0: FloatArray,
-    prior: FloatArray,
-    e1: FloatArray,
-    finding_q: FloatArray,
-    column_cause: IntArray,
-    stack_columns: IntArray,
-    slot_ends: IntArray,
-    clique_start: IntArray,
-    clique_size: IntArray,
-    clique_parent: IntArray,
-    message_offsets: IntArray,
-    up_index: IntArray,
-    child_pointer: IntArray,
-    child_list: IntArray,
-    child_map_offset: IntArray,
-    child_map: IntArray,
-    roots: IntArray,
-    marginal_pointer: IntArray,
-    marginal_rows: IntArray,
-    free: IntArray,
-    offsets: IntArray,
-    variant: IntArray,
-    lane_ratio: FloatArray,
-    lane_parts: FloatArray,
-) -> NDArray[np.bool_]:
-    """``_terms`` of :mod:`toeprob.inference.quickscore_kernel`, reading each lane's ``1 - z``,
-    ``z e0`` and priors from its pair's row where they are used, instead of copying them into lane
-    buffers first (the same numbers, fewer writes). Every other step is that function's, line for
-    line."""
-    n = counts.shape[0]
-    n_c = e1.shape[1]
-    width = column_cause.shape[0]
-    n_slots, n_stacked = stack_columns.shape
-    n_q = clique_start.shape[0]
-    n_root = roots.shape[0]
-    n_free = free.shape[0]
-    n_msg = message_offsets[n_q]
-    n_lanes = int(lane_start[n])
-    lanes = LANES
-    flagged = np.zeros(n, dtype=np.bool_)
-    g = np.empty((n_c, lanes))
-    u = np.empty((width, lanes))
-    t = np.empty((width + 1, lanes))  # row ``width``: one, for padded slots
-    stacked = np.empty((n_stacked, lanes))
-    belief = np.empty((n_stacked, lanes))
-    message = np.empty((n_msg, lanes))
-    adjoint = np.empty((n_msg, lanes))
-    share = np.empty((width, lanes))
-    out = np.empty(lanes)
-    acc8 = np.empty((8, lanes))
-    lane_row = np.empty(lanes, dtype=np.intp)
-    small = np.zeros(lanes, dtype=np.bool_)
-    is_free = np.zeros(width, dtype=np.bool_)
-    for k in range(n_free):
-        is_free[free[k]] = True
-    r = 0
-    for first in range(0, n_lanes, lanes):
-        nl = min(lanes, n_lanes - first)
-        for lane in range(nl):
-            while first + lane >= lane_start[r + 1]:
-                r += 1
-            lane_row[lane] = r
-            small[lane] = False
-            term = first + lane - lane_start[r]
-            for c in range(n_c):  # the term's factor at C_i = 1, lowest subset bit first
-                v = e1[r, c]
-                for k in range(counts[r]):
-                    if (term >> k) & 1:
-                        v = v * finding_q[variant[r], present[r, k], c]
-                g[c, lane] = v
-        for w in range(width):
-            cw = column_cause[w]
-            for lane in range(nl):
-                pair = lane_row[lane]
-                uu = g[cw, lane] * one_minus[pair, w]
-                u[w, lane] = uu
-                t[w, lane] = uu + z_e0[pair, w]
-        for lane in range(nl):
-            t[width, lane] = 1.0
-        for p in range(n_stacked):
-            j = stack_columns[0, p]
-            for lane in range(nl):
-                stacked[p, lane] = t[j, lane]
-        for s in range(1, n_slots):
-            for p in range(slot_ends[s]):
-                j = stack_columns[s, p]
-                for lane in range(nl):
-                    stacked[p, lane] = stacked[p, lane] * t[j, lane]
-        for p in range(n_stacked):
-            for lane in range(nl):
-                stacked[p, lane] = stacked[p, lane] * prior[lane_row[lane], p]
-        for q in range(n_q):  # upward: children's messages in, this clique's message out
-            start = clique_start[q]
-            for ci in range(child_pointer[q], child_pointer[q + 1]):
-                base = message_offsets[child_list[ci]]
-                at = child_map_offset[ci]
-                for p in range(clique_size[q]):
-                    x = base + child_map[at + p]
-                    for lane in range(nl):
-                        stacked[start + p, lane] = stacked[start + p, lane] * message[x, lane]
-            for x in range(message_offsets[q], message_offsets[q + 1]):
-                for lane in range(nl):
-                    message[x, lane] = 0.0
-            for p in range(clique_size[q]):
-                x = message_offsets[q] + up_index[start + p]
-                for lane in range(nl):
-                    message[x, lane] += stacked[start + p, lane]
-            for x in range(message_offsets[q], message_offsets[q + 1]):
-                for lane in range(nl):
-                    total = message[x, lane]
-                    if total > 0.0 and total < TINY:
-                        small[lane] = True  # a message or a total that division cannot trust
-                    if clique_parent[q] < 0:
-                        adjoint[x, lane] = 1.0 / total if total >= TINY else 0.0
-        for q in range(n_q - 1, -1, -1):  # downward: beliefs, and the adjoints of the children
-            start = clique_start[q]
-            for p in range(clique_size[q]):
-                x = message_offsets[q] + up_index[start + p]
-                for lane in range(nl):
-                    belief[start + p, lane] = stacked[start + p, lane] * adjoint[x, lane]
-            for ci in range(child_pointer[q], child_pointer[q + 1]):
-                j = child_list[ci]
-                at = child_map_offset[ci]
-                for x in range(message_offsets[j], message_offsets[j + 1]):
-                    for lane in range(nl):
-                        adjoint[x, lane] = 0.0
-                for p in range(clique_size[q]):
-                    x = message_offsets[j] + child_map[at + p]
-                    for lane in range(nl):
-                        adjoint[x, lane] += belief[start + p, lane]
-                for x in range(message_offsets[j], message_offsets[j + 1]):
-                    for lane in range(nl):
-                        if message[x, lane] >= TINY:
-                            adjoint[x, lane] = adjoint[x, lane] / message[x, lane]
-        for w in range(width):  # each factor's share of C_i = 1, times its belief
-            if not is_free[w]:
-                for lane in range(nl):
-                    out[lane] = 0.0
-                for jj in range(marginal_pointer[w], marginal_pointer[w + 1]):
-                    b = marginal_rows[jj]
-                    for lane in range(nl):
-                        out[lane] += belief[b, lane]
-            for lane in range(nl):
-                ratio = u[w, lane] / t[w, lane] if t[w, lane] > 0.0 else 0.0
-                share[w, lane] = ratio if is_free[w] else ratio * out[lane]
-        for c in range(n_c):
-            o, e = offsets[c], offsets[c + 1]
-            if e > o + 1:
-                _pairwise(share, o + 1, e, out, acc8, nl)
-                for lane in range(nl):
-                    lane_ratio[first + lane, c] = share[o, lane] + out[lane]
-            else:
-                for lane in range(nl):
-                    lane_ratio[first + lane, c] = share[o, lane]
-        for k in range(n_free):
-            for lane in range(nl):
-                lane_parts[first + lane, k] = t[free[k], lane]
-        for k in range(n_root):
-            x = message_offsets[roots[k]]
-            for lane in range(nl):
-                lane_parts[first + lane, n_free + k] = message[x, lane]
-        for lane in range(nl):
-            if small[lane]:
-                flagged[lane_row[lane]] = True
-    return flagged
-
-
-@_compiled
 def _pair_program(
     pair_row: IntArray,
     variant: IntArray,
@@ -523,7 +350,7 @@ def _pair_program(
         e1,
         log_const,
     )
-    flagged = _pair_terms(
+    flagged = _terms_into(
         present,
         counts,
         lane_start,
