@@ -224,8 +224,8 @@ def test_reprs_and_plots() -> None:
 def test_shifts_of_unobserved_findings_are_skipped_exactly(model: Model) -> None:
     # the shortcut (an unknown finding's leak and links cannot move a posterior) gives bitwise the
     # numbers of computing every shifted model
-    from toeprob.inference.variants import VariantEngine
-    from toeprob.reasoning.uncertainty import _basis, _compile, _shifted_posteriors
+    from toeprob.inference.variants import VariantEngine, compile_parameter_variants
+    from toeprob.reasoning.uncertainty import _basis, _shifted_posteriors
 
     reasoner = Reasoner.for_model(model)
     params, base = _basis(reasoner)
@@ -234,7 +234,7 @@ def test_shifts_of_unobserved_findings_are_skipped_exactly(model: Model) -> None
     evs = [parse_evidence(s, model) for s in STORIES]
     fs, rs = np.stack([e.finding_state for e in evs]), np.stack([e.rf_state for e in evs])
     quick = _shifted_posteriors(reasoner, base, params, values, shifts, fs, rs)
-    full = VariantEngine(_compile(base, params.links(values))).posterior(fs, rs)
+    full = VariantEngine(compile_parameter_variants(base, params.links(values))).posterior(fs, rs)
     assert quick.tobytes() == full.tobytes()
 
 
@@ -244,11 +244,11 @@ def test_evaluation_sensitivity_raises_without_cases() -> None:
 
 
 def test_variant_pairs_raise_on_bad_indices(model: Model) -> None:
-    from toeprob.inference.variants import VariantEngine
-    from toeprob.reasoning.uncertainty import _basis, _compile
+    from toeprob.inference.variants import VariantEngine, compile_parameter_variants
+    from toeprob.reasoning.uncertainty import _basis
 
     params, base = _basis(Reasoner.for_model(model))
-    engine = VariantEngine(_compile(base, params.links(params.value[None, :])))
+    engine = VariantEngine(compile_parameter_variants(base, params.links(params.value[None, :])))
     ev = parse_evidence({"cramp": True}, model)
     fs, rs = ev.finding_state[None, :], ev.rf_state[None, :]
     with pytest.raises(ValueError, match="variant must index the 1 variants"):
@@ -261,8 +261,8 @@ def test_variant_pairs_raise_on_bad_indices(model: Model) -> None:
 
 @pytest.mark.parametrize("story", ["cramp_exercise", "neuropathy", "red_flag"])
 def test_only_the_relevant_parameters_are_drawn_bitwise(story: str) -> None:
-    from toeprob.inference.variants import VariantEngine
-    from toeprob.reasoning.uncertainty import _basis, _compile, _urgency_rows, draw_urgency
+    from toeprob.inference.variants import VariantEngine, compile_parameter_variants
+    from toeprob.reasoning.uncertainty import _basis, _urgency_rows, draw_urgency
 
     evidence = {
         "cramp_exercise": {"cramp": True, "during_exercise": True},
@@ -289,8 +289,8 @@ def test_only_the_relevant_parameters_are_drawn_bitwise(story: str) -> None:
     expected[:, fixed] = params.value[fixed]
     assert full.tobytes() == expected.tobytes()
     assert (part[:, ~relevant] == params.value[~relevant]).all()
-    unrestricted = VariantEngine(_compile(base, params.links(full)))
-    restricted = VariantEngine(_compile(base, params.links(part, relevant)))
+    unrestricted = VariantEngine(compile_parameter_variants(base, params.links(full)))
+    restricted = VariantEngine(compile_parameter_variants(base, params.links(part, relevant)))
     post_full, urgency_full = draw_urgency(policy, ev, unrestricted)
     post_part, urgency_part = draw_urgency(policy, ev, restricted)
     assert post_part.tobytes() == post_full.tobytes()
@@ -330,15 +330,17 @@ def test_only_the_relevant_parameters_are_drawn_bitwise(story: str) -> None:
     ],
 )
 def test_worlds_settled_in_float64_give_the_exact_urgency(evidence: dict[str, bool], seed: int) -> None:
-    from toeprob.inference.variants import VariantEngine
-    from toeprob.reasoning.uncertainty import _basis, _compile, _urgency_rows, draw_urgency
+    from toeprob.inference.variants import VariantEngine, compile_parameter_variants
+    from toeprob.reasoning.uncertainty import _basis, _urgency_rows, draw_urgency
     from toeprob.reasoning.urgency_rule import _care_levels
 
     reasoner = Reasoner.for_model()
     params, base = _basis(reasoner)
     ev = reasoner.parse(evidence)
     policy = reasoner.urgency_policy
-    engine = VariantEngine(_compile(base, params.links(params.sample(100, np.random.default_rng(seed)))))
+    engine = VariantEngine(
+        compile_parameter_variants(base, params.links(params.sample(100, np.random.default_rng(seed))))
+    )
     fs, rs, inverse = _urgency_rows(policy, ev)
     rows, variant = np.divmod(np.arange(len(fs) * 100), 100)
     _, error = engine.posterior_pairs_bounded(fs, rs, rows, variant, rows != inverse[0])

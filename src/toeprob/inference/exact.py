@@ -101,6 +101,7 @@ from toeprob.inference.quickscore import (
     quickscore_rows,
     term_elements,
 )
+from toeprob.knowledge.evidence import distinct_rows
 from toeprob.validation import check_parameter, check_type, non_negative_int, positive_int
 
 __all__ = ["ExactEngine"]
@@ -160,12 +161,23 @@ SHARE_ROWS = 32
 (:meth:`ExactEngine._run`); below it, finding them costs more than it saves."""
 
 
-def _distinct_rows(fs: NDArray[np.int8], rs: NDArray[np.int8]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Indices of the distinct rows of ``(fs, rs)``, and for every row the index of its copy among them."""
-    packed = np.ascontiguousarray(np.concatenate([fs, rs], axis=1))
-    keys = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).ravel()
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return first, inverse.ravel()
+def cancelled_rows(
+    cancel: FloatArray, counts: NDArray[np.intp], loose: NDArray[np.bool_] | None
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]] | None:
+    """What becomes of float64 rows whose signed sum cancels beyond
+    :data:`~toeprob.inference.quickscore.CANCELLATION_LIMIT`: ``None`` if none does, else the masks
+    of the rows kept with an error bound (``loose`` rows that the extended precision would
+    recompute and accept: ``m <= PRECISE_MAX_PRESENT``, ratio at most :data:`SETTLE_LIMIT`), of
+    those recomputed in extended precision, and of those eliminated (``m`` above
+    ``PRECISE_MAX_PRESENT``). ``counts``: each row's ``m``; ``loose``: the rows that may be kept."""
+    redo = ~(cancel <= CANCELLATION_LIMIT)
+    if not redo.any():
+        return None
+    precise = counts <= PRECISE_MAX_PRESENT
+    keep = redo & precise & (cancel <= SETTLE_LIMIT)
+    keep = keep & loose if loose is not None else np.zeros_like(redo)
+    redo &= ~keep
+    return keep, redo & precise, redo & ~precise
 
 
 class ExactEngine:
@@ -418,7 +430,7 @@ class ExactEngine:
         elimination is eliminated in its own family.
         """
         if families is not None and not quick_only and len(fs) >= SHARE_ROWS:
-            shared, inverse = _distinct_rows(fs, rs)
+            shared, inverse = distinct_rows(fs, rs)
             if len(shared) < len(fs):
                 loose = None
                 if approximate is not None:  # a row left in float64 only if every copy may be
@@ -454,20 +466,15 @@ class ExactEngine:
             present = np.argsort(~multi[part], axis=1, kind="stable")[:, :width]
             p, le, cancel = quickscore_rows(cm, fs[part], rs[part], present, counts[part])
             post[part], log_ev[part] = p, le
-            redo = ~(cancel <= CANCELLATION_LIMIT)
-            if approximate is not None and redo.any():
-                # kept in float64 with an error bound: rows that the extended precision would
-                # recompute and accept (m <= PRECISE_MAX_PRESENT, ratio far below PRECISE_LIMIT)
-                keep = redo & approximate[part] & (cancel <= SETTLE_LIMIT)
-                keep &= counts[part] <= PRECISE_MAX_PRESENT
+            cancelled = cancelled_rows(
+                cancel, counts[part], None if approximate is None else approximate[part]
+            )
+            if cancelled is not None:
+                keep, retry, eliminate = cancelled
                 error[part[keep]] = SETTLE_ERROR * cancel[keep]
                 log_ev[part[keep]] = np.nan
-                redo &= ~keep
-            if redo.any():
-                redo_rows = part[redo]
-                again = counts[redo_rows] <= PRECISE_MAX_PRESENT
-                fallback[redo_rows[~again]] = True
-                direct[redo_rows[again]] = True
+                direct[part[retry]] = True
+                fallback[part[eliminate]] = True
             start += len(part)
         if direct.any():
             for m in np.unique(counts[direct]).tolist():

@@ -49,9 +49,8 @@ from numpy.typing import ArrayLike, NDArray
 from toeprob.errors import EvidenceError, ImpossibleEvidenceError
 from toeprob.inference.budget import Budget
 from toeprob.inference.compiled import CompiledModel, parameter_tables
-from toeprob.inference.exact import MAX_ELEMENTS, MAX_LANES, SETTLE_ERROR, SETTLE_LIMIT, ExactEngine
+from toeprob.inference.exact import MAX_ELEMENTS, MAX_LANES, SETTLE_ERROR, ExactEngine, cancelled_rows
 from toeprob.inference.quickscore import (
-    CANCELLATION_LIMIT,
     PRECISE_FIRST,
     PRECISE_LIMIT,
     PRECISE_MAX_PRESENT,
@@ -595,15 +594,12 @@ class VariantEngine:
             )
             post[part] = p
             good[part] = np.isfinite(le)
-            redo_mask = ~(cancel <= CANCELLATION_LIMIT)
-            # kept in float64 with an error bound: pairs the extended precision would recompute
-            # and accept (m <= PRECISE_MAX_PRESENT, ratio far below PRECISE_LIMIT)
-            keep = redo_mask & loose[part] & (cancel <= SETTLE_LIMIT) & (counts[part] <= PRECISE_MAX_PRESENT)
-            error[part[keep]] = SETTLE_ERROR * cancel[keep]
-            redo = part[redo_mask & ~keep]
-            again = counts[redo] <= PRECISE_MAX_PRESENT
-            fallback[redo[~again]] = True
-            direct[redo[again]] = True
+            cancelled = cancelled_rows(cancel, counts[part], loose[part])
+            if cancelled is not None:
+                keep, retry, eliminate = cancelled
+                error[part[keep]] = SETTLE_ERROR * cancel[keep]
+                direct[part[retry]] = True
+                fallback[part[eliminate]] = True
             start += len(part)
         # pairs that cancel too deeply for float64: extended precision, by m (the array program)
         for m in np.unique(counts[direct]).tolist():
@@ -612,7 +608,15 @@ class VariantEngine:
             for first in range(0, len(group), step):
                 part = group[first : first + step]
                 ev = row_of[part]
-                p, le, cancel = self._rows(fs[ev], rs[ev], order[ev, :m], None, var_of[part], True)
+                p, le, cancel = quickscore_rows(
+                    base,
+                    fs[ev],
+                    rs[ev],
+                    order[ev, :m],
+                    precise=True,
+                    variants=self.variants,
+                    variant=var_of[part],
+                )
                 post[part] = p
                 good[part] = np.isfinite(le)
                 fallback[part[~(cancel <= PRECISE_LIMIT)]] = True
@@ -647,20 +651,6 @@ class VariantEngine:
                 f"(N, {len(base.risk_factors)}); got {fs.shape} and {rs.shape}."
             )
         return fs, rs
-
-    def _rows(
-        self,
-        fs: NDArray[np.int8],
-        rs: NDArray[np.int8],
-        present: NDArray[np.intp],
-        counts: NDArray[np.intp] | None,
-        variant: NDArray[np.intp],
-        precise: bool,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        cv = self.variants
-        return quickscore_rows(
-            cv.base, fs, rs, present, counts, precise=precise, variants=cv, variant=variant
-        )
 
     def _engine(self, k: int) -> ExactEngine:
         """Variant ``k`` compiled alone, for the rows that take elimination."""

@@ -20,7 +20,7 @@ from toeprob.errors import EvidenceError, EvidenceTypeError, UnknownIdentifierEr
 from toeprob.knowledge.model import Model
 from toeprob.validation import describe, unknown_identifier_message
 
-__all__ = ["Evidence", "check_name", "is_missing", "parse_evidence", "parse_value"]
+__all__ = ["Evidence", "check_name", "distinct_rows", "is_missing", "parse_evidence", "parse_value"]
 
 _TRUE = frozenset({"yes", "y", "present", "true"})
 _FALSE = frozenset({"no", "n", "absent", "false"})
@@ -157,3 +157,28 @@ def parse_evidence(evidence: Mapping[str, Any] | None, model: Model) -> Evidence
         else:
             rs[r_index[key]] = int(value)
     return Evidence(dict(sorted(values.items())), fs, rs)
+
+
+def distinct_rows(
+    finding_states: NDArray[np.int8], rf_states: NDArray[np.int8], labels: NDArray[np.int_] | None = None
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Indices of the distinct evidence rows (with their ``labels``, if given), and for every row
+    the index of its copy among them.
+
+    Rows are compared as bytes (one key per row, no structured sort); the distinct rows come in
+    the order of their keys.
+
+    Examples
+    --------
+    >>> fs = np.array([[1, -1], [0, 1], [1, -1]], dtype=np.int8)
+    >>> first, inverse = distinct_rows(fs, np.zeros((3, 0), dtype=np.int8))
+    >>> [int(k) for k in first[inverse]]
+    [0, 1, 0]
+    """
+    parts = [finding_states, rf_states]
+    if labels is not None:
+        parts.append(np.asarray(labels, dtype=np.int64)[:, None].view(np.int8))
+    packed = np.ascontiguousarray(np.concatenate(parts, axis=1), dtype=np.int8)
+    keys = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.ravel()

@@ -44,10 +44,10 @@ from toeprob.errors import (
 )
 from toeprob.inference.compiled import CompiledModel, compile_model
 from toeprob.inference.exact import ExactEngine
-from toeprob.inference.variants import CompiledVariants, VariantEngine, compile_parameter_variants
+from toeprob.inference.variants import VariantEngine, compile_parameter_variants
 from toeprob.knowledge.casefile import Case
-from toeprob.knowledge.evidence import Evidence
-from toeprob.knowledge.parameters import ModelParameters, ParameterLinks, Shift
+from toeprob.knowledge.evidence import Evidence, distinct_rows
+from toeprob.knowledge.parameters import ModelParameters, Shift
 from toeprob.knowledge.urgency import Urgency
 from toeprob.reasoning.urgency_rule import UrgencyPolicy, settled_levels
 from toeprob.results.diagnosis import Diagnosis
@@ -79,10 +79,6 @@ def _basis(reasoner: Reasoner) -> tuple[ModelParameters, CompiledModel]:
     return reasoner.parameters, compiled
 
 
-def _compile(base: CompiledModel, links: ParameterLinks) -> CompiledVariants:
-    return compile_parameter_variants(base, links)
-
-
 def _urgency_rows(
     policy: UrgencyPolicy, evidence: Evidence
 ) -> tuple[NDArray[np.int8], NDArray[np.int8], NDArray[np.intp]]:
@@ -91,18 +87,10 @@ def _urgency_rows(
     states = evidence.finding_state[None, :].astype(np.int8)
     rfs = evidence.rf_state[None, :].astype(np.int8)
     rows, row_rfs, _ = policy.candidate_rows(states, rfs)
-    # identical rows (a world equal to the evidence, or to another world) are computed once, in
-    # the order of ``np.unique(both, axis=0)`` (a handful of rows: their bytes, states shifted to
-    # 0, 1, 2 so that the bytes sort as the states)
-    both = np.concatenate([np.concatenate([states, rows]), np.concatenate([rfs, row_rfs])], axis=1)
-    keys = [row.tobytes() for row in (both + 1).astype(np.uint8)]
-    first = {key: k for k, key in reversed(list(enumerate(keys)))}
-    distinct = sorted(first)
-    at = {key: k for k, key in enumerate(distinct)}
-    inverse = np.array([at[key] for key in keys], dtype=np.intp)
-    unique = both[[first[key] for key in distinct]]
-    n_f = states.shape[1]
-    return unique[:, :n_f], unique[:, n_f:], inverse
+    # identical rows (a world equal to the evidence, or to another world) are computed once
+    every_f, every_r = np.concatenate([states, rows]), np.concatenate([rfs, row_rfs])
+    first, inverse = distinct_rows(every_f, every_r)
+    return every_f[first], every_r[first], inverse
 
 
 def _check_draws(draws: object, level: object, seed: object) -> None:
@@ -194,13 +182,13 @@ def uncertainty(
     # values); the uniform numbers are the same, and so is every posterior, bitwise
     relevant = params.relevant((_urgency_rows(policy, evidence)[0] >= 0).any(axis=0))
     values = params.sample(draws, np.random.default_rng(seed), relevant)
-    variants = _compile(base, params.links(values, relevant))
+    variants = compile_parameter_variants(base, params.links(values, relevant))
     engine = VariantEngine(variants, budget=reasoner.budget)
     posterior, urgency = draw_urgency(policy, evidence, engine)
     if diagnosis.engine == "fast" and diagnosis.posterior is not None:
         point, point_urgency = np.asarray(diagnosis.posterior), diagnosis.urgency
     else:  # the ranking came from another engine: the point row of the fast engine
-        point_engine = VariantEngine(_compile(base, params.links(params.value[None, :])))
+        point_engine = VariantEngine(compile_parameter_variants(base, params.links(params.value[None, :])))
         point_post, point_level = draw_urgency(reasoner.urgency_policy, evidence, point_engine)
         point, point_urgency = point_post[0], Urgency(int(point_level[0]))
     return summarise(reasoner, evidence, posterior, urgency, point, point_urgency, level, seed)
@@ -336,7 +324,7 @@ def _shifted_posteriors(
     that row's posterior: the finding sums out to one whatever its numbers, and the computation never
     reads them. Such pairs take the point row instead of being computed (the same numbers, bitwise).
     """
-    engine = VariantEngine(_compile(base, params.links(values)), budget=reasoner.budget)
+    engine = VariantEngine(compile_parameter_variants(base, params.links(values)), budget=reasoner.budget)
     finding = np.array([params.finding_of[params.index(s.parameter)] for s in shifts], dtype=np.intp)
     moves = np.concatenate([[False], finding >= 0])  # variant 0 is the point model
     observed = np.ones((len(fs), len(moves)), dtype=bool)

@@ -77,7 +77,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from toeprob.errors import ImpossibleEvidenceError
-from toeprob.knowledge.evidence import Evidence
+from toeprob.knowledge.evidence import Evidence, distinct_rows
 from toeprob.knowledge.model import Model
 from toeprob.knowledge.urgency import Urgency
 from toeprob.results.diagnosis import UrgencyReason
@@ -332,23 +332,9 @@ class UrgencyPolicy:
         return self._subset_cache[k]
 
 
-def _unique_rows(
-    finding_states: NDArray[np.int8], rf_states: NDArray[np.int8], labels: NDArray[np.int_] | None = None
-) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Indices of the distinct evidence rows (with their ``labels``, if given), and for every row
-    the index of its copy among them."""
-    parts = [finding_states, rf_states]
-    if labels is not None:
-        parts.append(np.asarray(labels, dtype=np.int64)[:, None].view(np.int8))
-    packed = np.ascontiguousarray(np.concatenate(parts, axis=1), dtype=np.int8)
-    keys = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).ravel()
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return first, inverse.ravel()
-
-
 def _families(finding_states: NDArray[np.int8], rf_states: NDArray[np.int8]) -> NDArray[np.int_]:
     """For every case, the index of the first identical case: the label of its worlds' family."""
-    first, inverse = _unique_rows(np.asarray(finding_states, np.int8), np.asarray(rf_states, np.int8))
+    first, inverse = distinct_rows(np.asarray(finding_states, np.int8), np.asarray(rf_states, np.int8))
     return np.asarray(first[inverse], dtype=int)
 
 
@@ -431,7 +417,7 @@ def evidence_and_urgencies(
     every_r = np.concatenate([np.asarray(rf_states, dtype=np.int8), rfs])
     family = _families(finding_states, rf_states)
     labels = np.concatenate([-1 - family, family[owner]])  # case rows: a family of their own
-    first, inverse = _unique_rows(every_f, every_r, labels)
+    first, inverse = distinct_rows(every_f, every_r, labels)
     distinct_f, distinct_r, distinct_labels = every_f[first], every_r[first], labels[first]
     try:
         distinct, log_ev, error = evidence_pass(
@@ -476,7 +462,7 @@ def posteriors_and_urgencies(
     every_r = np.concatenate([np.asarray(rf_states, dtype=np.int8), rfs])
     family = _families(finding_states, rf_states)
     labels = np.concatenate([-1 - family, family[owner]])  # case rows: a family of their own
-    first, inverse = _unique_rows(every_f, every_r, labels)
+    first, inverse = distinct_rows(every_f, every_r, labels)
     try:
         distinct = posterior_batch(every_f[first], every_r[first], groups=labels[first])
     except ImpossibleEvidenceError:
@@ -504,7 +490,7 @@ def urgency_batch(
     best = np.zeros(len(finding_states), dtype=int)
     if len(rows):
         labels = _families(finding_states, rf_states)[owner]  # each case's worlds: one family
-        first, inverse = _unique_rows(rows, rfs, labels)
+        first, inverse = distinct_rows(rows, rfs, labels)
         distinct_f, distinct_r, distinct_labels = rows[first], rfs[first], labels[first]
         if evidence_pass is None:
             posts = posterior_batch(distinct_f, distinct_r, groups=distinct_labels)
