@@ -29,8 +29,8 @@ from bench_engine import case_rows
 
 import toeprob
 from toeprob.inference.compiled import compile_model
-from toeprob.inference.variants import VariantEngine
-from toeprob.reasoning.uncertainty import _basis, _compile, _urgency_rows, draw_urgency
+from toeprob.inference.variants import VariantEngine, compile_parameter_variants
+from toeprob.reasoning.uncertainty import _basis, _urgency_rows, draw_urgency
 
 
 def _evidence(names: tuple[str, ...], states: np.ndarray) -> dict[str, bool]:
@@ -74,7 +74,7 @@ def main() -> None:
         relevant = params.relevant((unique >= 0).any(axis=0))
         arrays = params.links(params.sample(args.draws, np.random.default_rng(i), relevant), relevant)
         t1 = time.perf_counter()
-        engine = VariantEngine(_compile(base, arrays))
+        engine = VariantEngine(compile_parameter_variants(base, arrays))
         t2 = time.perf_counter()
         draw_urgency(reasoner.urgency_policy, ev, engine)
         t3 = time.perf_counter()
