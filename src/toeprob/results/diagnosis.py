@@ -295,7 +295,10 @@ Closest: dehydration.
         lines.append(SCORING_NOTE)
         lines += urgency_lines(self.urgency, self.urgency_reasons)
         if self.assumed_absent:
-            lines.append("  Taken as absent, each would raise the urgency: " + ", ".join(self.assumed_absent))
+            lines.append(
+                "  Not reported, so taken as absent; each would raise the urgency if present: "
+                + ", ".join(self.assumed_absent)
+            )
         lines.append(self.disclaimer)
         return "\n".join(lines)
 
