@@ -8,7 +8,7 @@ largest ``error / ratio`` of each: the constants behind ``CANCELLATION_LIMIT`` a
 
 Run::
 
-    uv run python benchmarks/bench_precision.py    # about ten seconds
+    uv run python benchmarks/bench_precision.py    # about two minutes on 2 cores
 """
 
 from __future__ import annotations

@@ -26,13 +26,13 @@ program gives in float64, bit for bit.
 Numerical safety rule. The error of the signed sum is about ``eps * sum |terms| / P(E)`` (rounding
 in the inputs ``e0``, ``e1``, ``z0``, ``q`` is *not* amplified: each is a model-level perturbation
 whose effect on the sum is bounded by ``P(E)`` itself). A row is accepted if ``sum |terms| <=
-CANCELLATION_LIMIT * sum terms`` (1e5) in float64; measured against elimination on 310
+CANCELLATION_LIMIT * sum terms`` (1e5) in float64; measured against elimination on 302
 realistic rows of the default model with ratios from 1e3 up, the posterior error is at most
-``2e-16 * ratio``, so at most about 2e-11 (largest seen on accepted rows 1.1e-11). Rows above the
-limit with ``m <= PRECISE_MAX_PRESENT`` (9) are recomputed (from ``m = PRECISE_FIRST``, 8,
-computed directly) with every term in ``np.longdouble`` (``precise=True``; 80-bit,
+``2e-16 * ratio`` (1.2e-16 seen), so at most about 2e-11 (largest seen on accepted rows
+4.8e-12). Rows above the limit with ``m <= PRECISE_MAX_PRESENT`` (9) are recomputed (from
+``m = PRECISE_FIRST``, 8, computed directly) with every term in ``np.longdouble`` (``precise=True``; 80-bit,
 ``eps = 1.1e-19`` on x86-64 Linux) and accepted up to ``PRECISE_LIMIT`` (1e8): measured error at
-most ``1.3e-19 * ratio`` on the same rows, so about 1.3e-11 at worst (rerun:
+most ``1.5e-19 * ratio`` on the same rows (1.44e-19 seen), so about 1.5e-11 at worst (rerun:
 ``benchmarks/bench_precision.py``). ``P(E)`` must also be positive and finite. Other rows go to
 the stable path, :mod:`toeprob.inference.elimination`. Where ``np.longdouble`` is plain float64 (Windows,
 Apple silicon), :data:`EXTENDED` is false and no row is retried.
