@@ -22,3 +22,12 @@ def test_repr_and_text_show_top_causes_and_urgency(model: Model) -> None:
     assert d.top.cause in repr(d) and "emergency" in repr(d)
     text = d.to_text(top=3)
     assert "not a medical device" in text and "jaw_stiffness_body_spasms" in text
+
+
+def test_text_names_unreported_warning_signs_as_not_reported() -> None:
+    d = rank_causes({"cramp": True, "foot_drop": False})
+    line = next(x for x in d.to_text().splitlines() if "taken as absent" in x)
+    assert line.strip().startswith("Not reported")
+    listed = line.split(":", 1)[1].split(", ")
+    assert [s.strip() for s in listed] == list(d.assumed_absent)
+    assert "foot_drop" not in d.assumed_absent and "sudden_cold_pale_foot" in d.assumed_absent
